@@ -1,0 +1,7 @@
+//! sea-orm entities of the mobility explorer store.
+//!
+//! These are storage rows only: the GraphQL layer wraps domain values, never these types.
+
+pub mod area;
+pub mod area_alt_code;
+pub mod area_within;

@@ -1,0 +1,18 @@
+//! Schema migrations of the mobility explorer store.
+//!
+//! Each migration file is named `mYYYYMMDD_HHMMSS_verb_noun.rs`. The same migrations run on
+//! SQLite and PostgreSQL, so they use only portable column types.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_areas;
+
+/// Runs the project's migrations in order (`mobility-explorer migrate up|down|status`).
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_create_areas::Migration)]
+    }
+}

@@ -1,0 +1,113 @@
+//! The application: store, schema and router put together. `main` and the tests both start
+//! the server through [`App::build`], so the tests exercise what users run.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::graphql::{build_schema, ApiSchema};
+use crate::import::{self, ImportError};
+use crate::store::{self, Engine, StoreError};
+
+/// What request handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub db: DatabaseConnection,
+    /// The GraphQL schema.
+    pub schema: ApiSchema,
+    /// Which engine the store runs on.
+    pub engine: Engine,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The store could not be opened or migrated.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The bundled reference data could not be loaded.
+    #[error("loading reference data: {0}")]
+    Import(#[from] ImportError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The server failed while running.
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A built server, bound and ready to run.
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+    config: Config,
+    statements: Arc<AtomicU64>,
+}
+
+impl App {
+    /// Opens and migrates the store, loads the reference data into an empty store, builds the
+    /// schema and binds the address (port 0 picks a free one).
+    pub async fn build(config: Config) -> Result<App, AppError> {
+        let mut db = store::connect(&config.database_url).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |info| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            tracing::trace!(elapsed_ms = info.elapsed.as_millis() as u64, failed = info.failed, "sql statement");
+        });
+        Migrator::up(&db, None).await.map_err(StoreError::from)?;
+        if let Some(summary) = import::reference::load_if_empty(&db).await? {
+            tracing::info!(areas = summary.areas.values().sum::<usize>(), "loaded reference geography into an empty store");
+        }
+        let engine = Engine::of_url(&config.database_url).unwrap_or(Engine::Sqlite);
+        let schema = build_schema(db.clone(), config.limits);
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| AppError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        Ok(App {
+            listener,
+            state: AppState { db, schema, engine },
+            config,
+            statements,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> Result<SocketAddr, AppError> {
+        self.listener.local_addr().map_err(AppError::Serve)
+    }
+
+    /// The store, for tests and commands that need it beside the server.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+
+    /// A counter of SQL statements run on the store since start.
+    pub fn statement_counter(&self) -> Arc<AtomicU64> {
+        self.statements.clone()
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), AppError> {
+        let router = crate::http::router(self.state, &self.config);
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(AppError::Serve)
+    }
+}

@@ -1,0 +1,200 @@
+//! What each command-line command does.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm_migration::MigrationStatus;
+
+use crate::app::{App, AppError};
+use crate::config::{Cli, Command, Config, ConfigError, MigrateAction, ServeArgs, StoreArgs};
+use crate::import::{self, ImportError};
+use crate::store::{self, redact_url, StoreError};
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// A setting is wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The server failed to start or stopped with an error.
+    #[error(transparent)]
+    App(#[from] AppError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A load failed; nothing was written.
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    File {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Runs the command the user asked for.
+pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
+    match cli.command {
+        None => serve(&cli.serve).await,
+        Some(Command::Serve(args)) => serve(&args).await,
+        Some(Command::Migrate { action, store }) => migrate(action, &store).await,
+        Some(Command::LoadReference { store }) => load_reference(&store).await,
+        Some(Command::ExportSchema { check, path }) => export_schema(check, &path),
+    }
+}
+
+async fn serve(args: &ServeArgs) -> Result<ExitCode, CommandError> {
+    let config = Config::try_from(args)?;
+    let store = redact_url(&config.database_url);
+    let app = App::build(config).await?;
+    let addr = app.local_addr()?;
+    println!("Store: {store}");
+    println!("GraphiQL: http://{addr}/graphql");
+    tracing::info!(%addr, "serving");
+    app.run_until(shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn migrate(action: MigrateAction, args: &StoreArgs) -> Result<ExitCode, CommandError> {
+    let db = store::connect(&args.database_url()?).await?;
+    match action {
+        MigrateAction::Up => {
+            Migrator::up(&db, None).await.map_err(StoreError::from)?;
+            println!("All migrations applied.");
+        }
+        MigrateAction::Down { steps } => {
+            Migrator::down(&db, Some(steps))
+                .await
+                .map_err(StoreError::from)?;
+            println!("Reverted {steps} migration(s).");
+        }
+        MigrateAction::Status => {
+            let migrations = Migrator::get_migration_with_status(&db)
+                .await
+                .map_err(StoreError::from)?;
+            for m in migrations {
+                let status = match m.status() {
+                    MigrationStatus::Applied => "applied",
+                    MigrationStatus::Pending => "pending",
+                };
+                println!("{status:8} {}", m.name());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn load_reference(args: &StoreArgs) -> Result<ExitCode, CommandError> {
+    let db = store::connect(&args.database_url()?).await?;
+    Migrator::up(&db, None).await.map_err(StoreError::from)?;
+    let summary = import::reference::load(&db).await?;
+    println!("Reference data loaded (one transaction):");
+    for (level, n) in &summary.areas {
+        println!("  {n:4} areas at level {level}");
+    }
+    println!("  {:4} alternative codes", summary.alt_codes);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export_schema(check: bool, path: &Path) -> Result<ExitCode, CommandError> {
+    let sdl = crate::graphql::sdl();
+    let file_error = |source| CommandError::File {
+        path: path.display().to_string(),
+        source,
+    };
+    if !check {
+        std::fs::write(path, &sdl).map_err(file_error)?;
+        println!("Wrote {}", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let on_disk = std::fs::read_to_string(path).map_err(file_error)?;
+    match schema_drift(&on_disk, &sdl) {
+        None => {
+            println!("{} is up to date.", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(summary) => {
+            eprintln!(
+                "{} is out of date with the server's schema: {summary}\n\
+                 Run `mobility-explorer export-schema` to update it.",
+                path.display()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// A summary of how the checked-in SDL differs from the exported one, or `None` if equal.
+pub fn schema_drift(on_disk: &str, exported: &str) -> Option<String> {
+    if on_disk == exported {
+        return None;
+    }
+    let diff = similar::TextDiff::from_lines(on_disk, exported);
+    let (mut added, mut removed) = (0, 0);
+    for change in diff.iter_all_changes() {
+        match change.tag() {
+            similar::ChangeTag::Insert => added += 1,
+            similar::ChangeTag::Delete => removed += 1,
+            similar::ChangeTag::Equal => {}
+        }
+    }
+    let unified = diff
+        .unified_diff()
+        .context_radius(2)
+        .header("checked in", "exported")
+        .to_string();
+    let shown: Vec<&str> = unified.lines().take(40).collect();
+    Some(format!(
+        "{added} line(s) to add, {removed} to remove\n{}",
+        shown.join("\n")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_schemas_have_no_drift() {
+        assert_eq!(schema_drift("type A {}\n", "type A {}\n"), None);
+    }
+
+    #[test]
+    fn drift_counts_added_and_removed_lines() {
+        let summary = schema_drift("a\nb\nc\n", "a\nB\nc\nd\n").expect("differs");
+        assert!(summary.starts_with("2 line(s) to add, 1 to remove"), "{summary}");
+        assert!(summary.contains("+B"));
+    }
+}

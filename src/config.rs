@@ -1,0 +1,246 @@
+//! Configuration in one place: command-line flags, each with an environment fallback.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::graphql::Limits;
+use crate::store::{redact_url, Engine};
+
+/// The data API behind the social mobility data explorer.
+///
+/// With no command it serves, as `serve` does.
+#[derive(Debug, Parser)]
+#[command(name = "mobility-explorer", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Options of `serve`, accepted without the command name too.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// The commands of the binary.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, load the bundled reference data if the store has none, and
+    /// serve the API.
+    Serve(ServeArgs),
+    /// Apply, revert or list schema migrations.
+    Migrate {
+        /// Which way.
+        #[command(subcommand)]
+        action: MigrateAction,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// (Re)load the bundled reference data (geography) in one transaction; idempotent.
+    LoadReference {
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Write the GraphQL schema (SDL) to a file, or check that the file is up to date.
+    ExportSchema {
+        /// Compare instead of writing: exit non-zero with a diff summary when they differ.
+        #[arg(long)]
+        check: bool,
+        /// The file.
+        #[arg(long, default_value = "schema.graphql")]
+        path: PathBuf,
+    },
+}
+
+/// Migration directions.
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Revert the last applied migration (or `--steps N`).
+    Down {
+        /// How many migrations to revert.
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// The store: a `sqlite:` URL (embedded, the default) or a `postgres://` URL.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/explorer.db?mode=rwc"
+    )]
+    pub database_url: String,
+}
+
+/// Options of the server.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// The address to listen on.
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Deepest nesting a query may have.
+    #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = Limits::default().max_depth)]
+    pub max_query_depth: usize,
+
+    /// Highest complexity a query may have (a list field costs its `first` times its items).
+    #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = Limits::default().max_complexity)]
+    pub max_query_complexity: usize,
+
+    /// Most root fields one operation may select.
+    #[arg(long, env = "MAX_ROOT_FIELDS", default_value_t = Limits::default().max_root_fields)]
+    pub max_root_fields: usize,
+
+    /// Most aliases one query may use.
+    #[arg(long, env = "MAX_ALIASES", default_value_t = Limits::default().max_aliases)]
+    pub max_aliases: usize,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1_048_576)]
+    pub max_body_bytes: usize,
+
+    /// Longest a request may take, in seconds, before it is answered 503.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+}
+
+/// A configuration value that cannot work.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {reason}")]
+pub struct ConfigError {
+    /// The flag or variable at fault.
+    pub name: &'static str,
+    /// Why.
+    pub reason: String,
+}
+
+/// Everything the server needs, checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The store URL.
+    pub database_url: String,
+    /// The listening address.
+    pub bind: SocketAddr,
+    /// Query limits.
+    pub limits: Limits,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Longest a request may take.
+    pub request_timeout: Duration,
+}
+
+impl StoreArgs {
+    /// The checked store URL.
+    pub fn database_url(&self) -> Result<String, ConfigError> {
+        match Engine::of_url(&self.database_url) {
+            Some(_) => Ok(self.database_url.clone()),
+            None => Err(ConfigError {
+                name: "DATABASE_URL (--database-url)",
+                reason: format!(
+                    "`{}` is neither a `sqlite:` nor a `postgres://` URL",
+                    redact_url(&self.database_url)
+                ),
+            }),
+        }
+    }
+}
+
+fn positive(name: &'static str, value: usize) -> Result<usize, ConfigError> {
+    if value == 0 {
+        return Err(ConfigError {
+            name,
+            reason: "must be greater than 0".to_owned(),
+        });
+    }
+    Ok(value)
+}
+
+impl TryFrom<&ServeArgs> for Config {
+    type Error = ConfigError;
+
+    fn try_from(args: &ServeArgs) -> Result<Self, Self::Error> {
+        Ok(Config {
+            database_url: args.store.database_url()?,
+            bind: args.bind,
+            limits: Limits {
+                max_depth: positive("MAX_QUERY_DEPTH", args.max_query_depth)?,
+                max_complexity: positive("MAX_QUERY_COMPLEXITY", args.max_query_complexity)?,
+                max_root_fields: positive("MAX_ROOT_FIELDS", args.max_root_fields)?,
+                max_aliases: args.max_aliases,
+            },
+            max_body_bytes: positive("MAX_BODY_BYTES", args.max_body_bytes)?,
+            request_timeout: Duration::from_secs(
+                positive(
+                    "REQUEST_TIMEOUT_SECS",
+                    usize::try_from(args.request_timeout_secs).unwrap_or(usize::MAX),
+                )? as u64,
+            ),
+        })
+    }
+}
+
+impl Config {
+    /// The defaults, on the given store and address: what tests start the server with.
+    pub fn new(database_url: impl Into<String>, bind: SocketAddr) -> Config {
+        Config {
+            database_url: database_url.into(),
+            bind,
+            limits: Limits::default(),
+            max_body_bytes: 1_048_576,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_invocation_serves_on_the_embedded_store() {
+        let cli = Cli::try_parse_from(["mobility-explorer"]).expect("parses");
+        assert!(cli.command.is_none());
+        let config = Config::try_from(&cli.serve).expect("valid");
+        assert!(config.database_url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn an_unsupported_database_url_is_refused_by_name() {
+        let cli = Cli::try_parse_from([
+            "mobility-explorer",
+            "serve",
+            "--database-url",
+            "mysql://x:pw@h/d",
+        ])
+        .expect("parses");
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve expected");
+        };
+        let err = Config::try_from(&args).expect_err("refused");
+        assert!(err.to_string().starts_with("DATABASE_URL"));
+        assert!(!err.to_string().contains("pw"));
+    }
+
+    #[test]
+    fn a_zero_limit_is_refused() {
+        let cli = Cli::try_parse_from(["mobility-explorer", "--max-query-depth", "0"])
+            .expect("parses");
+        let err = Config::try_from(&cli.serve).expect_err("refused");
+        assert_eq!(err.name, "MAX_QUERY_DEPTH");
+    }
+}

@@ -1,0 +1,562 @@
+//! UK geography: area levels, the administrative line (authority -> region -> country -> UK),
+//! the statistical line (ITL3 -> ITL2 -> ITL1) and, for every area, which area of each level
+//! it lies within.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::str::FromStr;
+
+/// The level an area is published at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AreaLevel {
+    /// The United Kingdom as a whole.
+    Uk,
+    /// England, Wales, Scotland, Northern Ireland.
+    Country,
+    /// The nine English regions; in Wales, Scotland and Northern Ireland the country plays the
+    /// region's part, so the twelve ITL1 areas are the regions.
+    Region,
+    /// International Territorial Level 2 areas (41 in the UK).
+    Itl2,
+    /// International Territorial Level 3 areas (179 in the UK).
+    Itl3,
+    /// Local authority districts (379, 2020 boundaries).
+    LocalAuthority,
+}
+
+impl AreaLevel {
+    /// Every level, largest first.
+    pub const ALL: [AreaLevel; 6] = [
+        AreaLevel::Uk,
+        AreaLevel::Country,
+        AreaLevel::Region,
+        AreaLevel::Itl2,
+        AreaLevel::Itl3,
+        AreaLevel::LocalAuthority,
+    ];
+
+    /// The stored form of the level.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AreaLevel::Uk => "UK",
+            AreaLevel::Country => "COUNTRY",
+            AreaLevel::Region => "REGION",
+            AreaLevel::Itl2 => "ITL2",
+            AreaLevel::Itl3 => "ITL3",
+            AreaLevel::LocalAuthority => "LOCAL_AUTHORITY",
+        }
+    }
+}
+
+impl fmt::Display for AreaLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A level name that is not one of [`AreaLevel::ALL`].
+#[derive(Debug, thiserror::Error)]
+#[error("unknown area level `{0}`")]
+pub struct UnknownLevel(pub String);
+
+impl FromStr for AreaLevel {
+    type Err = UnknownLevel;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AreaLevel::ALL
+            .into_iter()
+            .find(|level| level.as_str() == s)
+            .ok_or_else(|| UnknownLevel(s.to_owned()))
+    }
+}
+
+/// An area of the UK.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Area {
+    /// The primary code: GSS where the area has one, otherwise its ITL code.
+    pub code: String,
+    /// The official name.
+    pub name: String,
+    /// The area's own level.
+    pub level: AreaLevel,
+    /// The next area up the administrative line.
+    pub parent: Option<String>,
+}
+
+/// An alternative code for an area (an English region's ITL1 code, say).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AltCode {
+    /// The alternative code.
+    pub code: String,
+    /// The area's primary code.
+    pub area: String,
+    /// The coding scheme the alternative code belongs to.
+    pub scheme: &'static str,
+}
+
+/// `area` lies within `within`, which is the area of `level` containing it (possibly itself).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Containment {
+    /// The contained area.
+    pub area: String,
+    /// The level of the containing area.
+    pub level: AreaLevel,
+    /// The containing area.
+    pub within: String,
+}
+
+/// One row of the ONS district lookup (LAD -> ITL3 -> ITL2 -> ITL1).
+#[derive(Clone, Debug)]
+pub struct DistrictRow {
+    /// District GSS code.
+    pub code: String,
+    /// District name.
+    pub name: String,
+    /// ITL3 code and name.
+    pub itl3: (String, String),
+    /// ITL2 code and name.
+    pub itl2: (String, String),
+    /// ITL1 code (its name is taken from the region or country it is).
+    pub itl1: String,
+}
+
+/// One ITL1 area: the GSS code of the region or country it is, and its country.
+#[derive(Clone, Debug)]
+pub struct Itl1Row {
+    /// ITL1 code (TLC ... TLN).
+    pub itl1: String,
+    /// GSS code of the region (England) or country (elsewhere).
+    pub gss: String,
+    /// GSS code of the country it lies in.
+    pub country: String,
+}
+
+/// A named area with a GSS code: the UK, a country or an English region.
+#[derive(Clone, Debug)]
+pub struct NamedArea {
+    /// GSS code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Parent GSS code, if any.
+    pub parent: Option<String>,
+}
+
+/// Why reference rows do not make a consistent geography.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum GeographyError {
+    /// A row points at an area that is not defined.
+    #[error("{what} `{code}` refers to unknown {refers_to} `{target}`")]
+    UnknownReference {
+        /// What kind of row refers.
+        what: &'static str,
+        /// The referring code.
+        code: String,
+        /// What kind of area is missing.
+        refers_to: &'static str,
+        /// The missing code.
+        target: String,
+    },
+    /// Two rows disagree about an area.
+    #[error("{code}: {reason}")]
+    Inconsistent {
+        /// The area in question.
+        code: String,
+        /// What disagrees.
+        reason: String,
+    },
+}
+
+/// A consistent set of areas with their alternative codes and containment.
+#[derive(Debug, Default)]
+pub struct Geography {
+    /// Areas, parents before children.
+    pub areas: Vec<Area>,
+    /// Alternative codes.
+    pub alt_codes: Vec<AltCode>,
+    /// For each area and each level above or at it, the area of that level containing it.
+    pub containment: Vec<Containment>,
+}
+
+impl Geography {
+    /// Builds the UK geography from the ONS reference rows.
+    ///
+    /// `countries` holds the UK and its countries, `regions` the English regions, `itl1` the
+    /// twelve ITL1 areas and `districts` one row per local authority district.
+    pub fn from_reference(
+        countries: &[NamedArea],
+        regions: &[NamedArea],
+        itl1: &[Itl1Row],
+        districts: &[DistrictRow],
+    ) -> Result<Geography, GeographyError> {
+        let mut builder = Builder::default();
+        for c in countries {
+            let level = if c.parent.is_none() {
+                AreaLevel::Uk
+            } else {
+                AreaLevel::Country
+            };
+            builder.add(&c.code, &c.name, level, c.parent.as_deref(), "country")?;
+        }
+        let itl1_by_code: HashMap<&str, &Itl1Row> =
+            itl1.iter().map(|r| (r.itl1.as_str(), r)).collect();
+        for r in regions {
+            let row = itl1
+                .iter()
+                .find(|i| i.gss == r.code)
+                .ok_or_else(|| GeographyError::UnknownReference {
+                    what: "region",
+                    code: r.code.clone(),
+                    refers_to: "ITL1 area",
+                    target: r.code.clone(),
+                })?;
+            builder.add(&r.code, &r.name, AreaLevel::Region, Some(&row.country), "region")?;
+        }
+        for row in itl1 {
+            let area = builder.get(&row.gss, "ITL1 area", &row.itl1, "region or country")?;
+            if area.level == AreaLevel::Country {
+                // Outside England the country is also the region.
+                builder.plays.push((row.gss.clone(), AreaLevel::Region));
+            }
+            builder.alt_codes.push(AltCode {
+                code: row.itl1.clone(),
+                area: row.gss.clone(),
+                scheme: "ITL1",
+            });
+        }
+        for d in districts {
+            let itl1_row = itl1_by_code.get(d.itl1.as_str()).ok_or_else(|| {
+                GeographyError::UnknownReference {
+                    what: "district",
+                    code: d.code.clone(),
+                    refers_to: "ITL1 area",
+                    target: d.itl1.clone(),
+                }
+            })?;
+            builder.add_or_check(&d.itl2.0, &d.itl2.1, AreaLevel::Itl2, &itl1_row.gss)?;
+            builder.add_or_check(&d.itl3.0, &d.itl3.1, AreaLevel::Itl3, &d.itl2.0)?;
+            builder.add(
+                &d.code,
+                &d.name,
+                AreaLevel::LocalAuthority,
+                Some(&itl1_row.gss),
+                "district",
+            )?;
+            builder.also_within.push((d.code.clone(), d.itl3.0.clone()));
+        }
+        builder.finish()
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    areas: Vec<Area>,
+    index: HashMap<String, usize>,
+    alt_codes: Vec<AltCode>,
+    /// Extra levels an area plays (Wales is a region too).
+    plays: Vec<(String, AreaLevel)>,
+    /// A second line up from an area (a district lies in an ITL3 area as well as a region).
+    also_within: Vec<(String, String)>,
+}
+
+impl Builder {
+    fn get(
+        &self,
+        code: &str,
+        what: &'static str,
+        from: &str,
+        refers_to: &'static str,
+    ) -> Result<&Area, GeographyError> {
+        self.index
+            .get(code)
+            .map(|&i| &self.areas[i])
+            .ok_or_else(|| GeographyError::UnknownReference {
+                what,
+                code: from.to_owned(),
+                refers_to,
+                target: code.to_owned(),
+            })
+    }
+
+    fn add(
+        &mut self,
+        code: &str,
+        name: &str,
+        level: AreaLevel,
+        parent: Option<&str>,
+        what: &'static str,
+    ) -> Result<(), GeographyError> {
+        if let Some(parent) = parent {
+            self.get(parent, what, code, "parent area")?;
+        }
+        if self.index.contains_key(code) {
+            return Err(GeographyError::Inconsistent {
+                code: code.to_owned(),
+                reason: "defined twice".to_owned(),
+            });
+        }
+        self.index.insert(code.to_owned(), self.areas.len());
+        self.areas.push(Area {
+            code: code.to_owned(),
+            name: name.to_owned(),
+            level,
+            parent: parent.map(str::to_owned),
+        });
+        Ok(())
+    }
+
+    /// ITL areas repeat on every district row: the first row defines them, later rows must agree.
+    fn add_or_check(
+        &mut self,
+        code: &str,
+        name: &str,
+        level: AreaLevel,
+        parent: &str,
+    ) -> Result<(), GeographyError> {
+        match self.index.get(code) {
+            None => self.add(code, name, level, Some(parent), "ITL area"),
+            Some(&i) => {
+                let existing = &self.areas[i];
+                if existing.level != level
+                    || existing.name != name
+                    || existing.parent.as_deref() != Some(parent)
+                {
+                    return Err(GeographyError::Inconsistent {
+                        code: code.to_owned(),
+                        reason: format!(
+                            "rows disagree: {} `{}` in `{}` vs {} `{}` in `{}`",
+                            existing.level,
+                            existing.name,
+                            existing.parent.as_deref().unwrap_or("-"),
+                            level,
+                            name,
+                            parent
+                        ),
+                    });
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self) -> Result<Geography, GeographyError> {
+        // Areas were added parents first, so one pass computes each area's containment from
+        // its parent's (and from its second line up, for districts).
+        let mut within: Vec<BTreeMap<AreaLevel, String>> = Vec::with_capacity(self.areas.len());
+        for area in &self.areas {
+            let mut levels = BTreeMap::new();
+            levels.insert(area.level, area.code.clone());
+            for (code, level) in &self.plays {
+                if *code == area.code {
+                    levels.insert(*level, area.code.clone());
+                }
+            }
+            let mut lines: Vec<&str> = area.parent.iter().map(String::as_str).collect();
+            lines.extend(
+                self.also_within
+                    .iter()
+                    .filter(|(c, _)| *c == area.code)
+                    .map(|(_, w)| w.as_str()),
+            );
+            for up in lines {
+                let up_levels = &within[self.index[up]];
+                for (level, code) in up_levels {
+                    match levels.get(level) {
+                        Some(existing) if existing != code => {
+                            return Err(GeographyError::Inconsistent {
+                                code: area.code.clone(),
+                                reason: format!(
+                                    "lies within two {level} areas: `{existing}` and `{code}`"
+                                ),
+                            });
+                        }
+                        Some(_) => {}
+                        None => {
+                            levels.insert(*level, code.clone());
+                        }
+                    }
+                }
+            }
+            within.push(levels);
+        }
+        let containment = self
+            .areas
+            .iter()
+            .zip(&within)
+            .flat_map(|(area, levels)| {
+                levels.iter().map(|(level, code)| Containment {
+                    area: area.code.clone(),
+                    level: *level,
+                    within: code.clone(),
+                })
+            })
+            .collect();
+        Ok(Geography {
+            areas: self.areas,
+            alt_codes: self.alt_codes,
+            containment,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(code: &str, name: &str, parent: Option<&str>) -> NamedArea {
+        NamedArea {
+            code: code.into(),
+            name: name.into(),
+            parent: parent.map(Into::into),
+        }
+    }
+
+    fn itl1(itl: &str, gss: &str, country: &str) -> Itl1Row {
+        Itl1Row {
+            itl1: itl.into(),
+            gss: gss.into(),
+            country: country.into(),
+        }
+    }
+
+    fn district(code: &str, itl3: &str, itl2: &str, itl1: &str) -> DistrictRow {
+        DistrictRow {
+            code: code.into(),
+            name: format!("District {code}"),
+            itl3: (itl3.into(), format!("ITL3 {itl3}")),
+            itl2: (itl2.into(), format!("ITL2 {itl2}")),
+            itl1: itl1.into(),
+        }
+    }
+
+    fn small() -> Result<Geography, GeographyError> {
+        Geography::from_reference(
+            &[
+                named("K02000001", "United Kingdom", None),
+                named("E92000001", "England", Some("K02000001")),
+                named("W92000004", "Wales", Some("K02000001")),
+            ],
+            &[named("E12000007", "London", None)],
+            &[
+                itl1("TLI", "E12000007", "E92000001"),
+                itl1("TLL", "W92000004", "W92000004"),
+            ],
+            &[
+                district("E09000001", "TLI31", "TLI3", "TLI"),
+                district("E09000033", "TLI32", "TLI3", "TLI"),
+                district("W06000015", "TLL22", "TLL2", "TLL"),
+            ],
+        )
+    }
+
+    fn within(g: &Geography, area: &str, level: AreaLevel) -> Option<String> {
+        g.containment
+            .iter()
+            .find(|c| c.area == area && c.level == level)
+            .map(|c| c.within.clone())
+    }
+
+    #[test]
+    fn a_london_borough_lies_in_its_itl_areas_region_country_and_the_uk() {
+        let g = small().expect("consistent");
+        let levels: Vec<_> = AreaLevel::ALL
+            .iter()
+            .map(|l| within(&g, "E09000001", *l))
+            .collect();
+        assert_eq!(
+            levels,
+            vec![
+                Some("K02000001".into()),
+                Some("E92000001".into()),
+                Some("E12000007".into()),
+                Some("TLI3".into()),
+                Some("TLI31".into()),
+                Some("E09000001".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn wales_plays_the_part_of_a_region_for_its_authorities() {
+        let g = small().expect("consistent");
+        assert_eq!(
+            within(&g, "W06000015", AreaLevel::Region).as_deref(),
+            Some("W92000004")
+        );
+        assert_eq!(
+            within(&g, "W92000004", AreaLevel::Region).as_deref(),
+            Some("W92000004")
+        );
+        let cardiff = g.areas.iter().find(|a| a.code == "W06000015").expect("in");
+        assert_eq!(cardiff.parent.as_deref(), Some("W92000004"));
+    }
+
+    #[test]
+    fn itl2_areas_hang_off_their_itl1_area_and_itl3_off_itl2() {
+        let g = small().expect("consistent");
+        let itl2 = g.areas.iter().find(|a| a.code == "TLI3").expect("in");
+        assert_eq!(
+            (itl2.level, itl2.parent.as_deref()),
+            (AreaLevel::Itl2, Some("E12000007"))
+        );
+        let itl3 = g.areas.iter().find(|a| a.code == "TLI32").expect("in");
+        assert_eq!(itl3.parent.as_deref(), Some("TLI3"));
+        assert!(
+            g.alt_codes
+                .iter()
+                .any(|a| a.code == "TLI" && a.area == "E12000007")
+        );
+    }
+
+    #[test]
+    fn parents_come_before_children() {
+        let g = small().expect("consistent");
+        for (i, area) in g.areas.iter().enumerate() {
+            if let Some(parent) = &area.parent {
+                let p = g.areas.iter().position(|a| &a.code == parent).expect("in");
+                assert!(p < i, "{} before its parent {}", area.code, parent);
+            }
+        }
+    }
+
+    #[test]
+    fn a_district_naming_an_unknown_itl1_area_is_refused() {
+        let err = Geography::from_reference(
+            &[named("K02000001", "United Kingdom", None)],
+            &[],
+            &[],
+            &[district("E09000001", "TLI31", "TLI3", "TLX")],
+        )
+        .expect_err("unknown ITL1");
+        assert_eq!(
+            err.to_string(),
+            "district `E09000001` refers to unknown ITL1 area `TLX`"
+        );
+    }
+
+    #[test]
+    fn an_itl3_area_placed_in_two_itl2_areas_is_refused() {
+        let err = Geography::from_reference(
+            &[
+                named("K02000001", "United Kingdom", None),
+                named("E92000001", "England", Some("K02000001")),
+            ],
+            &[named("E12000007", "London", None)],
+            &[itl1("TLI", "E12000007", "E92000001")],
+            &[
+                district("E09000001", "TLI31", "TLI3", "TLI"),
+                district("E09000002", "TLI31", "TLI4", "TLI"),
+            ],
+        )
+        .expect_err("inconsistent");
+        assert!(matches!(err, GeographyError::Inconsistent { ref code, .. } if code == "TLI31"));
+    }
+
+    #[test]
+    fn levels_round_trip_through_their_stored_form() {
+        for level in AreaLevel::ALL {
+            assert_eq!(level.as_str().parse::<AreaLevel>().ok(), Some(level));
+        }
+        assert!("WARD".parse::<AreaLevel>().is_err());
+    }
+}

@@ -1,0 +1,3 @@
+//! The rules of the explorer, free of HTTP, GraphQL and storage: unit-tested in place.
+
+pub mod geography;

@@ -1,0 +1,261 @@
+//! Geography queries: areas of the UK by code, level and place in the hierarchy.
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, Enum, Object, SimpleObject};
+
+use super::error::{ApiError, ApiResult};
+use super::loaders::{AltCodesKey, AreaLoader, ChildrenKey, WithinKey};
+use super::pagination::{connection, list_complexity, page_request, CodeConnection};
+use super::database;
+use crate::domain::geography::{Area, AreaLevel};
+use crate::store::areas::{self, AreaFilter};
+
+/// The level an area is published at.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(name = "AreaLevel")]
+pub enum AreaLevelInput {
+    /// The United Kingdom as a whole (K02000001).
+    Uk,
+    /// England, Wales, Scotland and Northern Ireland.
+    Country,
+    /// The nine English regions (E12000001-9). In Wales, Scotland and Northern Ireland the
+    /// country plays the region's part, so this level lists the twelve ITL1 areas.
+    Region,
+    /// International Territorial Level 2 areas (41), the level of much Social Mobility
+    /// Commission data. Identified by their ITL code (for example `TLI3`).
+    Itl2,
+    /// International Territorial Level 3 areas (179), identified by their ITL code.
+    Itl3,
+    /// Local authority districts (379, 2020 boundaries), identified by GSS code.
+    LocalAuthority,
+}
+
+impl From<AreaLevelInput> for AreaLevel {
+    fn from(level: AreaLevelInput) -> Self {
+        match level {
+            AreaLevelInput::Uk => AreaLevel::Uk,
+            AreaLevelInput::Country => AreaLevel::Country,
+            AreaLevelInput::Region => AreaLevel::Region,
+            AreaLevelInput::Itl2 => AreaLevel::Itl2,
+            AreaLevelInput::Itl3 => AreaLevel::Itl3,
+            AreaLevelInput::LocalAuthority => AreaLevel::LocalAuthority,
+        }
+    }
+}
+
+impl From<AreaLevel> for AreaLevelInput {
+    fn from(level: AreaLevel) -> Self {
+        match level {
+            AreaLevel::Uk => AreaLevelInput::Uk,
+            AreaLevel::Country => AreaLevelInput::Country,
+            AreaLevel::Region => AreaLevelInput::Region,
+            AreaLevel::Itl2 => AreaLevelInput::Itl2,
+            AreaLevel::Itl3 => AreaLevelInput::Itl3,
+            AreaLevel::LocalAuthority => AreaLevelInput::LocalAuthority,
+        }
+    }
+}
+
+/// Another code an area is known by.
+#[derive(SimpleObject)]
+pub struct AlternativeCode {
+    /// The code, for example `TLI` for London.
+    pub code: String,
+    /// The coding scheme it belongs to, for example `ITL1`.
+    pub scheme: String,
+}
+
+/// An area of the UK: the UK itself, a country, a region, an ITL2 or ITL3 area or a local
+/// authority district. Source: Office for National Statistics geography (OGL v3.0).
+pub struct AreaNode(pub Area);
+
+fn loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<AreaLoader>> {
+    ctx.data::<DataLoader<AreaLoader>>()
+        .map_err(|_| ApiError::Internal("area loader missing from the request".into()).into())
+}
+
+/// The longest `nameContains` text accepted.
+const MAX_NAME_FILTER: usize = 100;
+
+#[Object(name = "Area")]
+impl AreaNode {
+    /// The area's primary code: its GSS code (for example `E12000007`), or its ITL code for
+    /// ITL2 and ITL3 areas, which have no GSS code.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+
+    /// The area's official name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The area's own level. (Wales, Scotland and Northern Ireland are countries that also
+    /// play the region's part; see `AreaLevel.REGION`.)
+    async fn level(&self) -> AreaLevelInput {
+        self.0.level.into()
+    }
+
+    /// Other codes the area is known by (an English region's ITL1 code, say). `area(code:)`
+    /// finds an area by any of them.
+    async fn alternative_codes(&self, ctx: &Context<'_>) -> ApiResult<Vec<AlternativeCode>> {
+        let codes = loader(ctx)?
+            .load_one(AltCodesKey(self.0.code.clone()))
+            .await
+            .map_err(ApiError::from)?
+            .unwrap_or_default();
+        Ok(codes
+            .into_iter()
+            .map(|c| AlternativeCode {
+                code: c.code,
+                scheme: c.scheme,
+            })
+            .collect())
+    }
+
+    /// The next area up: for a local authority its region (or its country outside England),
+    /// for a region its country, for an ITL3 area its ITL2 area, for an ITL2 area its ITL1
+    /// area (region or country). Null for the United Kingdom.
+    async fn parent(&self, ctx: &Context<'_>) -> ApiResult<Option<AreaNode>> {
+        let Some(parent) = &self.0.parent else {
+            return Ok(None);
+        };
+        Ok(loader(ctx)?
+            .load_one(parent.clone())
+            .await
+            .map_err(ApiError::from)?
+            .map(AreaNode))
+    }
+
+    /// The areas whose parent this area is, ordered by code; `level` keeps one level only
+    /// (a region's children are its local authorities and its ITL2 areas).
+    #[graphql(complexity = "list_complexity(first, child_complexity)")]
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only children of this level.")] level: Option<AreaLevelInput>,
+        #[graphql(desc = "How many children to return: 0 to 100, default 20.")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the children after this cursor (from `pageInfo.endCursor`).")]
+        after: Option<String>,
+    ) -> ApiResult<CodeConnection<AreaNode>> {
+        let page = page_request(first, after)?;
+        let had_cursor = page.after.is_some();
+        let key = ChildrenKey {
+            parent: self.0.code.clone(),
+            level: level.map(Into::into),
+            page,
+        };
+        let (page, total) = loader(ctx)?
+            .load_one(key)
+            .await
+            .map_err(ApiError::from)?
+            .unwrap_or_default();
+        Ok(connection(
+            page,
+            total,
+            had_cursor,
+            |a: &Area| a.code.clone(),
+            AreaNode,
+        ))
+    }
+
+    /// The area of the given level that this area lies in: for a local authority its ITL3
+    /// and ITL2 areas, region, country and the UK. The area itself when it is of that level
+    /// (Wales within REGION is Wales); null when it lies in none (a region within ITL2).
+    async fn within(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The level of the containing area.")] level: AreaLevelInput,
+    ) -> ApiResult<Option<AreaNode>> {
+        Ok(loader(ctx)?
+            .load_one(WithinKey {
+                area: self.0.code.clone(),
+                level: level.into(),
+            })
+            .await
+            .map_err(ApiError::from)?
+            .map(AreaNode))
+    }
+}
+
+/// Geography queries.
+#[derive(Default)]
+pub struct GeographyQuery;
+
+#[Object]
+impl GeographyQuery {
+    /// The area known by `code` (its GSS code, its ITL code or another alternative code;
+    /// case does not matter), or null when no area has that code.
+    async fn area(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Any of the area's codes, for example `E09000033` or `TLI`.")]
+        code: String,
+    ) -> ApiResult<Option<AreaNode>> {
+        let db = database(ctx)?;
+        Ok(areas::find(db, &code)
+            .await
+            .map_err(ApiError::from)?
+            .map(AreaNode))
+    }
+
+    /// Areas, ordered by code, optionally of one level, inside one area, or matching a name.
+    #[graphql(complexity = "list_complexity(first, child_complexity)")]
+    async fn areas(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only areas of this level (REGION includes Wales, Scotland and \
+                          Northern Ireland, which play the region's part).")]
+        level: Option<AreaLevelInput>,
+        #[graphql(desc = "Only areas lying within the area with this code, at any depth \
+                          (`children` gives direct children only).")]
+        parent: Option<String>,
+        #[graphql(desc = "Only areas whose name contains this text, ignoring case \
+                          (at most 100 characters).")]
+        name_contains: Option<String>,
+        #[graphql(desc = "How many areas to return: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Return the areas after this cursor (from `pageInfo.endCursor`).")]
+        after: Option<String>,
+    ) -> ApiResult<CodeConnection<AreaNode>> {
+        let page = page_request(first, after)?;
+        let db = database(ctx)?;
+        let name_contains = name_contains.filter(|t| !t.trim().is_empty());
+        if let Some(text) = &name_contains
+            && text.chars().count() > MAX_NAME_FILTER
+        {
+            return Err(ApiError::BadUserInput(format!(
+                "`nameContains` may be at most {MAX_NAME_FILTER} characters"
+            ))
+            .into());
+        }
+        let within = match parent {
+            None => None,
+            Some(code) => Some(
+                areas::find(db, &code)
+                    .await
+                    .map_err(ApiError::from)?
+                    .ok_or_else(|| ApiError::NotFound(format!("no area has the code `{code}`")))?
+                    .code,
+            ),
+        };
+        let filter = AreaFilter {
+            level: level.map(Into::into),
+            within,
+            name_contains,
+        };
+        let total = areas::count(db, &filter).await.map_err(ApiError::from)?;
+        let had_cursor = page.after.is_some();
+        let items = areas::list(db, &filter, &page)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(connection(
+            items,
+            total,
+            had_cursor,
+            |a: &Area| a.code.clone(),
+            AreaNode,
+        ))
+    }
+}

@@ -1,0 +1,153 @@
+//! Per-request dataloaders: every area a query touches through `parent`, `children` or
+//! `within` is fetched in batches, so a page of areas with their relations costs a constant
+//! number of SQL statements whatever its size.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
+use async_graphql::{Request, ServerResult};
+use sea_orm::DatabaseConnection;
+
+use crate::domain::geography::{Area, AreaLevel};
+use crate::store::areas::{self, AltCode, Page, PageRequest};
+use crate::store::StoreError;
+
+/// Batches area look-ups for one request.
+pub struct AreaLoader {
+    db: DatabaseConnection,
+}
+
+/// Key: the area of `level` that `area` lies within.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct WithinKey {
+    /// Primary code of the contained area.
+    pub area: String,
+    /// Level of the containing area wanted.
+    pub level: AreaLevel,
+}
+
+/// Key: one page of an area's children, optionally of one level only.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ChildrenKey {
+    /// Primary code of the parent.
+    pub parent: String,
+    /// Only children playing this level's part.
+    pub level: Option<AreaLevel>,
+    /// Which page.
+    pub page: PageRequest,
+}
+
+impl Loader<String> for AreaLoader {
+    type Value = Area;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Area>, Self::Error> {
+        let found = areas::by_codes(&self.db, keys).await?;
+        Ok(found.into_iter().map(|a| (a.code.clone(), a)).collect())
+    }
+}
+
+impl Loader<WithinKey> for AreaLoader {
+    type Value = Area;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[WithinKey]) -> Result<HashMap<WithinKey, Area>, Self::Error> {
+        let pairs: Vec<(String, AreaLevel)> =
+            keys.iter().map(|k| (k.area.clone(), k.level)).collect();
+        let found = areas::within(&self.db, &pairs).await?;
+        Ok(found
+            .into_iter()
+            .map(|((area, level), within)| (WithinKey { area, level }, within))
+            .collect())
+    }
+}
+
+/// Key: the alternative codes of an area.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AltCodesKey(pub String);
+
+impl Loader<AltCodesKey> for AreaLoader {
+    type Value = Vec<AltCode>;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[AltCodesKey]) -> Result<HashMap<AltCodesKey, Self::Value>, Self::Error> {
+        let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+        let mut found = areas::alt_codes(&self.db, &codes).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (k.clone(), found.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+impl Loader<ChildrenKey> for AreaLoader {
+    type Value = (Page<Area>, u64);
+    type Error = Arc<StoreError>;
+
+    async fn load(
+        &self,
+        keys: &[ChildrenKey],
+    ) -> Result<HashMap<ChildrenKey, Self::Value>, Self::Error> {
+        // Keys asking for the same page shape share one statement pair; a query usually has one.
+        let mut shapes: HashMap<(Option<AreaLevel>, &PageRequest), Vec<String>> = HashMap::new();
+        for key in keys {
+            shapes
+                .entry((key.level, &key.page))
+                .or_default()
+                .push(key.parent.clone());
+        }
+        let mut result = HashMap::with_capacity(keys.len());
+        for ((level, page), parents) in shapes {
+            let pages = areas::children_pages(&self.db, &parents, level, page).await?;
+            for (parent, value) in pages {
+                let key = ChildrenKey {
+                    parent,
+                    level,
+                    page: page.clone(),
+                };
+                result.insert(key, value);
+            }
+        }
+        Ok(result)
+    }
+}
+
+/// Adds a fresh [`DataLoader`] to every request, so nothing is cached across requests.
+pub struct PerRequestLoaders {
+    db: DatabaseConnection,
+}
+
+impl PerRequestLoaders {
+    /// Loaders reading from `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        PerRequestLoaders { db }
+    }
+}
+
+impl ExtensionFactory for PerRequestLoaders {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(PerRequestLoaders {
+            db: self.db.clone(),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for PerRequestLoaders {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let loader = DataLoader::new(
+            AreaLoader {
+                db: self.db.clone(),
+            },
+            tokio::spawn,
+        );
+        next.run(ctx, request.data(loader)).await
+    }
+}

@@ -1,0 +1,44 @@
+//! The GraphQL schema: one query module per domain, merged into one root; no HTTP in here.
+
+pub mod error;
+pub mod geography;
+pub mod limits;
+pub mod loaders;
+pub mod pagination;
+
+use async_graphql::{Context, EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use sea_orm::DatabaseConnection;
+
+use self::error::{ApiError, ApiResult};
+pub use self::limits::Limits;
+
+/// The root of every query.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(geography::GeographyQuery);
+
+/// The explorer's schema: read-only, so no mutations and no subscriptions.
+pub type ApiSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+fn builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
+    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+}
+
+/// The schema serving `db` within `limits`.
+pub fn build_schema(db: DatabaseConnection, limits: Limits) -> ApiSchema {
+    builder()
+        .data(db.clone())
+        .extension(limits::QueryLimits(limits))
+        .extension(loaders::PerRequestLoaders::new(db))
+        .finish()
+}
+
+/// The schema in SDL, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
+/// The request's database connection.
+pub(crate) fn database<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
+    ctx.data::<DatabaseConnection>()
+        .map_err(|_| ApiError::Internal("database missing from the schema".into()).into())
+}

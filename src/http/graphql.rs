@@ -1,0 +1,151 @@
+//! `/graphql` following the GraphQL over HTTP specification: POST with a JSON body, GET with
+//! the query in the URL (queries only), GraphiQL for browsers, and the status code and media
+//! type the client asked for.
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::ParseRequestError;
+use async_graphql::parser::types::OperationType;
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::error_response;
+use crate::app::AppState;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// A request that could not be read as GraphQL: 400, or 413 when too large.
+pub struct Unreadable(ParseRequestError);
+
+impl From<ParseRequestError> for Unreadable {
+    fn from(e: ParseRequestError) -> Self {
+        Unreadable(e)
+    }
+}
+
+impl IntoResponse for Unreadable {
+    fn into_response(self) -> Response {
+        let too_large = matches!(self.0, ParseRequestError::PayloadTooLarge)
+            || self.0.to_string().contains("length limit exceeded");
+        if too_large {
+            return error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                "the request body is larger than this server accepts",
+            );
+        }
+        error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            &format!("the request is not a GraphQL request: {}", self.0),
+        )
+    }
+}
+
+/// Whether the client accepts the GraphQL response media type (else plain JSON is sent).
+fn wants_graphql_response(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains(GRAPHQL_RESPONSE_JSON))
+}
+
+fn accepts_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+async fn execute(state: &AppState, headers: &HeaderMap, request: async_graphql::Request) -> Response {
+    let response = state.schema.execute(request).await;
+    // Under the GraphQL response media type, a request that failed before execution (no
+    // data, and errors that point at no field) is a 400; executed requests are 200.
+    let failed_before_execution = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let graphql_media = wants_graphql_response(headers);
+    let mut http = GraphQLResponse::from(response).into_response();
+    if graphql_media {
+        if failed_before_execution {
+            *http.status_mut() = StatusCode::BAD_REQUEST;
+        }
+    } else {
+        http.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    http
+}
+
+/// `POST /graphql`.
+pub async fn post_graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Result<GraphQLRequest<Unreadable>, Unreadable>,
+) -> Response {
+    match request {
+        Ok(request) => execute(&state, &headers, request.into_inner()).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /graphql`: GraphiQL for a browser with no query, else the query in the URL.
+pub async fn get_graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query = query.unwrap_or_default();
+    if !query.split('&').any(|pair| pair.starts_with("query=")) {
+        if accepts_html(&headers) {
+            return Html(
+                GraphiQLSource::build()
+                    .endpoint("/graphql")
+                    .title("Social mobility explorer API")
+                    .finish(),
+            )
+            .into_response();
+        }
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "a GET request needs a `query` parameter (or open /graphql in a browser for GraphiQL)",
+        );
+    }
+    let request = match async_graphql::http::parse_query_string(&query) {
+        Ok(request) => request,
+        Err(e) => return Unreadable(e).into_response(),
+    };
+    if is_mutation(&request) {
+        let mut response = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations are only accepted over POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(&state, &headers, request).await
+}
+
+/// Whether the operation a request would run is a mutation (unparseable queries are left to
+/// the schema, which reports them).
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    doc.operations.iter().any(|(name, op)| {
+        let selected = match (&request.operation_name, name) {
+            (Some(wanted), Some(name)) => wanted == name.as_str(),
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        selected && op.node.ty == OperationType::Mutation
+    })
+}

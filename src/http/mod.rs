@@ -1,0 +1,60 @@
+//! HTTP: the only module that knows axum. Routes, and the layers every request passes.
+
+mod graphql;
+mod health;
+
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::AppState;
+use crate::config::Config;
+
+/// The router with every route and layer.
+pub fn router(state: AppState, config: &Config) -> Router {
+    // A public data API: any origin may read it.
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([header::CONTENT_TYPE, header::ACCEPT])
+        .max_age(std::time::Duration::from_secs(86_400));
+    Router::new()
+        .route(
+            "/graphql",
+            get(graphql::get_graphql).post(graphql::post_graphql),
+        )
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(not_found)
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            config.request_timeout,
+        ))
+        .layer(CompressionLayer::new().gzip(true))
+        .layer(cors)
+        .layer(TraceLayer::new_for_http())
+}
+
+/// A JSON error body in the GraphQL shape, for requests refused before GraphQL runs.
+pub(crate) fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code } }]
+    });
+    (status, Json(body)).into_response()
+}
+
+async fn not_found() -> Response {
+    error_response(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        "no such route: the API is at /graphql",
+    )
+}

@@ -1,0 +1,218 @@
+//! The reference data bundled with the binary (see `data/reference/SOURCES.md`): parsed,
+//! checked and written in one transaction by `load-reference`, and by `serve` on an empty store.
+
+use std::collections::BTreeMap;
+
+use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::{ImportError, Problem};
+use crate::domain::geography::{AreaLevel, DistrictRow, Geography, Itl1Row, NamedArea};
+use crate::store;
+
+const DISTRICTS: (&str, &str) = (
+    "geography/lad20_itl_uk.csv",
+    include_str!("../../data/reference/geography/lad20_itl_uk.csv"),
+);
+const REGIONS: (&str, &str) = (
+    "geography/regions_dec2023_en.csv",
+    include_str!("../../data/reference/geography/regions_dec2023_en.csv"),
+);
+const ITL1: (&str, &str) = (
+    "geography/countries_itl1.csv",
+    include_str!("../../data/reference/geography/countries_itl1.csv"),
+);
+const COUNTRIES: (&str, &str) = (
+    "geography/countries.csv",
+    include_str!("../../data/reference/geography/countries.csv"),
+);
+
+/// What a reference load wrote.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Areas written, per level.
+    pub areas: BTreeMap<AreaLevel, usize>,
+    /// Alternative codes written.
+    pub alt_codes: usize,
+}
+
+#[derive(Deserialize)]
+struct DistrictRecord {
+    #[serde(rename = "LAD20CD")]
+    code: String,
+    #[serde(rename = "LAD20NM")]
+    name: String,
+    #[serde(rename = "ITL321CD")]
+    itl3_code: String,
+    #[serde(rename = "ITL321NM")]
+    itl3_name: String,
+    #[serde(rename = "ITL221CD")]
+    itl2_code: String,
+    #[serde(rename = "ITL221NM")]
+    itl2_name: String,
+    #[serde(rename = "ITL121CD")]
+    itl1_code: String,
+}
+
+#[derive(Deserialize)]
+struct RegionRecord {
+    #[serde(rename = "RGN23CD")]
+    code: String,
+    #[serde(rename = "RGN23NM")]
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Itl1Record {
+    itl1_code: String,
+    gss_code: String,
+    country_code: String,
+}
+
+#[derive(Deserialize)]
+struct CountryRecord {
+    code: String,
+    name: String,
+    parent_code: Option<String>,
+}
+
+/// Parses every row of a bundled CSV, collecting a problem per bad row.
+fn parse<T: DeserializeOwned>((file, text): (&str, &str), problems: &mut Vec<Problem>) -> Vec<T> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut rows = Vec::new();
+    for record in reader.deserialize::<T>() {
+        match record {
+            Ok(row) => rows.push(row),
+            Err(e) => problems.push(Problem {
+                file: file.to_owned(),
+                line: e.position().map(|p| p.line()),
+                column: None,
+                value: None,
+                reason: e.to_string(),
+            }),
+        }
+    }
+    rows
+}
+
+/// The bundled geography, parsed and checked.
+pub fn geography() -> Result<Geography, ImportError> {
+    let mut problems = Vec::new();
+    let countries: Vec<CountryRecord> = parse(COUNTRIES, &mut problems);
+    let regions: Vec<RegionRecord> = parse(REGIONS, &mut problems);
+    let itl1: Vec<Itl1Record> = parse(ITL1, &mut problems);
+    let districts: Vec<DistrictRecord> = parse(DISTRICTS, &mut problems);
+    if !problems.is_empty() {
+        return Err(ImportError::Invalid(problems));
+    }
+    let countries: Vec<NamedArea> = countries
+        .into_iter()
+        .map(|c| NamedArea {
+            code: c.code,
+            name: c.name,
+            parent: c.parent_code.filter(|p| !p.is_empty()),
+        })
+        .collect();
+    let regions: Vec<NamedArea> = regions
+        .into_iter()
+        .map(|r| NamedArea {
+            code: r.code,
+            name: r.name,
+            parent: None,
+        })
+        .collect();
+    let itl1: Vec<Itl1Row> = itl1
+        .into_iter()
+        .map(|r| Itl1Row {
+            itl1: r.itl1_code,
+            gss: r.gss_code,
+            country: r.country_code,
+        })
+        .collect();
+    let districts: Vec<DistrictRow> = districts
+        .into_iter()
+        .map(|d| DistrictRow {
+            code: d.code,
+            name: d.name,
+            itl3: (d.itl3_code, d.itl3_name),
+            itl2: (d.itl2_code, d.itl2_name),
+            itl1: d.itl1_code,
+        })
+        .collect();
+    Geography::from_reference(&countries, &regions, &itl1, &districts).map_err(|e| {
+        ImportError::Invalid(vec![Problem {
+            file: "geography/".to_owned(),
+            line: None,
+            column: None,
+            value: None,
+            reason: e.to_string(),
+        }])
+    })
+}
+
+/// (Re)loads the bundled reference data in one transaction; running it twice changes nothing.
+pub async fn load<C>(db: &C) -> Result<Summary, ImportError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let geography = geography()?;
+    let txn = db.begin().await?;
+    store::areas::save_geography(&txn, &geography).await?;
+    txn.commit().await?;
+
+    let mut summary = Summary {
+        alt_codes: geography.alt_codes.len(),
+        ..Summary::default()
+    };
+    for area in &geography.areas {
+        *summary.areas.entry(area.level).or_default() += 1;
+    }
+    Ok(summary)
+}
+
+/// Loads the reference data when the store has none (a fresh `serve`); returns what it wrote.
+pub async fn load_if_empty<C>(db: &C) -> Result<Option<Summary>, ImportError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    if store::areas::total(db).await? > 0 {
+        return Ok(None);
+    }
+    load(db).await.map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_geography_has_every_uk_area_the_ons_lists() {
+        let g = geography().expect("bundled data is consistent");
+        let count = |level| g.areas.iter().filter(|a| a.level == level).count();
+        assert_eq!(count(AreaLevel::Uk), 1);
+        assert_eq!(count(AreaLevel::Country), 4);
+        assert_eq!(count(AreaLevel::Region), 9);
+        assert_eq!(count(AreaLevel::Itl2), 41);
+        assert_eq!(count(AreaLevel::Itl3), 179);
+        assert_eq!(count(AreaLevel::LocalAuthority), 379);
+        // Nine English regions plus the three other countries play the region's part.
+        let regions = g
+            .containment
+            .iter()
+            .filter(|c| c.level == AreaLevel::Region && c.area == c.within)
+            .count();
+        assert_eq!(regions, 12);
+    }
+
+    #[test]
+    fn every_authority_lies_in_one_area_of_every_level() {
+        let g = geography().expect("bundled data is consistent");
+        for area in g.areas.iter().filter(|a| a.level == AreaLevel::LocalAuthority) {
+            let levels = g.containment.iter().filter(|c| c.area == area.code).count();
+            assert_eq!(levels, AreaLevel::ALL.len(), "{}", area.code);
+        }
+    }
+}
