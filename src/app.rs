@@ -3,15 +3,15 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
-use crate::graphql::{build_schema, ApiSchema};
+use crate::graphql::{ApiSchema, build_schema};
 use crate::import::{self, ImportError};
 use crate::store::{self, Engine, StoreError};
 
@@ -65,14 +65,21 @@ impl App {
         let counter = statements.clone();
         db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
-            tracing::trace!(elapsed_ms = info.elapsed.as_millis() as u64, failed = info.failed, "sql statement");
+            tracing::trace!(
+                elapsed_ms = info.elapsed.as_millis() as u64,
+                failed = info.failed,
+                "sql statement"
+            );
         });
         Migrator::up(&db, None).await.map_err(StoreError::from)?;
         if let Some(summary) = import::reference::load_if_empty(&db).await? {
-            tracing::info!(areas = summary.areas.values().sum::<usize>(), "loaded reference geography into an empty store");
+            tracing::info!(
+                areas = summary.areas.values().sum::<usize>(),
+                "loaded reference geography into an empty store"
+            );
         }
         let engine = Engine::of_url(&config.database_url).unwrap_or(Engine::Sqlite);
-        let schema = build_schema(db.clone(), config.limits);
+        let schema = build_schema(db.clone(), config.limits, config.batch_window);
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| AppError::Bind {
@@ -103,7 +110,10 @@ impl App {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), AppError> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), AppError> {
         let router = crate::http::router(self.state, &self.config);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)

@@ -9,7 +9,7 @@ use sea_orm_migration::MigrationStatus;
 use crate::app::{App, AppError};
 use crate::config::{Cli, Command, Config, ConfigError, MigrateAction, ServeArgs, StoreArgs};
 use crate::import::{self, ImportError};
-use crate::store::{self, redact_url, StoreError};
+use crate::store::{self, StoreError, redact_url};
 
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
@@ -194,7 +194,10 @@ mod tests {
     #[test]
     fn drift_counts_added_and_removed_lines() {
         let summary = schema_drift("a\nb\nc\n", "a\nB\nc\nd\n").expect("differs");
-        assert!(summary.starts_with("2 line(s) to add, 1 to remove"), "{summary}");
+        assert!(
+            summary.starts_with("2 line(s) to add, 1 to remove"),
+            "{summary}"
+        );
         assert!(summary.contains("+B"));
     }
 }

@@ -7,13 +7,17 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::graphql::Limits;
-use crate::store::{redact_url, Engine};
+use crate::store::{Engine, redact_url};
 
 /// The data API behind the social mobility data explorer.
 ///
 /// With no command it serves, as `serve` does.
 #[derive(Debug, Parser)]
-#[command(name = "mobility-explorer", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "mobility-explorer",
+    version,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     /// What to do (default: serve).
     #[command(subcommand)]
@@ -117,6 +121,11 @@ pub struct ServeArgs {
     /// Longest a request may take, in seconds, before it is answered 503.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+
+    /// How long, in milliseconds, related look-ups (parents, children, containing areas) are
+    /// gathered into one SQL statement.
+    #[arg(long, env = "BATCH_WINDOW_MS", default_value_t = 10)]
+    pub batch_window_ms: u64,
 }
 
 /// A configuration value that cannot work.
@@ -142,6 +151,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Longest a request may take.
     pub request_timeout: Duration,
+    /// How long related look-ups are gathered into one statement.
+    pub batch_window: Duration,
 }
 
 impl StoreArgs {
@@ -184,12 +195,11 @@ impl TryFrom<&ServeArgs> for Config {
                 max_aliases: args.max_aliases,
             },
             max_body_bytes: positive("MAX_BODY_BYTES", args.max_body_bytes)?,
-            request_timeout: Duration::from_secs(
-                positive(
-                    "REQUEST_TIMEOUT_SECS",
-                    usize::try_from(args.request_timeout_secs).unwrap_or(usize::MAX),
-                )? as u64,
-            ),
+            request_timeout: Duration::from_secs(positive(
+                "REQUEST_TIMEOUT_SECS",
+                usize::try_from(args.request_timeout_secs).unwrap_or(usize::MAX),
+            )? as u64),
+            batch_window: Duration::from_millis(args.batch_window_ms),
         })
     }
 }
@@ -203,6 +213,7 @@ impl Config {
             limits: Limits::default(),
             max_body_bytes: 1_048_576,
             request_timeout: Duration::from_secs(30),
+            batch_window: Duration::from_millis(10),
         }
     }
 }
@@ -238,8 +249,8 @@ mod tests {
 
     #[test]
     fn a_zero_limit_is_refused() {
-        let cli = Cli::try_parse_from(["mobility-explorer", "--max-query-depth", "0"])
-            .expect("parses");
+        let cli =
+            Cli::try_parse_from(["mobility-explorer", "--max-query-depth", "0"]).expect("parses");
         let err = Config::try_from(&cli.serve).expect_err("refused");
         assert_eq!(err.name, "MAX_QUERY_DEPTH");
     }

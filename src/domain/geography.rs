@@ -35,6 +35,13 @@ impl AreaLevel {
         AreaLevel::LocalAuthority,
     ];
 
+    /// Whether the level is on the statistical (ITL) line rather than the administrative one.
+    /// An area's children list the administrative line first (a region's authorities before
+    /// its ITL2 areas).
+    pub fn is_statistical(self) -> bool {
+        matches!(self, AreaLevel::Itl2 | AreaLevel::Itl3)
+    }
+
     /// The stored form of the level.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -201,16 +208,21 @@ impl Geography {
         let itl1_by_code: HashMap<&str, &Itl1Row> =
             itl1.iter().map(|r| (r.itl1.as_str(), r)).collect();
         for r in regions {
-            let row = itl1
-                .iter()
-                .find(|i| i.gss == r.code)
-                .ok_or_else(|| GeographyError::UnknownReference {
+            let row = itl1.iter().find(|i| i.gss == r.code).ok_or_else(|| {
+                GeographyError::UnknownReference {
                     what: "region",
                     code: r.code.clone(),
                     refers_to: "ITL1 area",
                     target: r.code.clone(),
-                })?;
-            builder.add(&r.code, &r.name, AreaLevel::Region, Some(&row.country), "region")?;
+                }
+            })?;
+            builder.add(
+                &r.code,
+                &r.name,
+                AreaLevel::Region,
+                Some(&row.country),
+                "region",
+            )?;
         }
         for row in itl1 {
             let area = builder.get(&row.gss, "ITL1 area", &row.itl1, "region or country")?;

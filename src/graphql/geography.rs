@@ -3,12 +3,12 @@
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, Object, SimpleObject};
 
+use super::database;
 use super::error::{ApiError, ApiResult};
 use super::loaders::{AltCodesKey, AreaLoader, ChildrenKey, WithinKey};
-use super::pagination::{connection, list_complexity, page_request, CodeConnection};
-use super::database;
+use super::pagination::{Connection, connection, list_complexity, page_request};
 use crate::domain::geography::{Area, AreaLevel};
-use crate::store::areas::{self, AreaFilter};
+use crate::store::areas::{self, AreaFilter, ChildPosition};
 
 /// The level an area is published at.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -23,8 +23,10 @@ pub enum AreaLevelInput {
     Region,
     /// International Territorial Level 2 areas (41), the level of much Social Mobility
     /// Commission data. Identified by their ITL code (for example `TLI3`).
+    #[graphql(name = "ITL2")]
     Itl2,
     /// International Territorial Level 3 areas (179), identified by their ITL code.
+    #[graphql(name = "ITL3")]
     Itl3,
     /// Local authority districts (379, 2020 boundaries), identified by GSS code.
     LocalAuthority,
@@ -65,8 +67,8 @@ pub struct AlternativeCode {
     pub scheme: String,
 }
 
-/// An area of the UK: the UK itself, a country, a region, an ITL2 or ITL3 area or a local
-/// authority district. Source: Office for National Statistics geography (OGL v3.0).
+/// An area of the UK, as a GraphQL object.
+#[derive(Clone)]
 pub struct AreaNode(pub Area);
 
 fn loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<AreaLoader>> {
@@ -74,9 +76,31 @@ fn loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<AreaLoader>> {
         .map_err(|_| ApiError::Internal("area loader missing from the request".into()).into())
 }
 
+/// The cursor key of a child: its line and code, as `line:code`.
+fn child_cursor(area: &Area) -> String {
+    let position = ChildPosition::of(area);
+    format!("{}:{}", position.line, position.code)
+}
+
+fn child_position(cursor: &str) -> Result<ChildPosition, ApiError> {
+    cursor
+        .split_once(':')
+        .and_then(|(line, code)| {
+            Some(ChildPosition {
+                line: line.parse().ok()?,
+                code: code.to_owned(),
+            })
+        })
+        .ok_or_else(|| {
+            ApiError::BadUserInput("`after` is not a cursor from this `children` list".into())
+        })
+}
+
 /// The longest `nameContains` text accepted.
 const MAX_NAME_FILTER: usize = 100;
 
+/// An area of the UK: the UK itself, a country, a region, an ITL2 or ITL3 area or a local
+/// authority district. Source: Office for National Statistics geography (OGL v3.0).
 #[Object(name = "Area")]
 impl AreaNode {
     /// The area's primary code: its GSS code (for example `E12000007`), or its ITL code for
@@ -127,38 +151,36 @@ impl AreaNode {
             .map(AreaNode))
     }
 
-    /// The areas whose parent this area is, ordered by code; `level` keeps one level only
-    /// (a region's children are its local authorities and its ITL2 areas).
+    /// The areas whose parent this area is: the administrative line first (a region's local
+    /// authorities), then the ITL areas (its ITL2 areas), each by code. `level` keeps one
+    /// level only.
     #[graphql(complexity = "list_complexity(first, child_complexity)")]
     async fn children(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only children of this level.")] level: Option<AreaLevelInput>,
-        #[graphql(desc = "How many children to return: 0 to 100, default 20.")] first: Option<
-            i32,
-        >,
+        #[graphql(desc = "How many children to return: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Return the children after this cursor (from `pageInfo.endCursor`).")]
         after: Option<String>,
-    ) -> ApiResult<CodeConnection<AreaNode>> {
+    ) -> ApiResult<Connection<AreaNode>> {
         let page = page_request(first, after)?;
         let had_cursor = page.after.is_some();
+        let after = page
+            .after
+            .map(|cursor| child_position(&cursor))
+            .transpose()?;
         let key = ChildrenKey {
             parent: self.0.code.clone(),
             level: level.map(Into::into),
-            page,
+            after,
+            first: page.first,
         };
         let (page, total) = loader(ctx)?
             .load_one(key)
             .await
             .map_err(ApiError::from)?
             .unwrap_or_default();
-        Ok(connection(
-            page,
-            total,
-            had_cursor,
-            |a: &Area| a.code.clone(),
-            AreaNode,
-        ))
+        Ok(connection(page, total, had_cursor, child_cursor, AreaNode))
     }
 
     /// The area of the given level that this area lies in: for a local authority its ITL3
@@ -206,11 +228,15 @@ impl GeographyQuery {
     async fn areas(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only areas of this level (REGION includes Wales, Scotland and \
-                          Northern Ireland, which play the region's part).")]
+        #[graphql(
+            desc = "Only areas of this level (REGION includes Wales, Scotland and \
+                          Northern Ireland, which play the region's part)."
+        )]
         level: Option<AreaLevelInput>,
-        #[graphql(desc = "Only areas lying within the area with this code, at any depth \
-                          (`children` gives direct children only).")]
+        #[graphql(
+            desc = "Only areas lying within the area with this code, at any depth \
+                          (`children` gives direct children only)."
+        )]
         parent: Option<String>,
         #[graphql(desc = "Only areas whose name contains this text, ignoring case \
                           (at most 100 characters).")]
@@ -218,7 +244,7 @@ impl GeographyQuery {
         #[graphql(desc = "How many areas to return: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Return the areas after this cursor (from `pageInfo.endCursor`).")]
         after: Option<String>,
-    ) -> ApiResult<CodeConnection<AreaNode>> {
+    ) -> ApiResult<Connection<AreaNode>> {
         let page = page_request(first, after)?;
         let db = database(ctx)?;
         let name_contains = name_contains.filter(|t| !t.trim().is_empty());

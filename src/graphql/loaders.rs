@@ -4,15 +4,18 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
+};
 use async_graphql::{Request, ServerResult};
 use sea_orm::DatabaseConnection;
 
 use crate::domain::geography::{Area, AreaLevel};
-use crate::store::areas::{self, AltCode, Page, PageRequest};
 use crate::store::StoreError;
+use crate::store::areas::{self, AltCode, ChildPosition, Page};
 
 /// Batches area look-ups for one request.
 pub struct AreaLoader {
@@ -35,8 +38,10 @@ pub struct ChildrenKey {
     pub parent: String,
     /// Only children playing this level's part.
     pub level: Option<AreaLevel>,
-    /// Which page.
-    pub page: PageRequest,
+    /// Only children after this position.
+    pub after: Option<ChildPosition>,
+    /// How many children at most.
+    pub first: u64,
 }
 
 impl Loader<String> for AreaLoader {
@@ -72,7 +77,10 @@ impl Loader<AltCodesKey> for AreaLoader {
     type Value = Vec<AltCode>;
     type Error = Arc<StoreError>;
 
-    async fn load(&self, keys: &[AltCodesKey]) -> Result<HashMap<AltCodesKey, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[AltCodesKey],
+    ) -> Result<HashMap<AltCodesKey, Self::Value>, Self::Error> {
         let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
         let mut found = areas::alt_codes(&self.db, &codes).await?;
         Ok(keys
@@ -91,21 +99,23 @@ impl Loader<ChildrenKey> for AreaLoader {
         keys: &[ChildrenKey],
     ) -> Result<HashMap<ChildrenKey, Self::Value>, Self::Error> {
         // Keys asking for the same page shape share one statement pair; a query usually has one.
-        let mut shapes: HashMap<(Option<AreaLevel>, &PageRequest), Vec<String>> = HashMap::new();
+        type Shape<'a> = (Option<AreaLevel>, Option<&'a ChildPosition>, u64);
+        let mut shapes: HashMap<Shape<'_>, Vec<String>> = HashMap::new();
         for key in keys {
             shapes
-                .entry((key.level, &key.page))
+                .entry((key.level, key.after.as_ref(), key.first))
                 .or_default()
                 .push(key.parent.clone());
         }
         let mut result = HashMap::with_capacity(keys.len());
-        for ((level, page), parents) in shapes {
-            let pages = areas::children_pages(&self.db, &parents, level, page).await?;
+        for ((level, after, first), parents) in shapes {
+            let pages = areas::children_pages(&self.db, &parents, level, after, first).await?;
             for (parent, value) in pages {
                 let key = ChildrenKey {
                     parent,
                     level,
-                    page: page.clone(),
+                    after: after.cloned(),
+                    first,
                 };
                 result.insert(key, value);
             }
@@ -115,14 +125,19 @@ impl Loader<ChildrenKey> for AreaLoader {
 }
 
 /// Adds a fresh [`DataLoader`] to every request, so nothing is cached across requests.
+///
+/// A loader gathers keys for `window` before it queries. Batching is by time: the resolvers
+/// of one list register their keys in a burst, and a burst that outlasts the window (a very
+/// busy machine) is fetched in more than one batch.
 pub struct PerRequestLoaders {
     db: DatabaseConnection,
+    window: Duration,
 }
 
 impl PerRequestLoaders {
-    /// Loaders reading from `db`.
-    pub fn new(db: DatabaseConnection) -> Self {
-        PerRequestLoaders { db }
+    /// Loaders reading from `db`, gathering keys for `window`.
+    pub fn new(db: DatabaseConnection, window: Duration) -> Self {
+        PerRequestLoaders { db, window }
     }
 }
 
@@ -130,6 +145,7 @@ impl ExtensionFactory for PerRequestLoaders {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(PerRequestLoaders {
             db: self.db.clone(),
+            window: self.window,
         })
     }
 }
@@ -147,7 +163,8 @@ impl Extension for PerRequestLoaders {
                 db: self.db.clone(),
             },
             tokio::spawn,
-        );
+        )
+        .delay(self.window);
         next.run(ctx, request.data(loader)).await
     }
 }

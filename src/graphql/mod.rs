@@ -6,7 +6,11 @@ pub mod limits;
 pub mod loaders;
 pub mod pagination;
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{
+    Context, EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder,
+};
+use std::time::Duration;
+
 use sea_orm::DatabaseConnection;
 
 use self::error::{ApiError, ApiResult};
@@ -14,6 +18,7 @@ pub use self::limits::Limits;
 
 /// The root of every query.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(geography::GeographyQuery);
 
 /// The explorer's schema: read-only, so no mutations and no subscriptions.
@@ -23,12 +28,12 @@ fn builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
     Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
 }
 
-/// The schema serving `db` within `limits`.
-pub fn build_schema(db: DatabaseConnection, limits: Limits) -> ApiSchema {
+/// The schema serving `db` within `limits`, batching look-ups over `batch_window`.
+pub fn build_schema(db: DatabaseConnection, limits: Limits, batch_window: Duration) -> ApiSchema {
     builder()
         .data(db.clone())
         .extension(limits::QueryLimits(limits))
-        .extension(loaders::PerRequestLoaders::new(db))
+        .extension(loaders::PerRequestLoaders::new(db, batch_window))
         .finish()
 }
 

@@ -1,9 +1,10 @@
 //! The one pagination helper: Relay connections over keyset pages ordered by code.
 
-use async_graphql::connection::{Connection, Edge, OpaqueCursor};
+use async_graphql::connection::{CursorType, OpaqueCursor, PageInfo};
 use async_graphql::{OutputType, SimpleObject};
 
 use super::error::ApiError;
+use super::geography::AreaNode;
 use crate::store::areas::{Page, PageRequest};
 
 /// How many items a connection returns when `first` is not given.
@@ -11,15 +12,33 @@ pub const DEFAULT_PAGE_SIZE: i32 = 20;
 /// The most items one page may ask for.
 pub const MAX_PAGE_SIZE: i32 = 100;
 
-/// Fields every connection carries beside its edges.
+/// A page of results in a stable order, with the total count and the cursor to continue
+/// from (a Relay cursor connection).
 #[derive(SimpleObject)]
-pub struct ConnectionTotals {
+#[graphql(concrete(name = "AreaConnection", params(AreaNode)))]
+pub struct Connection<N: OutputType>
+where
+    Edge<N>: OutputType,
+{
+    /// The items of this page, each with its cursor.
+    pub edges: Vec<Edge<N>>,
+    /// The items of this page, without cursors.
+    pub nodes: Vec<N>,
+    /// Whether more items follow, and the cursors to continue from.
+    pub page_info: PageInfo,
     /// How many items match, over all pages.
     pub total_count: u64,
 }
 
-/// A connection of `Node`s with a total count, with opaque cursors.
-pub type CodeConnection<Node> = Connection<OpaqueCursor<String>, Node, ConnectionTotals>;
+/// One item of a connection with its cursor.
+#[derive(SimpleObject)]
+#[graphql(concrete(name = "AreaEdge", params(AreaNode)))]
+pub struct Edge<N: OutputType> {
+    /// The item.
+    pub node: N,
+    /// Pass as `after` to get the items that follow this one.
+    pub cursor: String,
+}
 
 /// Checks `first` and decodes `after` into a page request.
 pub fn page_request(first: Option<i32>, after: Option<String>) -> Result<PageRequest, ApiError> {
@@ -31,7 +50,6 @@ pub fn page_request(first: Option<i32>, after: Option<String>) -> Result<PageReq
     }
     let after = after
         .map(|cursor| {
-            use async_graphql::connection::CursorType;
             OpaqueCursor::<String>::decode_cursor(&cursor)
                 .map(|c| c.0)
                 .map_err(|_| {
@@ -57,27 +75,37 @@ pub fn list_complexity(first: Option<i32>, child_complexity: usize) -> usize {
 }
 
 /// Builds a connection from a page, its total, each item's cursor key and node conversion.
-pub fn connection<T, Node>(
+pub fn connection<T, N>(
     page: Page<T>,
     total_count: u64,
     had_cursor: bool,
     key: impl Fn(&T) -> String,
-    node: impl Fn(T) -> Node,
-) -> CodeConnection<Node>
+    node: impl Fn(T) -> N,
+) -> Connection<N>
 where
-    Node: OutputType,
+    N: OutputType + Clone,
+    Edge<N>: OutputType,
 {
-    let mut connection = Connection::with_additional_fields(
-        had_cursor,
-        page.has_next,
-        ConnectionTotals { total_count },
-    );
-    connection.edges.extend(
-        page.items
-            .into_iter()
-            .map(|item| Edge::new(OpaqueCursor(key(&item)), node(item))),
-    );
-    connection
+    let edges: Vec<Edge<N>> = page
+        .items
+        .into_iter()
+        .map(|item| Edge {
+            cursor: OpaqueCursor(key(&item)).encode_cursor(),
+            node: node(item),
+        })
+        .collect();
+    let page_info = PageInfo {
+        has_previous_page: had_cursor,
+        has_next_page: page.has_next,
+        start_cursor: edges.first().map(|e| e.cursor.clone()),
+        end_cursor: edges.last().map(|e| e.cursor.clone()),
+    };
+    Connection {
+        nodes: edges.iter().map(|e| e.node.clone()).collect(),
+        edges,
+        page_info,
+        total_count,
+    }
 }
 
 #[cfg(test)]
@@ -87,7 +115,10 @@ mod tests {
     #[test]
     fn first_defaults_to_twenty_and_may_not_exceed_a_hundred() {
         assert_eq!(page_request(None, None).map(|p| p.first).ok(), Some(20));
-        assert_eq!(page_request(Some(100), None).map(|p| p.first).ok(), Some(100));
+        assert_eq!(
+            page_request(Some(100), None).map(|p| p.first).ok(),
+            Some(100)
+        );
         let err = page_request(Some(1000), None).expect_err("too many");
         assert_eq!(err.code(), "BAD_USER_INPUT");
         assert!(err.message().contains("between 0 and 100, got 1000"));
@@ -96,7 +127,6 @@ mod tests {
 
     #[test]
     fn a_cursor_round_trips_and_garbage_is_refused() {
-        use async_graphql::connection::CursorType;
         let cursor = OpaqueCursor("E09000001".to_owned()).encode_cursor();
         assert_eq!(
             page_request(None, Some(cursor)).ok().and_then(|p| p.after),

@@ -2,12 +2,12 @@
 //! the query in the URL (queries only), GraphiQL for browsers, and the status code and media
 //! type the client asked for.
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::ParseRequestError;
+use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::error_response;
@@ -59,7 +59,11 @@ fn accepts_html(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("text/html"))
 }
 
-async fn execute(state: &AppState, headers: &HeaderMap, request: async_graphql::Request) -> Response {
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> Response {
     let response = state.schema.execute(request).await;
     // Under the GraphQL response media type, a request that failed before execution (no
     // data, and errors that point at no field) is a 400; executed requests are 200.

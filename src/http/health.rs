@@ -1,9 +1,9 @@
 //! Liveness and readiness probes.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
 use crate::app::AppState;
 use crate::store::Engine;

@@ -3,7 +3,7 @@
 mod graphql;
 mod health;
 
-use axum::http::{header, Method, StatusCode};
+use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -38,6 +38,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             config.request_timeout,
         ))
+        // Outside the two layers above, so it sees the refusals they produce.
+        .layer(axum::middleware::map_response(json_refusals))
         .layer(CompressionLayer::new().gzip(true))
         .layer(cors)
         .layer(TraceLayer::new_for_http())
@@ -49,6 +51,32 @@ pub(crate) fn error_response(status: StatusCode, code: &str, message: &str) -> R
         "errors": [{ "message": message, "extensions": { "code": code } }]
     });
     (status, Json(body)).into_response()
+}
+
+/// The body-limit and timeout layers answer in plain text or not at all; clients of a JSON
+/// API get JSON errors they can read.
+async fn json_refusals(response: Response) -> Response {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if is_json {
+        return response;
+    }
+    match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "the request body is larger than this server accepts",
+        ),
+        StatusCode::SERVICE_UNAVAILABLE => error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "TIMEOUT",
+            "the request took longer than this server allows",
+        ),
+        _ => response,
+    }
 }
 
 async fn not_found() -> Response {

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::{ImportError, Problem};
 use crate::domain::geography::{AreaLevel, DistrictRow, Geography, Itl1Row, NamedArea};
@@ -210,7 +210,11 @@ mod tests {
     #[test]
     fn every_authority_lies_in_one_area_of_every_level() {
         let g = geography().expect("bundled data is consistent");
-        for area in g.areas.iter().filter(|a| a.level == AreaLevel::LocalAuthority) {
+        for area in g
+            .areas
+            .iter()
+            .filter(|a| a.level == AreaLevel::LocalAuthority)
+        {
             let levels = g.containment.iter().filter(|c| c.area == area.code).count();
             assert_eq!(levels, AreaLevel::ALL.len(), "{}", area.code);
         }

@@ -188,13 +188,45 @@ fn paged<T>(mut items: Vec<T>, first: u64) -> Result<Page<T>, StoreError> {
     Ok(Page { items, has_next })
 }
 
+/// Where an area's children are ordered: the administrative line (0) before the statistical
+/// one (1), then by code. A children cursor is this pair.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ChildPosition {
+    /// 0 for the administrative line, 1 for ITL areas.
+    pub line: i32,
+    /// The child's code.
+    pub code: String,
+}
+
+impl ChildPosition {
+    /// The position of `area` among its parent's children.
+    pub fn of(area: &Area) -> ChildPosition {
+        ChildPosition {
+            line: i32::from(area.level.is_statistical()),
+            code: area.code.clone(),
+        }
+    }
+}
+
+fn line_expr() -> Expr {
+    let statistical = [AreaLevel::Itl2.as_str(), AreaLevel::Itl3.as_str()];
+    Expr::case(
+        Expr::col((area::Entity, area::Column::Level)).is_in(statistical),
+        1,
+    )
+    .finally(0)
+    .into()
+}
+
 /// The children of several parents, one page each, in two statements whatever the number of
-/// parents: one window query for the pages and one grouped count for the totals.
+/// parents: one window query for the pages and one grouped count for the totals. Children
+/// come administrative line first (a region's authorities, then its ITL2 areas), then by code.
 pub async fn children_pages(
     db: &impl ConnectionTrait,
     parents: &[String],
     level: Option<AreaLevel>,
-    page: &PageRequest,
+    after: Option<&ChildPosition>,
+    first: u64,
 ) -> Result<HashMap<String, (Page<Area>, u64)>, StoreError> {
     let mut cond =
         Condition::all().add(area::Column::ParentCode.is_in(parents.iter().map(String::as_str)));
@@ -203,13 +235,21 @@ pub async fn children_pages(
     }
 
     let mut ranked = area::Entity::find().filter(cond.clone());
-    if let Some(after) = &page.after {
-        ranked = ranked.filter(area::Column::Code.gt(after.as_str()));
+    if let Some(after) = after {
+        ranked = ranked.filter(
+            Condition::any().add(line_expr().gt(after.line)).add(
+                Condition::all()
+                    .add(line_expr().eq(after.line))
+                    .add(area::Column::Code.gt(after.code.as_str())),
+            ),
+        );
     }
     let mut ranked = ranked.into_query();
+    ranked.expr_as(line_expr(), Alias::new("line"));
     ranked.expr_window_as(
         Func::cust("ROW_NUMBER"),
         WindowStatement::partition_by(area::Column::ParentCode)
+            .order_by_expr(line_expr(), Order::Asc)
             .order_by(area::Column::Code, Order::Asc)
             .to_owned(),
         Alias::new("rn"),
@@ -217,8 +257,9 @@ pub async fn children_pages(
     let outer = Query::select()
         .column(sea_orm::sea_query::Asterisk)
         .from_subquery(ranked, Alias::new("ranked"))
-        .and_where(Expr::col(Alias::new("rn")).lte(page.first + 1))
+        .and_where(Expr::col(Alias::new("rn")).lte(first + 1))
         .order_by(area::Column::ParentCode, Order::Asc)
+        .order_by(Alias::new("line"), Order::Asc)
         .order_by(area::Column::Code, Order::Asc)
         .to_owned();
     let rows = area::Model::find_by_statement(db.get_database_backend().build(&outer))
@@ -251,7 +292,7 @@ pub async fn children_pages(
         .map(|parent| {
             let items = grouped.remove(parent).unwrap_or_default();
             let total = totals.get(parent).copied().unwrap_or(0);
-            Ok((parent.clone(), (paged(items, page.first)?, total)))
+            Ok((parent.clone(), (paged(items, first)?, total)))
         })
         .collect()
 }
@@ -296,9 +337,7 @@ pub async fn within(
             Expr::col((area::Entity, area::Column::Code))
                 .equals((area_within::Entity, area_within::Column::WithinCode)),
         )
-        .and_where(
-            Expr::col((area_within::Entity, area_within::Column::AreaCode)).is_in(codes),
-        )
+        .and_where(Expr::col((area_within::Entity, area_within::Column::AreaCode)).is_in(codes))
         .and_where(Expr::col((area_within::Entity, area_within::Column::Level)).is_in(levels))
         .to_owned();
     let rows = WithinRow::find_by_statement(db.get_database_backend().build(&query))
@@ -402,11 +441,14 @@ pub async fn alt_codes(
         .await?;
     let mut grouped: HashMap<String, Vec<AltCode>> = HashMap::new();
     for row in rows {
-        grouped.entry(row.area_code.clone()).or_default().push(AltCode {
-            code: row.code,
-            area: row.area_code,
-            scheme: row.scheme,
-        });
+        grouped
+            .entry(row.area_code.clone())
+            .or_default()
+            .push(AltCode {
+                code: row.code,
+                area: row.area_code,
+                scheme: row.scheme,
+            });
     }
     Ok(grouped)
 }

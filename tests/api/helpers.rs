@@ -1,0 +1,227 @@
+//! Starting the real server on an ephemeral port, on a fresh SQLite file or a fresh
+//! PostgreSQL database, and talking to it over HTTP.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use mobility_explorer::app::App;
+use mobility_explorer::config::Config;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+/// Which store a test runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum Store {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+fn postgres_required() -> bool {
+    std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+static NEXT_DB: AtomicU64 = AtomicU64::new(0);
+
+/// A store of its own for one test: a SQLite file in a temporary directory, or a new
+/// PostgreSQL database dropped when the test ends.
+pub struct TestStore {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(DatabaseConnection, String)>,
+}
+
+impl TestStore {
+    /// `None` when PostgreSQL is unreachable and not required (the reason is printed).
+    pub async fn new(store: Store) -> Option<TestStore> {
+        match store {
+            Store::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = format!("sqlite://{}/explorer.db?mode=rwc", dir.path().display());
+                Some(TestStore {
+                    url,
+                    _dir: Some(dir),
+                    postgres: None,
+                })
+            }
+            Store::Postgres => {
+                let admin_url = postgres_admin_url();
+                let admin = match Database::connect(admin_url.as_str()).await {
+                    Ok(db) => db,
+                    Err(e) => {
+                        if postgres_required() {
+                            panic!(
+                                "PostgreSQL required (REQUIRE_POSTGRES=1) but unreachable at {admin_url}: {e}"
+                            );
+                        }
+                        eprintln!(
+                            "skipped: PostgreSQL unreachable at {admin_url} ({e}); set TEST_POSTGRES_URL to run PostgreSQL tests"
+                        );
+                        return None;
+                    }
+                };
+                let name = format!(
+                    "mx_test_{}_{}_{}",
+                    std::process::id(),
+                    NEXT_DB.fetch_add(1, Ordering::Relaxed),
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.subsec_nanos())
+                        .unwrap_or(0)
+                );
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(base, _)| base.to_owned())
+                    .expect("database URL has a path");
+                Some(TestStore {
+                    url: format!("{base}/{name}"),
+                    _dir: None,
+                    postgres: Some((admin, name)),
+                })
+            }
+        }
+    }
+
+    /// Drops the PostgreSQL database (SQLite files go with their directory).
+    pub async fn drop_store(self) {
+        if let Some((admin, name)) = self.postgres {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await;
+        }
+    }
+}
+
+/// A running server.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    statements: Arc<AtomicU64>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    store: Option<TestStore>,
+}
+
+impl TestApp {
+    /// Starts the server with default settings on a fresh store.
+    pub async fn spawn(store: Store) -> Option<TestApp> {
+        Self::spawn_with(store, |_| {}).await
+    }
+
+    /// Starts the server with settings adjusted by `adjust`.
+    pub async fn spawn_with(store: Store, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        let store = TestStore::new(store).await?;
+        let mut config = Config::new(store.url.clone(), "127.0.0.1:0".parse().expect("addr"));
+        adjust(&mut config);
+        let app = App::build(config).await.expect("the server starts");
+        let addr = app.local_addr().expect("bound");
+        let db = app.db().clone();
+        let statements = app.statement_counter();
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            app.run_until(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("the server runs");
+        });
+        Some(TestApp {
+            addr,
+            client: reqwest::Client::new(),
+            db,
+            statements,
+            shutdown: Some(tx),
+            server: Some(server),
+            store: Some(store),
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// POSTs a query and returns the JSON answer (whatever the status).
+    pub async fn query(&self, query: &str) -> Value {
+        self.query_with(query, json!({})).await
+    }
+
+    /// POSTs a query with variables and returns the JSON answer.
+    pub async fn query_with(&self, query: &str, variables: Value) -> Value {
+        self.client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent")
+            .json()
+            .await
+            .expect("JSON answer")
+    }
+
+    /// POSTs a query and returns its data, failing the test on any error.
+    pub async fn data(&self, query: &str) -> Value {
+        let answer = self.query(query).await;
+        assert!(
+            answer.get("errors").is_none(),
+            "unexpected errors: {answer}"
+        );
+        answer["data"].clone()
+    }
+
+    /// SQL statements run on the store so far.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::SeqCst)
+    }
+
+    /// Stops the server and drops its store.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        self.db.clone().close().await.ok();
+        if let Some(store) = self.store.take() {
+            store.drop_store().await;
+        }
+    }
+}
+
+/// The first error's `extensions.code`.
+pub fn error_code(answer: &Value) -> &str {
+    answer["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {answer}"))
+}
+
+/// Generates one `#[tokio::test]` per store for each `async fn name(store: Store)`.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn on_sqlite() {
+                    super::$name($crate::helpers::Store::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn on_postgres() {
+                    super::$name($crate::helpers::Store::Postgres).await
+                }
+            }
+        )*
+    };
+}

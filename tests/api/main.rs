@@ -1,0 +1,9 @@
+//! The API tested from the outside: the real server, on SQLite and on PostgreSQL, over HTTP.
+
+mod helpers;
+
+mod cli;
+mod geography;
+mod http;
+mod limits;
+mod schema;
