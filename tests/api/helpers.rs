@@ -152,6 +152,15 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// GETs a path.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     /// POSTs a query and returns the JSON answer (whatever the status).
     pub async fn query(&self, query: &str) -> Value {
         self.query_with(query, json!({})).await

@@ -189,19 +189,9 @@ async fn health_and_readiness_answer(store: Store) {
     let Some(app) = TestApp::spawn(store).await else {
         return;
     };
-    let health = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("sent");
+    let health = app.get("/healthz").await;
     assert_eq!(health.status(), StatusCode::OK);
-    let ready = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("sent");
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), StatusCode::OK);
     let body: Value = ready.json().await.expect("JSON");
     let expected = match store {
@@ -211,19 +201,9 @@ async fn health_and_readiness_answer(store: Store) {
     assert_eq!(body["store"], expected);
     // With the store closed, the process is alive but not ready.
     app.db.clone().close().await.expect("closed");
-    let ready = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("sent");
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let health = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("sent");
+    let health = app.get("/healthz").await;
     assert_eq!(health.status(), StatusCode::OK);
     app.stop().await;
 }
@@ -291,7 +271,7 @@ async fn an_unknown_route_is_a_json_404(store: Store) {
     let Some(app) = TestApp::spawn(store).await else {
         return;
     };
-    let response = app.client.get(app.url("/nope")).send().await.expect("sent");
+    let response = app.get("/nope").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(error_code(&body), "NOT_FOUND");
