@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use tokio::net::TcpListener;
 
 use crate::config::Config;
@@ -71,8 +71,14 @@ impl App {
                 "sql statement"
             );
         });
-        Migrator::up(&db, None).await.map_err(StoreError::from)?;
-        if let Some(summary) = import::reference::load_if_empty(&db).await? {
+        // Migrate and seed in one transaction under the setup lock, so replicas starting
+        // together on PostgreSQL neither race on migrations nor load the reference data twice.
+        let txn = db.begin().await.map_err(StoreError::from)?;
+        store::lock_for_setup(&txn).await?;
+        Migrator::up(&txn, None).await.map_err(StoreError::from)?;
+        let loaded = import::reference::load_if_empty(&txn).await?;
+        txn.commit().await.map_err(StoreError::from)?;
+        if let Some(summary) = loaded {
             tracing::info!(
                 areas = summary.areas.values().sum::<usize>(),
                 "loaded reference geography into an empty store"

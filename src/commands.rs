@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::TransactionTrait;
 use sea_orm_migration::MigrationStatus;
 
 use crate::app::{App, AppError};
@@ -91,7 +92,10 @@ async fn migrate(action: MigrateAction, args: &StoreArgs) -> Result<ExitCode, Co
     let db = store::connect(&args.database_url()?).await?;
     match action {
         MigrateAction::Up => {
-            Migrator::up(&db, None).await.map_err(StoreError::from)?;
+            let txn = db.begin().await.map_err(StoreError::from)?;
+            store::lock_for_setup(&txn).await?;
+            Migrator::up(&txn, None).await.map_err(StoreError::from)?;
+            txn.commit().await.map_err(StoreError::from)?;
             println!("All migrations applied.");
         }
         MigrateAction::Down { steps } => {
@@ -118,8 +122,11 @@ async fn migrate(action: MigrateAction, args: &StoreArgs) -> Result<ExitCode, Co
 
 async fn load_reference(args: &StoreArgs) -> Result<ExitCode, CommandError> {
     let db = store::connect(&args.database_url()?).await?;
-    Migrator::up(&db, None).await.map_err(StoreError::from)?;
-    let summary = import::reference::load(&db).await?;
+    let txn = db.begin().await.map_err(StoreError::from)?;
+    store::lock_for_setup(&txn).await?;
+    Migrator::up(&txn, None).await.map_err(StoreError::from)?;
+    let summary = import::reference::load(&txn).await?;
+    txn.commit().await.map_err(StoreError::from)?;
     println!("Reference data loaded (one transaction):");
     for (level, n) in &summary.areas {
         println!("  {n:4} areas at level {level}");

@@ -7,7 +7,10 @@ pub mod areas;
 
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr,
+};
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +51,20 @@ impl Engine {
             None
         }
     }
+}
+
+/// Any fixed number: the key of the PostgreSQL advisory lock taken by [`lock_for_setup`].
+const SETUP_LOCK_KEY: i64 = 0x004d_5853_4554_5550;
+
+/// Serialises migrations and first loads across servers sharing one PostgreSQL store: the
+/// advisory lock is held until `txn` ends, so replicas starting together take turns and the
+/// later ones find the work done. SQLite is embedded and serialises writers on its file lock.
+pub async fn lock_for_setup(txn: &DatabaseTransaction) -> Result<(), StoreError> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({SETUP_LOCK_KEY})"))
+            .await?;
+    }
+    Ok(())
 }
 
 /// The URL with any password replaced, fit for logs and messages.

@@ -7,3 +7,4 @@ mod geography;
 mod http;
 mod limits;
 mod schema;
+mod startup;
