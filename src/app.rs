@@ -6,8 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use migration::{Migrator, MigratorTrait};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
@@ -73,9 +72,7 @@ impl App {
         });
         // Migrate and seed in one transaction under the setup lock, so replicas starting
         // together on PostgreSQL neither race on migrations nor load the reference data twice.
-        let txn = db.begin().await.map_err(StoreError::from)?;
-        store::lock_for_setup(&txn).await?;
-        Migrator::up(&txn, None).await.map_err(StoreError::from)?;
+        let txn = store::begin_setup(&db).await?;
         let loaded = import::reference::load_if_empty(&txn).await?;
         txn.commit().await.map_err(StoreError::from)?;
         if let Some(summary) = loaded {

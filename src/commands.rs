@@ -4,7 +4,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::TransactionTrait;
 use sea_orm_migration::MigrationStatus;
 
 use crate::app::{App, AppError};
@@ -92,9 +91,7 @@ async fn migrate(action: MigrateAction, args: &StoreArgs) -> Result<ExitCode, Co
     let db = store::connect(&args.database_url()?).await?;
     match action {
         MigrateAction::Up => {
-            let txn = db.begin().await.map_err(StoreError::from)?;
-            store::lock_for_setup(&txn).await?;
-            Migrator::up(&txn, None).await.map_err(StoreError::from)?;
+            let txn = store::begin_setup(&db).await?;
             txn.commit().await.map_err(StoreError::from)?;
             println!("All migrations applied.");
         }
@@ -122,9 +119,7 @@ async fn migrate(action: MigrateAction, args: &StoreArgs) -> Result<ExitCode, Co
 
 async fn load_reference(args: &StoreArgs) -> Result<ExitCode, CommandError> {
     let db = store::connect(&args.database_url()?).await?;
-    let txn = db.begin().await.map_err(StoreError::from)?;
-    store::lock_for_setup(&txn).await?;
-    Migrator::up(&txn, None).await.map_err(StoreError::from)?;
+    let txn = store::begin_setup(&db).await?;
     let summary = import::reference::load(&txn).await?;
     txn.commit().await.map_err(StoreError::from)?;
     println!("Reference data loaded (one transaction):");

@@ -7,9 +7,10 @@ pub mod areas;
 
 use std::time::Duration;
 
+use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr,
+    DbErr, TransactionTrait,
 };
 
 /// A failure of the store.
@@ -53,18 +54,23 @@ impl Engine {
     }
 }
 
-/// Any fixed number: the key of the PostgreSQL advisory lock taken by [`lock_for_setup`].
+/// Any fixed number: the key of the PostgreSQL advisory lock taken by [`begin_setup`].
 const SETUP_LOCK_KEY: i64 = 0x004d_5853_4554_5550;
 
-/// Serialises migrations and first loads across servers sharing one PostgreSQL store: the
-/// advisory lock is held until `txn` ends, so replicas starting together take turns and the
-/// later ones find the work done. SQLite is embedded and serialises writers on its file lock.
-pub async fn lock_for_setup(txn: &DatabaseTransaction) -> Result<(), StoreError> {
+/// Opens the setup transaction: takes the setup lock and applies pending migrations in it.
+/// The caller adds its own work (a reference load) and commits.
+///
+/// On PostgreSQL the advisory lock is held until the transaction ends, so servers starting
+/// together on one store take turns and the later ones find the work done. SQLite is embedded
+/// and serialises writers on its file lock.
+pub async fn begin_setup(db: &DatabaseConnection) -> Result<DatabaseTransaction, StoreError> {
+    let txn = db.begin().await?;
     if txn.get_database_backend() == DbBackend::Postgres {
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({SETUP_LOCK_KEY})"))
             .await?;
     }
-    Ok(())
+    Migrator::up(&txn, None).await?;
+    Ok(txn)
 }
 
 /// The URL with any password replaced, fit for logs and messages.

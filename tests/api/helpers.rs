@@ -216,6 +216,13 @@ pub fn error_code(answer: &Value) -> &str {
         .unwrap_or_else(|| panic!("no error code in {answer}"))
 }
 
+/// The first error's message.
+pub fn error_message(answer: &Value) -> &str {
+    answer["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error message in {answer}"))
+}
+
 /// Generates one `#[tokio::test]` per store for each `async fn name(store: Store)`.
 #[macro_export]
 macro_rules! on_both_stores {
