@@ -5,3 +5,9 @@
 pub mod area;
 pub mod area_alt_code;
 pub mod area_within;
+pub mod business_unit;
+pub mod employer;
+pub mod grade;
+pub mod reference_share;
+pub mod staff_record;
+pub mod workforce_snapshot;

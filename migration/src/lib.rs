@@ -6,6 +6,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_areas;
+mod m20261122_000002_create_workforce;
 
 /// Runs the project's migrations in order (`mobility-explorer migrate up|down|status`).
 pub struct Migrator;
@@ -13,6 +14,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_create_areas::Migration)]
+        vec![
+            Box::new(m20261122_000001_create_areas::Migration),
+            Box::new(m20261122_000002_create_workforce::Migration),
+        ]
     }
 }
