@@ -1,3 +1,6 @@
 //! The rules of the explorer, free of HTTP, GraphQL and storage: unit-tested in place.
 
+pub mod disclosure;
 pub mod geography;
+pub mod seb;
+pub mod workforce;
