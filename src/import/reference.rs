@@ -9,7 +9,9 @@ use serde::de::DeserializeOwned;
 
 use super::{ImportError, Problem};
 use crate::domain::geography::{AreaLevel, DistrictRow, Geography, Itl1Row, NamedArea};
+use crate::domain::seb::Measure;
 use crate::store;
+use crate::store::reference::ReferenceShare;
 
 const DISTRICTS: (&str, &str) = (
     "geography/lad20_itl_uk.csv",
@@ -27,6 +29,10 @@ const COUNTRIES: (&str, &str) = (
     "geography/countries.csv",
     include_str!("../../data/reference/geography/countries.csv"),
 );
+const BENCHMARKS: (&str, &str) = (
+    "benchmarks/benchmarks_uk.csv",
+    include_str!("../../data/reference/benchmarks/benchmarks_uk.csv"),
+);
 
 /// What a reference load wrote.
 #[derive(Debug, Default)]
@@ -35,6 +41,8 @@ pub struct Summary {
     pub areas: BTreeMap<AreaLevel, usize>,
     /// Alternative codes written.
     pub alt_codes: usize,
+    /// Reference population shares (benchmarks) written.
+    pub reference_shares: usize,
 }
 
 #[derive(Deserialize)]
@@ -68,6 +76,18 @@ struct Itl1Record {
     itl1_code: String,
     gss_code: String,
     country_code: String,
+}
+
+#[derive(Deserialize)]
+struct BenchmarkRecord {
+    population: String,
+    area_code: String,
+    measure: String,
+    category: String,
+    share: f64,
+    period: String,
+    source: String,
+    confirmed: String,
 }
 
 #[derive(Deserialize)]
@@ -153,18 +173,85 @@ pub fn geography() -> Result<Geography, ImportError> {
     })
 }
 
+/// The bundled reference population shares, checked against the measures and the geography.
+pub fn reference_shares(geography: &Geography) -> Result<Vec<ReferenceShare>, ImportError> {
+    let mut problems = Vec::new();
+    let records: Vec<BenchmarkRecord> = parse(BENCHMARKS, &mut problems);
+    let mut shares = Vec::with_capacity(records.len());
+    for (i, r) in records.into_iter().enumerate() {
+        let line = i as u64 + 2;
+        let mut problem = |column: &str, value: &str, reason: String| {
+            problems.push(Problem {
+                file: BENCHMARKS.0.to_owned(),
+                line: Some(line),
+                column: Some(column.to_owned()),
+                value: Some(value.to_owned()),
+                reason,
+            })
+        };
+        match r.measure.parse::<Measure>() {
+            Ok(measure) if !measure.groups().contains(&r.category.as_str()) => problem(
+                "category",
+                &r.category,
+                format!("expected one of {}", measure.groups().join(", ")),
+            ),
+            Ok(_) => {}
+            Err(e) => problem("measure", &r.measure, e.to_string()),
+        }
+        if !(0.0..=1.0).contains(&r.share) {
+            problem(
+                "share",
+                &r.share.to_string(),
+                "must be a fraction from 0 to 1".into(),
+            );
+        }
+        if !geography.areas.iter().any(|a| a.code == r.area_code) {
+            problem(
+                "area_code",
+                &r.area_code,
+                "not an area of the geography".into(),
+            );
+        }
+        let confirmed = match r.confirmed.as_str() {
+            "yes" => true,
+            "no" => false,
+            other => {
+                problem("confirmed", other, "must be yes or no".into());
+                false
+            }
+        };
+        shares.push(ReferenceShare {
+            population: r.population,
+            area_code: r.area_code,
+            measure: r.measure,
+            category: r.category,
+            share: r.share,
+            period: r.period,
+            source: r.source,
+            confirmed,
+        });
+    }
+    if !problems.is_empty() {
+        return Err(ImportError::Invalid(problems));
+    }
+    Ok(shares)
+}
+
 /// (Re)loads the bundled reference data in one transaction; running it twice changes nothing.
 pub async fn load<C>(db: &C) -> Result<Summary, ImportError>
 where
     C: ConnectionTrait + TransactionTrait,
 {
     let geography = geography()?;
+    let shares = reference_shares(&geography)?;
     let txn = db.begin().await?;
     store::areas::save_geography(&txn, &geography).await?;
+    store::reference::replace_all(&txn, &shares).await?;
     txn.commit().await?;
 
     let mut summary = Summary {
         alt_codes: geography.alt_codes.len(),
+        reference_shares: shares.len(),
         ..Summary::default()
     };
     for area in &geography.areas {
@@ -173,12 +260,13 @@ where
     Ok(summary)
 }
 
-/// Loads the reference data when the store has none (a fresh `serve`); returns what it wrote.
+/// Loads the reference data when the store lacks any of it (a fresh `serve`, or one after a
+/// migration added a kind); returns what it wrote.
 pub async fn load_if_empty<C>(db: &C) -> Result<Option<Summary>, ImportError>
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    if store::areas::total(db).await? > 0 {
+    if store::areas::total(db).await? > 0 && store::reference::total(db).await? > 0 {
         return Ok(None);
     }
     load(db).await.map(Some)
@@ -205,6 +293,26 @@ mod tests {
             .filter(|c| c.level == AreaLevel::Region && c.area == c.within)
             .count();
         assert_eq!(regions, 12);
+    }
+
+    #[test]
+    fn the_bundled_benchmarks_are_the_commissions_uk_figures() {
+        let g = geography().expect("bundled data is consistent");
+        let shares = reference_shares(&g).expect("bundled benchmarks are consistent");
+        let po: Vec<(&str, f64, bool)> = shares
+            .iter()
+            .filter(|s| s.measure == "parental_occupation")
+            .map(|s| (s.category.as_str(), s.share, s.confirmed))
+            .collect();
+        assert_eq!(
+            po,
+            [
+                ("PROFESSIONAL", 0.37, false),
+                ("INTERMEDIATE", 0.24, false),
+                ("LOWER", 0.39, false)
+            ]
+        );
+        assert!(shares.iter().all(|s| s.area_code == "K02000001"));
     }
 
     #[test]
