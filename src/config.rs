@@ -4,8 +4,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand};
 
+use crate::domain::disclosure::Policy;
+use crate::domain::workforce::{MIN_KEY_BYTES, PersonKey};
 use crate::graphql::Limits;
 use crate::store::{Engine, redact_url};
 
@@ -49,6 +51,25 @@ pub enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Import data from a CSV file, all or nothing.
+    Import {
+        /// What the file holds.
+        #[command(subcommand)]
+        kind: ImportKind,
+    },
+    /// Write a synthetic (clearly labelled, seeded, deterministic) workforce CSV in the import
+    /// format.
+    DemoData {
+        /// The file to write; `-` writes to standard output.
+        #[arg(long, default_value = "-")]
+        out: PathBuf,
+        /// How many staff records in all (over every employer and year).
+        #[arg(long, default_value_t = crate::demo::DEFAULT_RECORDS)]
+        records: u64,
+        /// The random seed: the same seed writes the same file.
+        #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
+        seed: u64,
+    },
     /// Write the GraphQL schema (SDL) to a file, or check that the file is up to date.
     ExportSchema {
         /// Compare instead of writing: exit non-zero with a diff summary when they differ.
@@ -58,6 +79,50 @@ pub enum Command {
         #[arg(long, default_value = "schema.graphql")]
         path: PathBuf,
     },
+}
+
+/// Kinds of import.
+#[derive(Debug, Subcommand)]
+pub enum ImportKind {
+    /// Staff records (one row per member of staff per employer and year). Each (employer,
+    /// year) in the file replaces that snapshot whole; any invalid row means nothing is
+    /// written.
+    Workforce {
+        /// The CSV file.
+        file: PathBuf,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The pseudonymisation key.
+        #[command(flatten)]
+        key: PersonKeyArgs,
+    },
+}
+
+/// The secret person references are pseudonymised with.
+#[derive(Debug, Clone, Args)]
+pub struct PersonKeyArgs {
+    /// Secret key (at least 16 bytes) for the keyed hash that replaces person references;
+    /// raw references are never stored. Use the same key for every import, so the same
+    /// person keeps the same pseudonym.
+    #[arg(long, env = "PERSON_KEY", hide_env_values = true)]
+    pub person_key: Option<String>,
+}
+
+impl PersonKeyArgs {
+    /// The checked key; required.
+    pub fn key(&self) -> Result<PersonKey, ConfigError> {
+        let secret = self.person_key.as_deref().ok_or_else(|| ConfigError {
+            name: "PERSON_KEY (--person-key)",
+            reason: format!(
+                "required to import staff records: a secret of at least {MIN_KEY_BYTES} bytes, the same for every import"
+            ),
+        })?;
+        PersonKey::new(secret.as_bytes()).ok_or_else(|| ConfigError {
+            name: "PERSON_KEY (--person-key)",
+            reason: format!("must be at least {MIN_KEY_BYTES} bytes long"),
+        })
+    }
 }
 
 /// Migration directions.
@@ -126,6 +191,23 @@ pub struct ServeArgs {
     /// gathered into one SQL statement.
     #[arg(long, env = "BATCH_WINDOW_MS", default_value_t = 10)]
     pub batch_window_ms: u64,
+
+    /// Disclosure threshold k: counts from 1 to k-1, groups smaller than k and means over
+    /// fewer than k people are withheld.
+    #[arg(long, env = "DISCLOSURE_MIN_COUNT", default_value_t = Policy::default().min_count)]
+    pub disclosure_min_count: u64,
+
+    /// Publish every count rounded to the nearest 5.
+    #[arg(long, env = "ROUND_COUNTS", default_value_t = false, action = ArgAction::Set)]
+    pub round_counts: bool,
+
+    /// Load the synthetic demo workforce when the store has no staff records.
+    #[arg(long, env = "DEMO_DATA", default_value_t = true, action = ArgAction::Set)]
+    pub demo_data: bool,
+
+    /// The pseudonymisation key (only used here for the demo workforce).
+    #[command(flatten)]
+    pub key: PersonKeyArgs,
 }
 
 /// A configuration value that cannot work.
@@ -153,6 +235,12 @@ pub struct Config {
     pub request_timeout: Duration,
     /// How long related look-ups are gathered into one statement.
     pub batch_window: Duration,
+    /// Disclosure control of workforce figures.
+    pub disclosure: Policy,
+    /// Load the synthetic demo workforce into a store with no staff records.
+    pub demo_data: bool,
+    /// The pseudonymisation key, when configured.
+    pub person_key: Option<PersonKey>,
 }
 
 impl StoreArgs {
@@ -200,12 +288,25 @@ impl TryFrom<&ServeArgs> for Config {
                 usize::try_from(args.request_timeout_secs).unwrap_or(usize::MAX),
             )? as u64),
             batch_window: Duration::from_millis(args.batch_window_ms),
+            disclosure: Policy {
+                min_count: positive(
+                    "DISCLOSURE_MIN_COUNT",
+                    usize::try_from(args.disclosure_min_count).unwrap_or(usize::MAX),
+                )? as u64,
+                round_to_5: args.round_counts,
+            },
+            demo_data: args.demo_data,
+            person_key: match args.key.person_key {
+                Some(_) => Some(args.key.key()?),
+                None => None,
+            },
         })
     }
 }
 
 impl Config {
-    /// The defaults, on the given store and address: what tests start the server with.
+    /// The defaults, on the given store and address, without the demo workforce: what tests
+    /// start the server with (a test that wants the demo data turns it on).
     pub fn new(database_url: impl Into<String>, bind: SocketAddr) -> Config {
         Config {
             database_url: database_url.into(),
@@ -214,6 +315,9 @@ impl Config {
             max_body_bytes: 1_048_576,
             request_timeout: Duration::from_secs(30),
             batch_window: Duration::from_millis(10),
+            disclosure: Policy::default(),
+            demo_data: false,
+            person_key: None,
         }
     }
 }
@@ -245,6 +349,23 @@ mod tests {
         let err = Config::try_from(&args).expect_err("refused");
         assert!(err.to_string().starts_with("DATABASE_URL"));
         assert!(!err.to_string().contains("pw"));
+    }
+
+    #[test]
+    fn a_short_person_key_is_refused_by_name() {
+        let cli =
+            Cli::try_parse_from(["mobility-explorer", "--person-key", "short"]).expect("parses");
+        let err = Config::try_from(&cli.serve).expect_err("refused");
+        assert!(err.name.starts_with("PERSON_KEY"));
+    }
+
+    #[test]
+    fn demo_data_is_on_by_default_and_can_be_turned_off() {
+        let on = Cli::try_parse_from(["mobility-explorer"]).expect("parses");
+        assert!(Config::try_from(&on.serve).expect("valid").demo_data);
+        let off =
+            Cli::try_parse_from(["mobility-explorer", "--demo-data", "false"]).expect("parses");
+        assert!(!Config::try_from(&off.serve).expect("valid").demo_data);
     }
 
     #[test]

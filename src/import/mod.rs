@@ -1,8 +1,9 @@
-//! Loading data into the store: reference data shipped with the binary, and (later) CSV files
+//! Loading data into the store: reference data shipped with the binary, and the CSV files
 //! users import. Every load is validated in full before anything is written, and written in one
 //! transaction, so a bad file or a crash leaves the store as it was.
 
 pub mod reference;
+pub mod workforce;
 
 use std::fmt;
 

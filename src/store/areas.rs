@@ -110,9 +110,9 @@ pub async fn by_codes(
     to_domain_all(rows)
 }
 
-fn level_condition(level: AreaLevel) -> Condition {
-    // An area plays a level's part when it lies within itself at that level.
-    let plays = Query::select()
+/// The areas playing a level's part: those lying within themselves at that level.
+fn playing(level: AreaLevel) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
         .column(area_within::Column::AreaCode)
         .from(area_within::Entity)
         .and_where(area_within::Column::Level.eq(level.as_str()))
@@ -120,8 +120,11 @@ fn level_condition(level: AreaLevel) -> Condition {
             Expr::col((area_within::Entity, area_within::Column::WithinCode))
                 .equals((area_within::Entity, area_within::Column::AreaCode)),
         )
-        .to_owned();
-    Condition::all().add(area::Column::Code.in_subquery(plays))
+        .to_owned()
+}
+
+fn level_condition(level: AreaLevel) -> Condition {
+    Condition::all().add(area::Column::Code.in_subquery(playing(level)))
 }
 
 fn filter_condition(filter: &AreaFilter) -> Condition {
@@ -451,4 +454,43 @@ pub async fn alt_codes(
             });
     }
     Ok(grouped)
+}
+
+/// Every local authority with the region (ITL1 area) it lies in, by authority code.
+pub async fn authority_regions(
+    db: &impl ConnectionTrait,
+) -> Result<HashMap<String, String>, StoreError> {
+    let rows: Vec<(String, String)> = area_within::Entity::find()
+        .select_only()
+        .column(area_within::Column::AreaCode)
+        .column(area_within::Column::WithinCode)
+        .filter(area_within::Column::Level.eq(AreaLevel::Region.as_str()))
+        .filter(level_condition_on_within(AreaLevel::LocalAuthority))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Only containment rows of areas playing `level`'s part.
+fn level_condition_on_within(level: AreaLevel) -> Condition {
+    Condition::all().add(area_within::Column::AreaCode.in_subquery(playing(level)))
+}
+
+/// The local authorities lying within any of `codes` (primary codes, at any level; an
+/// authority lies within itself), in code order.
+pub async fn authorities_within(
+    db: &impl ConnectionTrait,
+    codes: &[String],
+) -> Result<Vec<String>, StoreError> {
+    Ok(area_within::Entity::find()
+        .select_only()
+        .column(area_within::Column::AreaCode)
+        .distinct()
+        .filter(area_within::Column::WithinCode.is_in(codes.iter().map(String::as_str)))
+        .filter(level_condition_on_within(AreaLevel::LocalAuthority))
+        .order_by_asc(area_within::Column::AreaCode)
+        .into_tuple()
+        .all(db)
+        .await?)
 }

@@ -4,6 +4,8 @@
 //! transaction, on SQLite and on PostgreSQL alike.
 
 pub mod areas;
+pub mod reference;
+pub mod workforce;
 
 use std::time::Duration;
 
