@@ -31,8 +31,8 @@ pub enum AppError {
     /// The store could not be opened or migrated.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The bundled reference data could not be loaded.
-    #[error("loading reference data: {0}")]
+    /// The bundled reference data or the demo workforce could not be loaded.
+    #[error("loading data: {0}")]
     Import(#[from] ImportError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
@@ -74,15 +74,33 @@ impl App {
         // together on PostgreSQL neither race on migrations nor load the reference data twice.
         let txn = store::begin_setup(&db).await?;
         let loaded = import::reference::load_if_empty(&txn).await?;
+        let demo = if config.demo_data && !store::workforce::has_records(&txn).await? {
+            Some(import::workforce::import_demo(&txn, config.person_key.as_ref()).await?)
+        } else {
+            None
+        };
         txn.commit().await.map_err(StoreError::from)?;
         if let Some(summary) = loaded {
             tracing::info!(
                 areas = summary.areas.values().sum::<usize>(),
-                "loaded reference geography into an empty store"
+                reference_shares = summary.reference_shares,
+                "loaded reference data into the store"
+            );
+        }
+        if let Some(summary) = demo {
+            tracing::info!(
+                records = summary.rows,
+                snapshots = summary.snapshots.len(),
+                "loaded the synthetic demo workforce into a store with no staff records"
             );
         }
         let engine = Engine::of_url(&config.database_url).unwrap_or(Engine::Sqlite);
-        let schema = build_schema(db.clone(), config.limits, config.batch_window);
+        let schema = build_schema(
+            db.clone(),
+            config.limits,
+            config.batch_window,
+            config.disclosure,
+        );
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| AppError::Bind {
