@@ -5,6 +5,7 @@ pub mod geography;
 pub mod limits;
 pub mod loaders;
 pub mod pagination;
+pub mod workforce;
 
 use async_graphql::{
     Context, EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder,
@@ -13,13 +14,15 @@ use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 
+use crate::domain::disclosure::Policy;
+
 use self::error::{ApiError, ApiResult};
 pub use self::limits::Limits;
 
 /// The root of every query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(geography::GeographyQuery);
+pub struct QueryRoot(geography::GeographyQuery, workforce::WorkforceQuery);
 
 /// The explorer's schema: read-only, so no mutations and no subscriptions.
 pub type ApiSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
@@ -28,10 +31,17 @@ fn builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
     Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
 }
 
-/// The schema serving `db` within `limits`, batching look-ups over `batch_window`.
-pub fn build_schema(db: DatabaseConnection, limits: Limits, batch_window: Duration) -> ApiSchema {
+/// The schema serving `db` within `limits`, batching look-ups over `batch_window` and
+/// publishing workforce figures under the disclosure `policy`.
+pub fn build_schema(
+    db: DatabaseConnection,
+    limits: Limits,
+    batch_window: Duration,
+    policy: Policy,
+) -> ApiSchema {
     builder()
         .data(db.clone())
+        .data(policy)
         .extension(limits::QueryLimits(limits))
         .extension(loaders::PerRequestLoaders::new(db, batch_window))
         .finish()
