@@ -592,10 +592,12 @@ impl Workforce {
         by: &[WorkforceDimension],
     ) -> ApiResult<Vec<GroupCounts>> {
         let mut dimensions: Vec<Dimension> = Vec::with_capacity(by.len());
-        for d in by {
-            let d = Dimension::from(*d);
+        for named in by {
+            let d = Dimension::from(*named);
             if dimensions.contains(&d) {
-                return Err(bad(format!("`by` names {d:?} twice")));
+                // The GraphQL name (`REGION`), as the caller wrote it.
+                let name = async_graphql::InputType::to_value(named);
+                return Err(bad(format!("`by` names {name} twice")));
             }
             dimensions.push(d);
         }

@@ -6,8 +6,22 @@ use crate::helpers::{Store, TestStore};
 use crate::on_both_stores;
 
 fn run(args: &[&str], database_url: Option<&str>, dir: &std::path::Path) -> Output {
+    run_with(args, database_url, None, dir)
+}
+
+/// Runs the binary with `PERSON_KEY` set to `person_key` (or unset).
+fn run_with(
+    args: &[&str],
+    database_url: Option<&str>,
+    person_key: Option<&str>,
+    dir: &std::path::Path,
+) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mobility-explorer"));
     command.args(args).current_dir(dir).env("RUST_LOG", "error");
+    match person_key {
+        Some(key) => command.env("PERSON_KEY", key),
+        None => command.env_remove("PERSON_KEY"),
+    };
     match database_url {
         Some(url) => command.env("DATABASE_URL", url),
         None => command.env_remove("DATABASE_URL"),
@@ -89,4 +103,114 @@ async fn migrate_and_load_reference_work_from_the_command_line(store: Store) {
     test_store.drop_store().await;
 }
 
-on_both_stores!(migrate_and_load_reference_work_from_the_command_line);
+#[test]
+fn demo_data_is_deterministic_for_a_seed_and_labelled_synthetic() {
+    let dir = tempfile::tempdir().expect("dir");
+    let csv = |args: &[&str]| {
+        let out = run(args, None, dir.path());
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let first = csv(&["demo-data", "--records", "300", "--seed", "7"]);
+    let again = csv(&["demo-data", "--records", "300", "--seed", "7"]);
+    let other = csv(&["demo-data", "--records", "300", "--seed", "8"]);
+    assert_eq!(first, again);
+    assert_ne!(first, other);
+    let mut reader = csv::Reader::from_reader(first.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let synthetic = header
+        .iter()
+        .position(|h| h == "synthetic")
+        .expect("synthetic column");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 300);
+    assert!(rows.iter().all(|r| &r[synthetic] == "true"));
+}
+
+async fn import_workforce_from_the_command_line(store: Store) {
+    let Some(test_store) = TestStore::new(store).await else {
+        return;
+    };
+    let url = test_store.url.clone();
+    let dir = tempfile::tempdir().expect("dir");
+    let key = Some("a command line test key, long enough");
+
+    let bad = dir.path().join("bad.csv");
+    let mut rows = String::from(
+        "person_ref,employer,year,business_unit,grade,grade_level,work_area,joined_year,parental_occupation,school_type,free_school_meals,parental_degree,self_assessed,engagement\n",
+    );
+    rows.push_str("P1,EMP,2024,Ops,AO,1,E08000025,,routine,,,,,\n");
+    rows.push_str("P2,EMP,2024,Ops,AO,1,NOWHERE,,routine,,,,,\n");
+    rows.push_str("P3,EMP,2024,Ops,AO,1,E08000025,2031,routine,,,,,\n");
+    std::fs::write(&bad, &rows).expect("written");
+    let out = run_with(
+        &["import", "workforce", "bad.csv"],
+        Some(&url),
+        key,
+        dir.path(),
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    let message = text(&out);
+    assert!(
+        message.contains("2 problem(s), nothing was written"),
+        "{message}"
+    );
+    assert!(
+        message.contains("bad.csv line 3, column work_area, value \"NOWHERE\""),
+        "{message}"
+    );
+    assert!(
+        message.contains("bad.csv line 4, column joined_year"),
+        "{message}"
+    );
+
+    // Without a key, the command says which setting is missing.
+    let out = run_with(
+        &["import", "workforce", "bad.csv"],
+        Some(&url),
+        None,
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("PERSON_KEY"), "{}", text(&out));
+
+    let demo = run(
+        &["demo-data", "--records", "400", "--out", "demo.csv"],
+        None,
+        dir.path(),
+    );
+    assert!(demo.status.success(), "{}", text(&demo));
+    let first = run_with(
+        &["import", "workforce", "demo.csv"],
+        Some(&url),
+        key,
+        dir.path(),
+    );
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(
+        text(&first).contains("Imported 400 staff records"),
+        "{}",
+        text(&first)
+    );
+    assert!(text(&first).contains("(new)"), "{}", text(&first));
+    assert!(
+        text(&first).contains("parental_occupation"),
+        "{}",
+        text(&first)
+    );
+    let again = run_with(
+        &["import", "workforce", "demo.csv"],
+        Some(&url),
+        key,
+        dir.path(),
+    );
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(text(&again).contains("(replaced)"), "{}", text(&again));
+    assert!(!text(&again).contains("(new)"), "{}", text(&again));
+    test_store.drop_store().await;
+}
+
+on_both_stores!(
+    migrate_and_load_reference_work_from_the_command_line,
+    import_workforce_from_the_command_line,
+);

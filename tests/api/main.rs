@@ -8,3 +8,4 @@ mod http;
 mod limits;
 mod schema;
 mod startup;
+mod workforce;
