@@ -165,6 +165,7 @@ async fn import_workforce(
     let started = std::time::Instant::now();
     let summary =
         import::workforce::import(&db, &name, std::io::BufReader::new(file), &key).await?;
+    store::workforce::refresh_statistics(&db).await?;
     println!(
         "Imported {} staff records from {name} in {:.1} s (one transaction):",
         summary.rows,

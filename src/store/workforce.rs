@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use entity::{business_unit, employer, grade, staff_record, workforce_snapshot};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IdenStatic,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, IdenStatic,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 
 use super::StoreError;
@@ -278,6 +278,9 @@ pub async fn insert_records(
     year: i32,
     records: &[NewRecord<'_>],
 ) -> Result<(), StoreError> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        return insert_records_unnest(db, snapshot_id, employer_id, year, records).await;
+    }
     use staff_record::Column as C;
     for chunk in records.chunks(RECORDS_PER_INSERT) {
         let mut insert = Query::insert();
@@ -323,6 +326,97 @@ pub async fn insert_records(
                 .map_err(|e| StoreError::Corrupt(format!("building an insert: {e}")))?;
         }
         db.execute(&insert).await?;
+    }
+    Ok(())
+}
+
+/// Staff records per PostgreSQL `UNNEST` statement (arrays have no parameter limit).
+const RECORDS_PER_UNNEST: usize = 50_000;
+
+/// PostgreSQL: one array per column, unnested server-side. Parsing and binding a 16,000
+/// parameter `VALUES` list costs PostgreSQL more than the insert itself (about 25 s of a 45 s
+/// import of 1,000,000 records); 16 arrays cost almost nothing.
+///
+/// The database driver binds arrays without NULL elements, so a missing value travels as a
+/// value no valid record holds (`''` for an answer, 0 for a year, -1 for a score) and
+/// `NULLIF` restores the NULL.
+async fn insert_records_unnest(
+    db: &impl ConnectionTrait,
+    snapshot_id: i32,
+    employer_id: i32,
+    year: i32,
+    records: &[NewRecord<'_>],
+) -> Result<(), StoreError> {
+    const SQL: &str = r#"INSERT INTO staff_record (snapshot_id, person_hash, employer_id, year,
+        business_unit_id, grade_id, grade_level, work_area, work_region, joined_year,
+        parental_occupation, school_type, free_school_meals, parental_degree, self_assessed,
+        engagement)
+    SELECT $1, t.h, $2, $3, t.u, t.g, t.l, t.a, t.r, NULLIF(t.j, 0),
+        NULLIF(t.a1, ''), NULLIF(t.a2, ''), NULLIF(t.a3, ''), NULLIF(t.a4, ''), NULLIF(t.a5, ''),
+        NULLIF(t.e, -1)
+    FROM UNNEST($4::text[], $5::int4[], $6::int4[], $7::int4[], $8::text[], $9::text[],
+        $10::int4[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+        $16::float8[]) AS t(h, u, g, l, a, r, j, a1, a2, a3, a4, a5, e)"#;
+    for chunk in records.chunks(RECORDS_PER_UNNEST) {
+        let answer = |i: usize| texts(chunk, |r| r.answers[i].unwrap_or(""));
+        let values = vec![
+            snapshot_id.into(),
+            employer_id.into(),
+            year.into(),
+            texts(chunk, |r| r.person_hash),
+            ints(chunk, |r| r.business_unit_id),
+            ints(chunk, |r| r.grade_id),
+            ints(chunk, |r| r.grade_level),
+            texts(chunk, |r| r.work_area),
+            texts(chunk, |r| r.work_region),
+            ints(chunk, |r| r.joined_year.unwrap_or(0)),
+            answer(0),
+            answer(1),
+            answer(2),
+            answer(3),
+            answer(4),
+            chunk
+                .iter()
+                .map(|r| r.engagement.unwrap_or(-1.0))
+                .collect::<Vec<f64>>()
+                .into(),
+        ];
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            SQL,
+            values,
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// One column of `records` as a PostgreSQL text array.
+fn texts<'a>(
+    records: &[NewRecord<'a>],
+    column: impl Fn(&NewRecord<'a>) -> &'a str,
+) -> sea_orm::Value {
+    records
+        .iter()
+        .map(|r| column(r).to_owned())
+        .collect::<Vec<String>>()
+        .into()
+}
+
+/// One column of `records` as a PostgreSQL integer array.
+fn ints(records: &[NewRecord<'_>], column: impl Fn(&NewRecord<'_>) -> i32) -> sea_orm::Value {
+    records.iter().map(column).collect::<Vec<i32>>().into()
+}
+
+/// After a bulk import on PostgreSQL: `VACUUM (ANALYZE)` marks the new rows visible to
+/// index-only scans and refreshes the planner's statistics (on 1,000,000 records, a
+/// distribution by region goes from about 150 ms to 40 ms). Autovacuum would get there later;
+/// this makes it immediate. It cannot run inside a transaction, so it takes the pool.
+/// SQLite needs nothing: its plans do not depend on statistics here.
+pub async fn refresh_statistics(db: &sea_orm::DatabaseConnection) -> Result<(), StoreError> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared("VACUUM (ANALYZE) staff_record")
+            .await?;
     }
     Ok(())
 }

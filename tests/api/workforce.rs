@@ -749,6 +749,9 @@ async fn a_reimport_replaces_its_snapshot_only(store: Store) {
         assert_eq!(r.person_hash.len(), 32, "{}", r.person_hash);
         assert!(r.person_hash.chars().all(|c| c.is_ascii_hexdigit()));
         assert!(!r.person_hash.starts_with('P'));
+        // Missing answers and scores are stored as NULL, on every store.
+        assert_eq!(r.self_assessed, None);
+        assert_eq!(r.engagement.is_some(), r.year == 2024 && r.grade_level == 1);
     }
     app.stop().await;
 }

@@ -1,0 +1,220 @@
+//! Workforce benchmark: generates synthetic staff records, imports them, then times the
+//! explorer's distribution queries against the real server over HTTP.
+//!
+//! ```text
+//! cargo bench --bench workforce                       # 1,000,000 records, SQLite and PostgreSQL
+//! cargo bench --bench workforce -- --store sqlite --records 200000 --runs 100
+//! ```
+//!
+//! PostgreSQL is reached at `TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`);
+//! the benchmark creates a database of its own there and drops it at the end.
+
+use std::time::{Duration, Instant};
+
+use clap::{Parser, ValueEnum};
+use mobility_explorer::app::App;
+use mobility_explorer::config::Config;
+use mobility_explorer::domain::workforce::PersonKey;
+use mobility_explorer::{demo, import};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(about = "Import and query-latency benchmark for the workforce API")]
+struct Args {
+    /// Staff records to generate and import.
+    #[arg(long, default_value_t = 1_000_000)]
+    records: u64,
+    /// Timed runs of each query (after warm-up runs).
+    #[arg(long, default_value_t = 50)]
+    runs: usize,
+    /// Which store to measure.
+    #[arg(long, value_enum, default_value_t = StoreChoice::Both)]
+    store: StoreChoice,
+    /// Accepted and ignored: `cargo bench` passes it to every harness.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StoreChoice {
+    Sqlite,
+    Postgres,
+    Both,
+}
+
+/// The queries timed, by name: the two the targets name, then a dashboard's worth.
+const QUERIES: [(&str, &str); 4] = [
+    (
+        "distribution by GRADE_LEVEL, one employer-year",
+        r#"{ workforce(filter: { employers: ["DEMO-JUS"], years: [2024] }) {
+            headcount
+            distribution(by: [GRADE_LEVEL], benchmark: "UK") {
+              key { gradeLevel } headcount respondents declarationRate
+              categories { category count share benchmarkShare suppressed } } } }"#,
+    ),
+    (
+        "distribution by REGION, all employers, latest year",
+        r#"{ workforce {
+            distribution(by: [REGION]) {
+              key { region regionName } headcount respondents declarationRate
+              categories { category count share suppressed } } } }"#,
+    ),
+    (
+        "distribution by REGION, all employers, all 5 years",
+        r#"{ workforce(filter: { years: [2020, 2021, 2022, 2023, 2024] }) {
+            distribution(by: [REGION, YEAR]) {
+              key { region year } headcount respondents
+              categories { category count share suppressed } } } }"#,
+    ),
+    (
+        "dashboard: headcount, whoGetsOn, progressionRatio, engagementGap, one employer-year",
+        r#"{ workforce(filter: { employers: ["DEMO-JUS"], years: [2024] }) {
+            headcount
+            whoGetsOn { key { gradeLevel } lowerShare gap suppressed }
+            progressionRatio { value suppressed }
+            engagementGap { value suppressed } } }"#,
+    ),
+];
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    println!(
+        "Generating {} synthetic staff records (seed {})...",
+        args.records,
+        demo::DEFAULT_SEED
+    );
+    let started = Instant::now();
+    let mut csv = Vec::new();
+    demo::write_csv(&mut csv, args.records, demo::DEFAULT_SEED)?;
+    println!(
+        "  {:.1} MB of CSV in {:.1} s",
+        csv.len() as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+
+    if args.store != StoreChoice::Postgres {
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}/bench.db?mode=rwc", dir.path().display());
+        measure("SQLite", &url, &csv, &args).await?;
+    }
+    if args.store != StoreChoice::Sqlite {
+        let admin_url = std::env::var("TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let admin = Database::connect(admin_url.as_str()).await?;
+        let name = format!("mx_bench_{}", std::process::id());
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+            .await?;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await?;
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(base, _)| base.to_owned())
+            .ok_or("TEST_POSTGRES_URL has no database name")?;
+        let result = measure("PostgreSQL", &format!("{base}/{name}"), &csv, &args).await;
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await?;
+        result?;
+    }
+    Ok(())
+}
+
+async fn measure(
+    store: &str,
+    url: &str,
+    csv: &[u8],
+    args: &Args,
+) -> Result<(), Box<dyn std::error::Error>> {
+    println!("\n== {store}");
+    let config = Config::new(url.to_owned(), "127.0.0.1:0".parse()?);
+    let app = App::build(config).await?;
+    let db = app.db().clone();
+    let addr = app.local_addr()?;
+
+    let key = PersonKey::new(b"benchmark key, not a secret: the data is synthetic")
+        .ok_or("key too short")?;
+    let started = Instant::now();
+    let summary = import::workforce::import(&db, "bench.csv", csv, &key).await?;
+    // As `import workforce` does after every import.
+    mobility_explorer::store::workforce::refresh_statistics(&db).await?;
+    let import_time = started.elapsed();
+    println!(
+        "import: {} records in {} snapshots in {:.1} s ({:.0} records/s)",
+        summary.rows,
+        summary.snapshots.len(),
+        import_time.as_secs_f64(),
+        summary.rows as f64 / import_time.as_secs_f64()
+    );
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let endpoint = format!("http://{addr}/graphql");
+
+    println!(
+        "{:<84} {:>8} {:>8} {:>8}",
+        "query (latency over HTTP, ms)", "p50", "p95", "max"
+    );
+    for (name, query) in QUERIES {
+        // Warm-up: the first runs fill the store's caches and prepare statements.
+        for _ in 0..3 {
+            post(&client, &endpoint, query).await?;
+        }
+        let mut times = Vec::with_capacity(args.runs);
+        for _ in 0..args.runs {
+            let started = Instant::now();
+            post(&client, &endpoint, query).await?;
+            times.push(started.elapsed());
+        }
+        times.sort();
+        println!(
+            "{name:<84} {:>8.1} {:>8.1} {:>8.1}",
+            ms(percentile(&times, 0.50)),
+            ms(percentile(&times, 0.95)),
+            ms(*times.last().unwrap_or(&Duration::ZERO)),
+        );
+    }
+
+    let _ = stop.send(());
+    server.await??;
+    db.close().await?;
+    Ok(())
+}
+
+/// Posts a query and fails on any GraphQL error, so a broken query is never timed as fast.
+async fn post(
+    client: &reqwest::Client,
+    endpoint: &str,
+    query: &str,
+) -> Result<Value, Box<dyn std::error::Error>> {
+    let answer: Value = client
+        .post(endpoint)
+        .json(&json!({ "query": query }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    if let Some(errors) = answer.get("errors") {
+        return Err(format!("query failed: {errors}").into());
+    }
+    Ok(answer)
+}
+
+/// The nearest-rank percentile of sorted durations.
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
