@@ -704,8 +704,19 @@ impl Workforce {
     async fn distribution(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "SebMeasure::ParentalOccupation")] measure: SebMeasure,
-        #[graphql(default)] by: Vec<WorkforceDimension>,
+        #[graphql(
+            default_with = "SebMeasure::ParentalOccupation",
+            desc = "The SEB question whose background groups are counted."
+        )]
+        measure: SebMeasure,
+        #[graphql(
+            default,
+            desc = "Up to three dimensions forming the groups, each at most once; none gives one group of everyone."
+        )]
+        by: Vec<WorkforceDimension>,
+        #[graphql(
+            desc = "A reference population to compare with, by area: `UK` or an area code (`referencePopulations` lists them)."
+        )]
         benchmark: Option<String>,
     ) -> ApiResult<Vec<DistributionGroup>> {
         let db = database(ctx)?;
@@ -754,7 +765,11 @@ impl Workforce {
     async fn who_gets_on(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "WorkforceDimension::GradeLevel")] by: WorkforceDimension,
+        #[graphql(
+            default_with = "WorkforceDimension::GradeLevel",
+            desc = "The dimension forming the groups compared with all staff."
+        )]
+        by: WorkforceDimension,
     ) -> ApiResult<Vec<RepresentationGap>> {
         let db = database(ctx)?;
         let overall = self
@@ -921,7 +936,11 @@ impl WorkforceQuery {
     async fn workforce(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] filter: WorkforceFilter,
+        #[graphql(
+            default,
+            desc = "Which staff records to count; every field is optional."
+        )]
+        filter: WorkforceFilter,
     ) -> ApiResult<Workforce> {
         let db = database(ctx)?;
         let (scope, employers) = resolve_scope(db, filter).await?;
@@ -949,7 +968,8 @@ impl WorkforceQuery {
     async fn reference_populations(
         &self,
         ctx: &Context<'_>,
-        measure: Option<SebMeasure>,
+        #[graphql(desc = "Only figures for this SEB question.")] measure: Option<SebMeasure>,
+        #[graphql(desc = "Only figures for this population's area: `UK` or an area code.")]
         area: Option<String>,
     ) -> ApiResult<Vec<ReferenceShare>> {
         let db = database(ctx)?;

@@ -1,4 +1,5 @@
-//! Starting the server: several replicas sharing one store set it up exactly once.
+//! Starting the server: several replicas sharing one store set it up exactly once (migrations,
+//! reference data, demo workforce).
 
 use mobility_explorer::app::App;
 use mobility_explorer::config::Config;
@@ -26,7 +27,9 @@ async fn servers_starting_together_migrate_and_load_reference_data_once(store: S
     };
     let starts: Vec<_> = (0..3)
         .map(|_| {
-            let config = Config::new(test_store.url.clone(), "127.0.0.1:0".parse().expect("addr"));
+            let mut config =
+                Config::new(test_store.url.clone(), "127.0.0.1:0".parse().expect("addr"));
+            config.demo_data = true;
             tokio::spawn(App::build(config))
         })
         .collect();
@@ -35,12 +38,24 @@ async fn servers_starting_together_migrate_and_load_reference_data_once(store: S
         apps.push(start.await.expect("joined").expect("every replica starts"));
     }
     let db = apps[0].db();
-    assert_eq!(count(db, "seaql_migrations").await, 1);
+    use migration::MigratorTrait;
+    assert_eq!(
+        count(db, "seaql_migrations").await,
+        migration::Migrator::migrations().len() as i64
+    );
     let areas = mobility_explorer::import::reference::geography().expect("bundled data");
     assert_eq!(count(db, "area").await, areas.areas.len() as i64);
     assert_eq!(
         count(db, "area_within").await,
         areas.containment.len() as i64
+    );
+    let shares =
+        mobility_explorer::import::reference::reference_shares(&areas).expect("bundled data");
+    assert_eq!(count(db, "reference_share").await, shares.len() as i64);
+    // The demo workforce is loaded once, not once per replica.
+    assert_eq!(
+        count(db, "staff_record").await,
+        mobility_explorer::demo::DEFAULT_RECORDS as i64
     );
     for app in apps {
         app.db().clone().close().await.ok();
