@@ -49,6 +49,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Some(Command::Import {
             kind: ImportKind::Workforce { file, store, key },
         }) => import_workforce(&file, &store, &key).await,
+        Some(Command::Import {
+            kind:
+                ImportKind::Indicators {
+                    file,
+                    definitions,
+                    store,
+                },
+        }) => import_indicators(&file, definitions.as_deref(), &store).await,
         Some(Command::DemoData { out, records, seed }) => demo_data(&out, records, seed),
         Some(Command::ExportSchema { check, path }) => export_schema(check, &path),
     }
@@ -148,14 +156,8 @@ async fn import_workforce(
 ) -> Result<ExitCode, CommandError> {
     let key = key.key()?;
     let url = store_args.database_url()?;
-    let file = std::fs::File::open(path).map_err(|source| CommandError::File {
-        path: path.display().to_string(),
-        source,
-    })?;
-    let name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let file = open(path)?;
+    let name = display_name(path);
     let db = store::connect(&url).await?;
     // Migrations and the reference geography first: records are checked against it.
     let txn = store::begin_setup(&db).await?;
@@ -164,7 +166,7 @@ async fn import_workforce(
 
     let started = std::time::Instant::now();
     let summary =
-        import::workforce::import(&db, &name, std::io::BufReader::new(file), &key).await?;
+        import::workforce::import(&db, &name, file, &key).await?;
     store::workforce::refresh_statistics(&db).await?;
     println!(
         "Imported {} staff records from {name} in {:.1} s (one transaction):",
@@ -178,6 +180,64 @@ async fn import_workforce(
     println!("Declaration rate (background group known):");
     for (measure, rate) in summary.declaration_rates() {
         println!("  {:20} {:5.1}%", measure.column(), rate * 100.0);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Opens a file to import, naming it in the error.
+fn open(path: &Path) -> Result<std::io::BufReader<std::fs::File>, CommandError> {
+    std::fs::File::open(path)
+        .map(std::io::BufReader::new)
+        .map_err(|source| CommandError::File {
+            path: path.display().to_string(),
+            source,
+        })
+}
+
+/// A file's name as problems cite it.
+fn display_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+async fn import_indicators(
+    path: &Path,
+    definitions: Option<&Path>,
+    store_args: &StoreArgs,
+) -> Result<ExitCode, CommandError> {
+    let url = store_args.database_url()?;
+    let beside = path.with_file_name("indicators.csv");
+    let definitions = match definitions {
+        Some(d) => Some(d.to_path_buf()),
+        None if beside.is_file() && beside != path => Some(beside),
+        None => None,
+    };
+    let values = import::indicators::Input {
+        name: display_name(path),
+        reader: open(path)?,
+    };
+    let definitions = match &definitions {
+        Some(d) => Some(import::indicators::Input {
+            name: display_name(d),
+            reader: open(d)?,
+        }),
+        None => None,
+    };
+    let db = store::connect(&url).await?;
+    let txn = store::begin_setup(&db).await?;
+    import::reference::load_if_empty(&txn).await?;
+    txn.commit().await.map_err(StoreError::from)?;
+
+    let summary = import::indicators::import(&db, values, definitions).await?;
+    println!(
+        "Imported {} indicator definition(s) and {} value(s) (one transaction):",
+        summary.definitions,
+        summary.values.values().sum::<usize>()
+    );
+    for (code, n) in &summary.values {
+        println!("  {code}: {n} value(s)");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -97,6 +97,21 @@ pub enum ImportKind {
         #[command(flatten)]
         key: PersonKeyArgs,
     },
+    /// Indicator values per area and period (columns
+    /// `indicator,area_code,period,value,lower,upper`, optionally `sample_size`, `breakdown`,
+    /// `note`, `published_group`). A value replaces the stored one with the same indicator,
+    /// area, period and breakdown; any invalid row means nothing is written.
+    Indicators {
+        /// The CSV file of values.
+        file: PathBuf,
+        /// Indicator definitions (`code,name,description,unit,domain,higher_is_better,source,licence`,
+        /// optionally `synthetic`). Default: `indicators.csv` beside FILE, when there is one.
+        #[arg(long)]
+        definitions: Option<PathBuf>,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// The secret person references are pseudonymised with.

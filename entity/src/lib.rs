@@ -8,6 +8,8 @@ pub mod area_within;
 pub mod business_unit;
 pub mod employer;
 pub mod grade;
+pub mod indicator;
+pub mod indicator_value;
 pub mod reference_share;
 pub mod staff_record;
 pub mod workforce_snapshot;

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_areas;
 mod m20261122_000002_create_workforce;
+mod m20261123_000003_create_indicators;
 
 /// Runs the project's migrations in order (`mobility-explorer migrate up|down|status`).
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_areas::Migration),
             Box::new(m20261122_000002_create_workforce::Migration),
+            Box::new(m20261123_000003_create_indicators::Migration),
         ]
     }
 }

@@ -2,5 +2,6 @@
 
 pub mod disclosure;
 pub mod geography;
+pub mod index;
 pub mod seb;
 pub mod workforce;

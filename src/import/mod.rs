@@ -2,10 +2,13 @@
 //! users import. Every load is validated in full before anything is written, and written in one
 //! transaction, so a bad file or a crash leaves the store as it was.
 
+pub mod indicators;
 pub mod reference;
 pub mod workforce;
 
+use std::collections::HashMap;
 use std::fmt;
+use std::io::Read;
 
 use crate::store::StoreError;
 
@@ -105,5 +108,116 @@ mod tests {
         assert!(text.contains("line 100,"));
         assert!(!text.contains("line 101,"));
         assert!(text.ends_with("... and 30 more"));
+    }
+}
+
+/// Checks a CSV header: every required column present, nothing unknown or repeated. Returns
+/// each column's position, or `None` after adding a problem per fault.
+pub(crate) fn header_positions(
+    file: &str,
+    header: &csv::StringRecord,
+    required: &[&str],
+    optional: &[&str],
+    problems: &mut Vec<Problem>,
+) -> Option<HashMap<String, usize>> {
+    let before = problems.len();
+    let mut problem = |column: &str, reason: String| {
+        problems.push(Problem {
+            file: file.to_owned(),
+            line: Some(1),
+            column: Some(column.to_owned()),
+            value: None,
+            reason,
+        })
+    };
+    let mut positions = HashMap::new();
+    for (i, h) in header.iter().map(str::trim).enumerate() {
+        if !required.contains(&h) && !optional.contains(&h) {
+            problem(
+                h,
+                format!(
+                    "unknown column; expected {} (and optionally {})",
+                    required.join(","),
+                    optional.join(",")
+                ),
+            );
+        } else if positions.insert(h.to_owned(), i).is_some() {
+            problem(h, "column appears twice".to_owned());
+        }
+    }
+    for name in required {
+        if !positions.contains_key(*name) {
+            problem(name, "required column missing from the header".to_owned());
+        }
+    }
+    (problems.len() == before).then_some(positions)
+}
+
+/// Reads every record of a CSV file whose header passes [`header_positions`], calling `row`
+/// with each record's line and the column positions; malformed records become problems and
+/// reading goes on (an I/O error ends it).
+pub(crate) fn read_records(
+    file: &str,
+    input: impl Read,
+    (required, optional): (&[&str], &[&str]),
+    problems: &mut Vec<Problem>,
+    mut row: impl FnMut(u64, &HashMap<String, usize>, &csv::StringRecord, &mut Vec<Problem>),
+) {
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
+    let columns = match reader.headers() {
+        Ok(h) => match header_positions(file, h, required, optional, problems) {
+            Some(columns) => columns,
+            None => return,
+        },
+        Err(e) => {
+            problems.push(csv_problem(file, &e));
+            return;
+        }
+    };
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map(|p| p.line()).unwrap_or(0);
+                row(line, &columns, &record, problems);
+            }
+            Err(e) => {
+                problems.push(csv_problem(file, &e));
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// A field of a record by column name, trimmed; empty when the column is absent.
+pub(crate) fn field<'r>(
+    columns: &HashMap<String, usize>,
+    record: &'r csv::StringRecord,
+    name: &str,
+) -> &'r str {
+    columns
+        .get(name)
+        .and_then(|i| record.get(*i))
+        .unwrap_or("")
+        .trim()
+}
+
+/// A CSV reading error as a problem.
+pub(crate) fn csv_problem(file: &str, e: &csv::Error) -> Problem {
+    Problem {
+        file: file.to_owned(),
+        line: e.position().map(|p| p.line()),
+        column: None,
+        value: None,
+        reason: match e.kind() {
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => format!("{len} fields where the header has {expected_len}"),
+            csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_owned(),
+            _ => e.to_string(),
+        },
     }
 }

@@ -149,49 +149,17 @@ impl<'a> Checker<'a> {
     }
 
     fn columns(&mut self, header: &csv::StringRecord) -> Option<Columns> {
-        let position = |name: &str| header.iter().position(|h| h.trim() == name);
-        let mut missing = Vec::new();
+        let positions = super::header_positions(
+            self.file,
+            header,
+            &REQUIRED_COLUMNS,
+            &OPTIONAL_COLUMNS,
+            &mut self.problems,
+        )?;
+        let position = |name: &str| positions.get(name).copied();
         let mut required = [0; 14];
         for (slot, name) in required.iter_mut().zip(REQUIRED_COLUMNS) {
-            match position(name) {
-                Some(i) => *slot = i,
-                None => missing.push(name),
-            }
-        }
-        for name in &missing {
-            self.problems.push(Problem {
-                file: self.file.to_owned(),
-                line: Some(1),
-                column: Some((*name).to_owned()),
-                value: None,
-                reason: "required column missing from the header".to_owned(),
-            });
-        }
-        let mut seen = Vec::new();
-        for h in header.iter().map(str::trim) {
-            let known = REQUIRED_COLUMNS.contains(&h) || OPTIONAL_COLUMNS.contains(&h);
-            let reason = if !known {
-                format!(
-                    "unknown column; expected {} (and optionally {})",
-                    REQUIRED_COLUMNS.join(","),
-                    OPTIONAL_COLUMNS.join(",")
-                )
-            } else if seen.contains(&h) {
-                "column appears twice".to_owned()
-            } else {
-                seen.push(h);
-                continue;
-            };
-            self.problems.push(Problem {
-                file: self.file.to_owned(),
-                line: Some(1),
-                column: Some(h.to_owned()),
-                value: None,
-                reason,
-            });
-        }
-        if !self.problems.is_empty() {
-            return None;
+            *slot = position(name)?;
         }
         Some(Columns {
             required,
@@ -478,7 +446,7 @@ fn check<'a>(
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
     let header = match reader.headers() {
         Ok(h) => h.clone(),
-        Err(e) => return Err(ImportError::Invalid(vec![file_problem(file, &e)])),
+        Err(e) => return Err(ImportError::Invalid(vec![super::csv_problem(file, &e)])),
     };
     let Some(columns) = checker.columns(&header) else {
         return Err(ImportError::Invalid(checker.problems));
@@ -492,7 +460,7 @@ fn check<'a>(
                 checker.check_row(line, &record, &columns);
             }
             Err(e) => {
-                checker.problems.push(file_problem(file, &e));
+                checker.problems.push(super::csv_problem(file, &e));
                 // An I/O error ends the file; a malformed row does not.
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                     break;
@@ -515,21 +483,6 @@ fn check<'a>(
     Ok(checker)
 }
 
-fn file_problem(file: &str, e: &csv::Error) -> Problem {
-    Problem {
-        file: file.to_owned(),
-        line: e.position().map(|p| p.line()),
-        column: None,
-        value: None,
-        reason: match e.kind() {
-            csv::ErrorKind::UnequalLengths {
-                expected_len, len, ..
-            } => format!("{len} fields where the header has {expected_len}"),
-            csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_owned(),
-            _ => e.to_string(),
-        },
-    }
-}
 
 /// Imports a workforce file read from `input` (named `file` in problems and as the
 /// snapshots' source) in one transaction; nothing is written when anything is wrong.

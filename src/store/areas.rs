@@ -127,7 +127,8 @@ fn level_condition(level: AreaLevel) -> Condition {
     Condition::all().add(area::Column::Code.in_subquery(playing(level)))
 }
 
-fn filter_condition(filter: &AreaFilter) -> Condition {
+/// The condition on `area.code` selecting the areas of a filter.
+pub fn filter_condition(filter: &AreaFilter) -> Condition {
     let mut cond = Condition::all();
     if let Some(level) = filter.level {
         cond = cond.add(level_condition(level));
@@ -493,4 +494,28 @@ pub async fn authorities_within(
         .into_tuple()
         .all(db)
         .await?)
+}
+
+/// Every code an area is known by (primary and alternative, upper case) with the area's
+/// primary code: what imports resolve area codes against.
+pub async fn code_index(db: &impl ConnectionTrait) -> Result<HashMap<String, String>, StoreError> {
+    let primary: Vec<String> = area::Entity::find()
+        .select_only()
+        .column(area::Column::Code)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let alternative: Vec<(String, String)> = area_alt_code::Entity::find()
+        .select_only()
+        .column(area_alt_code::Column::Code)
+        .column(area_alt_code::Column::AreaCode)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut index: HashMap<String, String> = alternative
+        .into_iter()
+        .map(|(code, area)| (code.to_uppercase(), area))
+        .collect();
+    index.extend(primary.into_iter().map(|c| (c.to_uppercase(), c)));
+    Ok(index)
 }
