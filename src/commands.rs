@@ -165,8 +165,7 @@ async fn import_workforce(
     txn.commit().await.map_err(StoreError::from)?;
 
     let started = std::time::Instant::now();
-    let summary =
-        import::workforce::import(&db, &name, file, &key).await?;
+    let summary = import::workforce::import(&db, &name, file, &key).await?;
     store::workforce::refresh_statistics(&db).await?;
     println!(
         "Imported {} staff records from {name} in {:.1} s (one transaction):",

@@ -253,11 +253,11 @@ mod tests {
     #[test]
     fn scores_are_domain_means_ranked_best_first_with_shared_ranks() {
         let areas = vec![
-            area("A", &[1.0, 0.0]),  // 0.5
-            area("B", &[-1.0]),      // -1.0
+            area("A", &[1.0, 0.0]),   // 0.5
+            area("B", &[-1.0]),       // -1.0
             area("C", &[0.25, 0.75]), // 0.5, tied with A
-            area("D", &[2.0, 1.0]),  // 1.5
-            area("E", &[]),          // no score: left out
+            area("D", &[2.0, 1.0]),   // 1.5
+            area("E", &[]),           // no score: left out
             area("F", &[-2.0, -1.0]), // -1.5
         ];
         let (ranked, cut_offs) = rank(areas, Method::Quintiles);
@@ -270,7 +270,10 @@ mod tests {
         assert_eq!(ranked[4].classification, Classification::ColdSpot);
         assert_eq!(ranked[1].score, 0.5);
 
-        let (ranked, _) = rank(vec![area("A", &[1.0, 0.0]), area("F", &[-2.0, -1.0])], Method::ZBands);
+        let (ranked, _) = rank(
+            vec![area("A", &[1.0, 0.0]), area("F", &[-2.0, -1.0])],
+            Method::ZBands,
+        );
         assert_eq!(ranked[0].band, Some(Band::UpperMiddling));
         assert_eq!(ranked[1].band, Some(Band::MostUnfavourable));
         assert_eq!(ranked[1].classification, Classification::ColdSpot);

@@ -137,6 +137,44 @@ impl AreaNode {
             .collect())
     }
 
+    /// The area's indicator values (totals, no breakdown), in one period or every period,
+    /// by indicator.
+    async fn indicators(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only values of this period. Default: every period.")] period: Option<
+            String,
+        >,
+    ) -> ApiResult<Vec<super::indicators::IndicatorValueNode>> {
+        super::indicators::area_values(ctx, &self.0.code, period).await
+    }
+
+    /// The area's place in the social mobility index of its own level, from every indicator
+    /// with values at that level and period; null when it has no score.
+    async fn index(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period, for example `2017`.")] period: String,
+        #[graphql(
+            default_with = "super::indicators::IndexMethodInput::Quintiles",
+            desc = "How areas are grouped."
+        )]
+        method: super::indicators::IndexMethodInput,
+    ) -> ApiResult<Option<super::indicators::IndexEntry>> {
+        super::indicators::area_index(ctx, &self.0, period, method.into()).await
+    }
+
+    /// The share (a fraction, 3 decimals) of the local authorities within this area that are
+    /// cold spots in the local-authority index for `period` (QUINTILES, every indicator),
+    /// among those with a score; null when none has one.
+    async fn cold_spot_share(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period, for example `2017`.")] period: String,
+    ) -> ApiResult<Option<f64>> {
+        super::indicators::cold_spot_share(ctx, &self.0, period).await
+    }
+
     /// The next area up: for a local authority its region (or its country outside England),
     /// for a region its country, for an ITL3 area its ITL2 area, for an ITL2 area its ITL1
     /// area (region or country). Null for the United Kingdom.

@@ -13,9 +13,11 @@ use async_graphql::extensions::{
 use async_graphql::{Request, ServerResult};
 use sea_orm::DatabaseConnection;
 
+use super::indicators::{IndexKey, IndexResult, compute_index};
 use crate::domain::geography::{Area, AreaLevel};
 use crate::store::StoreError;
 use crate::store::areas::{self, AltCode, ChildPosition, Page};
+use crate::store::indicators::{self, Indicator, Value};
 
 /// Batches area look-ups for one request.
 pub struct AreaLoader {
@@ -119,6 +121,104 @@ impl Loader<ChildrenKey> for AreaLoader {
                 };
                 result.insert(key, value);
             }
+        }
+        Ok(result)
+    }
+}
+
+/// Key: an indicator by id.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct IndicatorKey(pub i32);
+
+impl Loader<IndicatorKey> for AreaLoader {
+    type Value = Indicator;
+    type Error = Arc<StoreError>;
+
+    async fn load(
+        &self,
+        keys: &[IndicatorKey],
+    ) -> Result<HashMap<IndicatorKey, Self::Value>, Self::Error> {
+        let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
+        Ok(indicators::by_ids(&self.db, &ids)
+            .await?
+            .into_iter()
+            .map(|i| (IndicatorKey(i.id), i))
+            .collect())
+    }
+}
+
+/// Key: the local authorities within an area.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AuthoritiesKey(pub String);
+
+impl Loader<AuthoritiesKey> for AreaLoader {
+    type Value = Vec<String>;
+    type Error = Arc<StoreError>;
+
+    async fn load(
+        &self,
+        keys: &[AuthoritiesKey],
+    ) -> Result<HashMap<AuthoritiesKey, Self::Value>, Self::Error> {
+        let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+        let mut found = areas::authorities_by_container(&self.db, &codes).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (k.clone(), found.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+/// Key: an area's total indicator values, in one period or all.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AreaValuesKey {
+    /// Primary code of the area.
+    pub area: String,
+    /// The period; `None` for every period.
+    pub period: Option<String>,
+}
+
+impl Loader<AreaValuesKey> for AreaLoader {
+    type Value = Vec<Value>;
+    type Error = Arc<StoreError>;
+
+    async fn load(
+        &self,
+        keys: &[AreaValuesKey],
+    ) -> Result<HashMap<AreaValuesKey, Self::Value>, Self::Error> {
+        // One statement per period asked for; a map asks for one.
+        let mut by_period: HashMap<Option<String>, Vec<String>> = HashMap::new();
+        for key in keys {
+            by_period
+                .entry(key.period.clone())
+                .or_default()
+                .push(key.area.clone());
+        }
+        let mut result: HashMap<AreaValuesKey, Vec<Value>> =
+            keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+        for (period, areas) in by_period {
+            for value in indicators::area_totals(&self.db, &areas, period.as_deref()).await? {
+                let key = AreaValuesKey {
+                    area: value.value.area_code.clone(),
+                    period: period.clone(),
+                };
+                if let Some(values) = result.get_mut(&key) {
+                    values.push(value);
+                }
+            }
+        }
+        Ok(result)
+    }
+}
+
+impl Loader<IndexKey> for AreaLoader {
+    type Value = Arc<IndexResult>;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[IndexKey]) -> Result<HashMap<IndexKey, Self::Value>, Self::Error> {
+        let mut result = HashMap::with_capacity(keys.len());
+        for key in keys {
+            let index = compute_index(&self.db, key).await?;
+            result.insert(key.clone(), Arc::new(index));
         }
         Ok(result)
     }

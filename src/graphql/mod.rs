@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod geography;
+pub mod indicators;
 pub mod limits;
 pub mod loaders;
 pub mod pagination;
@@ -22,7 +23,11 @@ pub use self::limits::Limits;
 /// The root of every query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(geography::GeographyQuery, workforce::WorkforceQuery);
+pub struct QueryRoot(
+    geography::GeographyQuery,
+    indicators::IndicatorQuery,
+    workforce::WorkforceQuery,
+);
 
 /// The explorer's schema: read-only, so no mutations and no subscriptions.
 pub type ApiSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;

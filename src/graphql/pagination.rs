@@ -5,6 +5,7 @@ use async_graphql::{OutputType, SimpleObject};
 
 use super::error::ApiError;
 use super::geography::AreaNode;
+use super::indicators::{IndexEntry, IndicatorValueNode};
 use crate::store::areas::{Page, PageRequest};
 
 /// How many items a connection returns when `first` is not given.
@@ -16,6 +17,7 @@ pub const MAX_PAGE_SIZE: i32 = 100;
 /// from (a Relay cursor connection).
 #[derive(SimpleObject)]
 #[graphql(concrete(name = "AreaConnection", params(AreaNode)))]
+#[graphql(concrete(name = "IndicatorValueConnection", params(IndicatorValueNode)))]
 pub struct Connection<N: OutputType>
 where
     Edge<N>: OutputType,
@@ -33,6 +35,8 @@ where
 /// One item of a connection with its cursor.
 #[derive(SimpleObject)]
 #[graphql(concrete(name = "AreaEdge", params(AreaNode)))]
+#[graphql(concrete(name = "IndicatorValueEdge", params(IndicatorValueNode)))]
+#[graphql(concrete(name = "IndexEdge", params(IndexEntry)))]
 pub struct Edge<N: OutputType> {
     /// The item.
     pub node: N,
@@ -40,12 +44,24 @@ pub struct Edge<N: OutputType> {
     pub cursor: String,
 }
 
+/// The most items one page of a map-sized list (every local authority at once) may ask for.
+pub const MAX_MAP_PAGE_SIZE: i32 = 500;
+
 /// Checks `first` and decodes `after` into a page request.
 pub fn page_request(first: Option<i32>, after: Option<String>) -> Result<PageRequest, ApiError> {
+    page_request_up_to(first, after, MAX_PAGE_SIZE)
+}
+
+/// Checks `first` (at most `max`) and decodes `after` into a page request.
+pub fn page_request_up_to(
+    first: Option<i32>,
+    after: Option<String>,
+    max: i32,
+) -> Result<PageRequest, ApiError> {
     let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
-    if !(0..=MAX_PAGE_SIZE).contains(&first) {
+    if !(0..=max).contains(&first) {
         return Err(ApiError::BadUserInput(format!(
-            "`first` must be between 0 and {MAX_PAGE_SIZE}, got {first}"
+            "`first` must be between 0 and {max}, got {first}"
         )));
     }
     let after = after
@@ -67,7 +83,17 @@ pub fn page_request(first: Option<i32>, after: Option<String>) -> Result<PageReq
 
 /// The complexity of a list field: its `first` (defaulted and clamped) times its items' cost.
 pub fn list_complexity(first: Option<i32>, child_complexity: usize) -> usize {
-    let first = first.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
+    complexity_up_to(first, child_complexity, MAX_PAGE_SIZE)
+}
+
+/// The complexity of a map-sized list. Its items count a tenth: a map of every authority is
+/// one page of cheap, batched rows, and must fit the default limit.
+pub fn map_list_complexity(first: Option<i32>, child_complexity: usize) -> usize {
+    complexity_up_to(first, child_complexity, MAX_MAP_PAGE_SIZE) / 10 + 1
+}
+
+fn complexity_up_to(first: Option<i32>, child_complexity: usize, max: i32) -> usize {
+    let first = first.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, max);
     usize::try_from(first)
         .unwrap_or(1)
         .saturating_mul(child_complexity)

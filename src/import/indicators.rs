@@ -32,7 +32,14 @@ pub const DEFINITION_COLUMNS: [&str; 8] = [
 pub const DEFINITION_OPTIONAL: [&str; 1] = ["synthetic"];
 
 /// Columns every values file has.
-pub const VALUE_COLUMNS: [&str; 6] = ["indicator", "area_code", "period", "value", "lower", "upper"];
+pub const VALUE_COLUMNS: [&str; 6] = [
+    "indicator",
+    "area_code",
+    "period",
+    "value",
+    "lower",
+    "upper",
+];
 
 /// Columns a values file may add.
 pub const VALUE_OPTIONAL: [&str; 4] = ["sample_size", "breakdown", "note", "published_group"];
@@ -212,7 +219,13 @@ fn read_values(
             let area_text = field("area_code");
             let area = areas.get(&area_text.to_uppercase()).cloned();
             if area.is_none() {
-                problems.push(problem(file, line, "area_code", &area_text, "unknown area code"));
+                problems.push(problem(
+                    file,
+                    line,
+                    "area_code",
+                    &area_text,
+                    "unknown area code",
+                ));
             }
             let period = field("period");
             if period.is_empty() {
@@ -280,7 +293,12 @@ fn read_values(
             let (Some(area), Some(value)) = (area, value) else {
                 return;
             };
-            let key = (indicator.clone(), area.clone(), period.clone(), breakdown.clone());
+            let key = (
+                indicator.clone(),
+                area.clone(),
+                period.clone(),
+                breakdown.clone(),
+            );
             if let Some(first) = seen.get(&key) {
                 problems.push(problem(
                     file,

@@ -78,38 +78,6 @@ fn summarise(problems: &[Problem]) -> String {
     text
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn problem(line: u64) -> Problem {
-        Problem {
-            file: "f.csv".into(),
-            line: Some(line),
-            column: Some("code".into()),
-            value: Some("X".into()),
-            reason: "unknown".into(),
-        }
-    }
-
-    #[test]
-    fn a_problem_names_file_line_column_value_and_reason() {
-        assert_eq!(
-            problem(3).to_string(),
-            "f.csv line 3, column code, value \"X\": unknown"
-        );
-    }
-
-    #[test]
-    fn past_the_first_hundred_problems_only_a_count_is_shown() {
-        let err = ImportError::Invalid((1..=130).map(problem).collect());
-        let text = err.to_string();
-        assert!(text.starts_with("130 problem(s), nothing was written:"));
-        assert!(text.contains("line 100,"));
-        assert!(!text.contains("line 101,"));
-        assert!(text.ends_with("... and 30 more"));
-    }
-}
 
 /// Checks a CSV header: every required column present, nothing unknown or repeated. Returns
 /// each column's position, or `None` after adding a problem per fault.
@@ -219,5 +187,38 @@ pub(crate) fn csv_problem(file: &str, e: &csv::Error) -> Problem {
             csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_owned(),
             _ => e.to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(line: u64) -> Problem {
+        Problem {
+            file: "f.csv".into(),
+            line: Some(line),
+            column: Some("code".into()),
+            value: Some("X".into()),
+            reason: "unknown".into(),
+        }
+    }
+
+    #[test]
+    fn a_problem_names_file_line_column_value_and_reason() {
+        assert_eq!(
+            problem(3).to_string(),
+            "f.csv line 3, column code, value \"X\": unknown"
+        );
+    }
+
+    #[test]
+    fn past_the_first_hundred_problems_only_a_count_is_shown() {
+        let err = ImportError::Invalid((1..=130).map(problem).collect());
+        let text = err.to_string();
+        assert!(text.starts_with("130 problem(s), nothing was written:"));
+        assert!(text.contains("line 100,"));
+        assert!(!text.contains("line 101,"));
+        assert!(text.ends_with("... and 30 more"));
     }
 }

@@ -483,7 +483,6 @@ fn check<'a>(
     Ok(checker)
 }
 
-
 /// Imports a workforce file read from `input` (named `file` in problems and as the
 /// snapshots' source) in one transaction; nothing is written when anything is wrong.
 pub async fn import<C>(

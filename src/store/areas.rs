@@ -519,3 +519,40 @@ pub async fn code_index(db: &impl ConnectionTrait) -> Result<HashMap<String, Str
     index.extend(primary.into_iter().map(|c| (c.to_uppercase(), c)));
     Ok(index)
 }
+
+/// The primary codes of the areas matching a filter, in code order.
+pub async fn codes(
+    db: &impl ConnectionTrait,
+    filter: &AreaFilter,
+) -> Result<Vec<String>, StoreError> {
+    Ok(area::Entity::find()
+        .select_only()
+        .column(area::Column::Code)
+        .filter(filter_condition(filter))
+        .order_by_asc(area::Column::Code)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// The local authorities within each of `codes` (primary codes), keyed by container.
+pub async fn authorities_by_container(
+    db: &impl ConnectionTrait,
+    codes: &[String],
+) -> Result<HashMap<String, Vec<String>>, StoreError> {
+    let rows: Vec<(String, String)> = area_within::Entity::find()
+        .select_only()
+        .column(area_within::Column::WithinCode)
+        .column(area_within::Column::AreaCode)
+        .filter(area_within::Column::WithinCode.is_in(codes.iter().map(String::as_str)))
+        .filter(level_condition_on_within(AreaLevel::LocalAuthority))
+        .order_by_asc(area_within::Column::AreaCode)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut grouped: HashMap<String, Vec<String>> = HashMap::new();
+    for (container, authority) in rows {
+        grouped.entry(container).or_default().push(authority);
+    }
+    Ok(grouped)
+}

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use entity::{indicator, indicator_value};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::StoreError;
@@ -254,7 +254,10 @@ fn totals_condition(indicator_ids: &[i32], period: &str, areas: &AreaFilter) -> 
 }
 
 /// The periods an indicator has values for, in order.
-pub async fn periods(db: &impl ConnectionTrait, indicator_id: i32) -> Result<Vec<String>, StoreError> {
+pub async fn periods(
+    db: &impl ConnectionTrait,
+    indicator_id: i32,
+) -> Result<Vec<String>, StoreError> {
     Ok(indicator_value::Entity::find()
         .select_only()
         .column(indicator_value::Column::Period)
@@ -410,8 +413,14 @@ pub async fn standardisations(
     let mut means = Query::select();
     means
         .column(indicator_value::Column::IndicatorId)
-        .expr_as(Func::count(Expr::col(indicator_value::Column::Value)), Alias::new("n"))
-        .expr_as(Func::avg(Expr::col(indicator_value::Column::Value)), Alias::new("mean"))
+        .expr_as(
+            Func::count(Expr::col(indicator_value::Column::Value)),
+            Alias::new("n"),
+        )
+        .expr_as(
+            Func::avg(Expr::col(indicator_value::Column::Value)),
+            Alias::new("mean"),
+        )
         .from(indicator_value::Entity)
         .cond_where(condition.clone())
         .group_by_col(indicator_value::Column::IndicatorId);
@@ -427,8 +436,11 @@ pub async fn standardisations(
     if stats.is_empty() {
         return Ok(Vec::new());
     }
-    let deviation = Expr::col(indicator_value::Column::Value)
-        .sub(per_indicator(&stats, |s| s.0, |s| Expr::val(s.2).into()));
+    let deviation = Expr::col(indicator_value::Column::Value).sub(per_indicator(
+        &stats,
+        |s| s.0,
+        |s| Expr::val(s.2),
+    ));
     let mut variances = Query::select();
     variances
         .column(indicator_value::Column::IndicatorId)
@@ -500,7 +512,7 @@ pub async fn domain_scores(
     let domain = per_indicator(
         standardisations,
         |s| s.indicator_id,
-        |s| Expr::val(domain_of(s.indicator_id)).into(),
+        |s| Expr::val(domain_of(s.indicator_id)),
     );
     let z = per_indicator(
         standardisations,
@@ -516,7 +528,10 @@ pub async fn domain_scores(
         .column(indicator_value::Column::AreaCode)
         .expr_as(domain, Alias::new("domain"))
         .expr_as(Func::avg(z), Alias::new("score"))
-        .expr_as(Func::count(Expr::col(indicator_value::Column::Value)), Alias::new("n"))
+        .expr_as(
+            Func::count(Expr::col(indicator_value::Column::Value)),
+            Alias::new("n"),
+        )
         .from(indicator_value::Entity)
         .cond_where(totals_condition(&ids, period, areas))
         .group_by_col(indicator_value::Column::AreaCode)
@@ -543,5 +558,41 @@ pub async fn domain_scores(
             a.domains.sort_by(|x, y| x.0.cmp(&y.0));
             a
         })
+        .collect())
+}
+
+/// The published group of each area's total value of one indicator in one period.
+pub async fn published_groups(
+    db: &impl ConnectionTrait,
+    indicator_id: i32,
+    period: &str,
+) -> Result<BTreeMap<String, String>, StoreError> {
+    let rows: Vec<(String, Option<String>)> = indicator_value::Entity::find()
+        .select_only()
+        .column(indicator_value::Column::AreaCode)
+        .column(indicator_value::Column::PublishedGroup)
+        .filter(indicator_value::Column::IndicatorId.eq(indicator_id))
+        .filter(indicator_value::Column::Period.eq(period))
+        .filter(indicator_value::Column::Breakdown.eq(""))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(area, group)| Some((area, group?)))
+        .collect())
+}
+
+/// Indicators by code, in no particular order; unknown codes are left out.
+pub async fn by_codes(
+    db: &impl ConnectionTrait,
+    codes: &[String],
+) -> Result<Vec<Indicator>, StoreError> {
+    Ok(indicator::Entity::find()
+        .filter(indicator::Column::Code.is_in(codes.iter().map(String::as_str)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_indicator)
         .collect())
 }

@@ -5,6 +5,7 @@ mod helpers;
 mod cli;
 mod geography;
 mod http;
+mod indicators;
 mod limits;
 mod schema;
 mod startup;

@@ -1,0 +1,831 @@
+//! Cold-spot indicators, their values, and the social mobility index computed from them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use async_graphql::connection::{CursorType, OpaqueCursor, PageInfo};
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject};
+use sea_orm::DatabaseConnection;
+
+use super::database;
+use super::error::{ApiError, ApiResult};
+use super::geography::{AreaLevelInput, AreaNode};
+use super::loaders::{AreaLoader, IndicatorKey};
+use super::pagination::{
+    Connection, Edge, MAX_MAP_PAGE_SIZE, connection, map_list_complexity, page_request_up_to,
+};
+use crate::domain::geography::AreaLevel;
+use crate::domain::index::{self, BAND_CUT_OFFS, Band, Classification, Method, Ranked};
+use crate::store::StoreError;
+use crate::store::areas::{self, AreaFilter};
+use crate::store::indicators::{self, Indicator, Standardisation, Value};
+
+/// How the index groups areas.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(name = "IndexMethod")]
+pub enum IndexMethodInput {
+    /// Rank areas by score; the top fifth are hot spots, the bottom fifth cold spots (the
+    /// 2016-2017 Social Mobility Index).
+    Quintiles,
+    /// Band scores at ±0.5, ±1.0 and ±1.5 (a value on a cut-off goes to the outer band); the
+    /// two unfavourable bands are cold spots, the two favourable ones hot spots (the
+    /// Commission's State of the Nation 2024-2025 method).
+    ZBands,
+}
+
+impl From<IndexMethodInput> for Method {
+    fn from(m: IndexMethodInput) -> Self {
+        match m {
+            IndexMethodInput::Quintiles => Method::Quintiles,
+            IndexMethodInput::ZBands => Method::ZBands,
+        }
+    }
+}
+
+impl From<Method> for IndexMethodInput {
+    fn from(m: Method) -> Self {
+        match m {
+            Method::Quintiles => IndexMethodInput::Quintiles,
+            Method::ZBands => IndexMethodInput::ZBands,
+        }
+    }
+}
+
+/// Hot spot, cold spot, or neither.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(name = "Classification")]
+pub enum ClassificationOutput {
+    /// Among the areas with the best prospects.
+    HotSpot,
+    /// Among the areas with the poorest prospects.
+    ColdSpot,
+    /// Neither.
+    Neither,
+}
+
+impl From<Classification> for ClassificationOutput {
+    fn from(c: Classification) -> Self {
+        match c {
+            Classification::HotSpot => ClassificationOutput::HotSpot,
+            Classification::ColdSpot => ClassificationOutput::ColdSpot,
+            Classification::Neither => ClassificationOutput::Neither,
+        }
+    }
+}
+
+/// The Commission's seven z-score bands, worst first.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(name = "ZBand")]
+pub enum ZBandOutput {
+    /// z ≤ -1.5.
+    MostUnfavourable,
+    /// -1.5 < z ≤ -1.0.
+    Unfavourable,
+    /// -1.0 < z ≤ -0.5.
+    LowerMiddling,
+    /// -0.5 < z < 0.5.
+    Middling,
+    /// 0.5 ≤ z < 1.0.
+    UpperMiddling,
+    /// 1.0 ≤ z < 1.5.
+    Favourable,
+    /// z ≥ 1.5.
+    MostFavourable,
+}
+
+impl From<Band> for ZBandOutput {
+    fn from(b: Band) -> Self {
+        match b {
+            Band::MostUnfavourable => ZBandOutput::MostUnfavourable,
+            Band::Unfavourable => ZBandOutput::Unfavourable,
+            Band::LowerMiddling => ZBandOutput::LowerMiddling,
+            Band::Middling => ZBandOutput::Middling,
+            Band::UpperMiddling => ZBandOutput::UpperMiddling,
+            Band::Favourable => ZBandOutput::Favourable,
+            Band::MostFavourable => ZBandOutput::MostFavourable,
+        }
+    }
+}
+
+/// An indicator: one measured quantity per area and period.
+#[derive(Clone)]
+pub struct IndicatorNode(pub Indicator);
+
+#[Object(name = "Indicator")]
+impl IndicatorNode {
+    /// The code queries use.
+    async fn code(&self) -> &str {
+        &self.0.definition.code
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.definition.name
+    }
+    /// What it measures and how.
+    async fn description(&self) -> &str {
+        &self.0.definition.description
+    }
+    /// Unit of the values (`percent`, `pounds`, `ratio`, `score`, `z-score`, ...). Values in
+    /// `z-score` are already standardised and enter the index as they are.
+    async fn unit(&self) -> &str {
+        &self.0.definition.unit
+    }
+    /// The life stage or index domain it belongs to.
+    async fn domain(&self) -> &str {
+        &self.0.definition.domain
+    }
+    /// Whether a higher value is better (the index flips indicators where lower is better).
+    async fn higher_is_better(&self) -> bool {
+        self.0.definition.higher_is_better
+    }
+    /// Who published it.
+    async fn source(&self) -> &str {
+        &self.0.definition.source
+    }
+    /// Its licence.
+    async fn licence(&self) -> &str {
+        &self.0.definition.licence
+    }
+    /// True when its values are invented demo data, not published figures.
+    async fn synthetic(&self) -> bool {
+        self.0.definition.synthetic
+    }
+    /// The periods it has values for, in order.
+    async fn periods(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
+        Ok(indicators::periods(database(ctx)?, self.0.id)
+            .await
+            .map_err(ApiError::from)?)
+    }
+}
+
+/// One value of an indicator for one area, period and breakdown.
+#[derive(Clone, SimpleObject)]
+#[graphql(name = "IndicatorValue", complex)]
+pub struct IndicatorValueNode {
+    /// The area's code.
+    pub area_code: String,
+    /// The period, for example `2017` or `2021 to 2024`.
+    pub period: String,
+    /// The breakdown as `type=value` pairs joined by `;` (for example `seb=Working class`);
+    /// empty for the total.
+    pub breakdown: String,
+    /// The value, in the indicator's unit.
+    pub value: f64,
+    /// Lower bound of the confidence interval, when published.
+    pub lower: Option<f64>,
+    /// Upper bound of the confidence interval, when published.
+    pub upper: Option<f64>,
+    /// The sample size behind the value, when published.
+    pub sample_size: Option<i64>,
+    /// The publisher's note.
+    pub note: Option<String>,
+    /// The group the publisher put the area in (a quintile or a z-score band), as published.
+    pub published_group: Option<String>,
+    #[graphql(skip)]
+    pub indicator_id: i32,
+}
+
+impl From<Value> for IndicatorValueNode {
+    fn from(v: Value) -> Self {
+        IndicatorValueNode {
+            area_code: v.value.area_code,
+            period: v.value.period,
+            breakdown: v.value.breakdown,
+            value: v.value.value,
+            lower: v.value.lower,
+            upper: v.value.upper,
+            sample_size: v.value.sample_size,
+            note: v.value.note,
+            published_group: v.value.published_group,
+            indicator_id: v.indicator_id,
+        }
+    }
+}
+
+fn loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<AreaLoader>> {
+    ctx.data::<DataLoader<AreaLoader>>()
+        .map_err(|_| ApiError::Internal("loader missing from the request".into()).into())
+}
+
+async fn area_node(ctx: &Context<'_>, code: &str) -> ApiResult<AreaNode> {
+    loader(ctx)?
+        .load_one(code.to_owned())
+        .await
+        .map_err(ApiError::from)?
+        .map(AreaNode)
+        .ok_or_else(|| ApiError::Internal(format!("area {code} missing")).into())
+}
+
+#[ComplexObject]
+impl IndicatorValueNode {
+    /// The area.
+    async fn area(&self, ctx: &Context<'_>) -> ApiResult<AreaNode> {
+        area_node(ctx, &self.area_code).await
+    }
+
+    /// The indicator.
+    async fn indicator(&self, ctx: &Context<'_>) -> ApiResult<IndicatorNode> {
+        loader(ctx)?
+            .load_one(IndicatorKey(self.indicator_id))
+            .await
+            .map_err(ApiError::from)?
+            .map(IndicatorNode)
+            .ok_or_else(|| ApiError::Internal("indicator missing".into()).into())
+    }
+}
+
+/// Which index to compute: one level, period, method and indicator set.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct IndexKey {
+    /// The level whose areas are scored against each other.
+    pub level: AreaLevel,
+    /// The period.
+    pub period: String,
+    /// How areas are grouped.
+    pub method: Method,
+    /// Indicator codes; `None`: every indicator with values at that level and period.
+    pub indicators: Option<Vec<String>>,
+}
+
+/// A computed index.
+#[derive(Debug, Clone)]
+pub struct IndexResult {
+    /// What was asked.
+    pub key: IndexKey,
+    /// Areas best first.
+    pub ranked: Vec<Ranked>,
+    /// Area code to position in `ranked`.
+    pub position: HashMap<String, usize>,
+    /// Last rank of quintiles 1 to 4.
+    pub quintile_cut_offs: [u32; 4],
+    /// Indicators used, with how they were standardised.
+    pub used: Vec<(Indicator, Standardisation)>,
+    /// Indicators asked for or present that could not be standardised (no variation).
+    pub skipped: Vec<String>,
+    /// The published group of each area, when the index uses exactly one indicator.
+    pub published: BTreeMap<String, String>,
+}
+
+/// Computes an index: three aggregate statements (means, deviations, domain scores), then
+/// ranking in the domain.
+pub(crate) async fn compute_index(
+    db: &DatabaseConnection,
+    key: &IndexKey,
+) -> Result<IndexResult, StoreError> {
+    let areas = AreaFilter {
+        level: Some(key.level),
+        within: None,
+        name_contains: None,
+    };
+    let chosen = match &key.indicators {
+        Some(codes) => indicators::by_codes(db, codes).await?,
+        None => indicators::with_totals(db, &key.period, &areas).await?,
+    };
+    let standardisations = indicators::standardisations(db, &chosen, &key.period, &areas).await?;
+    let scores =
+        indicators::domain_scores(db, &chosen, &standardisations, &key.period, &areas).await?;
+    let (ranked, quintile_cut_offs) = index::rank(scores, key.method);
+    let position = ranked
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.area.clone(), i))
+        .collect();
+    let mut used = Vec::new();
+    let mut skipped = Vec::new();
+    for indicator in chosen {
+        match standardisations
+            .iter()
+            .find(|s| s.indicator_id == indicator.id)
+        {
+            Some(s) => used.push((indicator, *s)),
+            None => skipped.push(indicator.definition.code),
+        }
+    }
+    used.sort_by(|(a, _), (b, _)| a.definition.code.cmp(&b.definition.code));
+    let published = match used.as_slice() {
+        [(only, _)] => indicators::published_groups(db, only.id, &key.period).await?,
+        _ => BTreeMap::new(),
+    };
+    Ok(IndexResult {
+        key: key.clone(),
+        ranked,
+        position,
+        quintile_cut_offs,
+        used,
+        skipped,
+        published,
+    })
+}
+
+/// One domain's score for an area.
+#[derive(SimpleObject, Clone)]
+pub struct DomainScore {
+    /// The domain.
+    pub domain: String,
+    /// The mean standardised value of the area's indicators in the domain.
+    pub score: f64,
+}
+
+/// An area's place in the index.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct IndexEntry {
+    /// The area's code.
+    pub area_code: String,
+    /// The overall score: the mean of the area's domain scores (higher is better).
+    pub score: f64,
+    /// 1 = best; areas with equal scores share a rank. Ranks are over every area of the
+    /// level, whatever `parent` narrows the list to.
+    pub rank: u32,
+    /// 1 = the top fifth of ranks (QUINTILES only).
+    pub quintile: Option<u8>,
+    /// The band of the score (Z_BANDS only).
+    pub z_band: Option<ZBandOutput>,
+    /// Hot spot, cold spot or neither, by the method asked for.
+    pub classification: ClassificationOutput,
+    /// Each domain's score.
+    pub domain_scores: Vec<DomainScore>,
+    /// How many indicator values the score was computed from (an area missing some keeps a
+    /// score from the rest).
+    pub indicators_used: u32,
+    /// The group the publisher gave the area, as published, when the index uses exactly one
+    /// indicator that has published groups (for example the Commission's band).
+    pub published_classification: Option<String>,
+}
+
+#[ComplexObject]
+impl IndexEntry {
+    /// The area.
+    async fn area(&self, ctx: &Context<'_>) -> ApiResult<AreaNode> {
+        area_node(ctx, &self.area_code).await
+    }
+}
+
+fn entry(result: &IndexResult, r: &Ranked) -> IndexEntry {
+    IndexEntry {
+        area_code: r.area.clone(),
+        score: r.score,
+        rank: r.rank,
+        quintile: r.quintile,
+        z_band: r.band.map(Into::into),
+        classification: r.classification.into(),
+        domain_scores: r
+            .domains
+            .iter()
+            .map(|(domain, score)| DomainScore {
+                domain: domain.clone(),
+                score: *score,
+            })
+            .collect(),
+        indicators_used: r.indicators_used,
+        published_classification: result.published.get(&r.area).cloned(),
+    }
+}
+
+/// An indicator as the index used it.
+#[derive(SimpleObject, Clone)]
+pub struct IndicatorUsed {
+    /// Its code.
+    pub code: String,
+    /// Its domain.
+    pub domain: String,
+    /// Whether higher is better (if not, its standardised values were negated).
+    pub higher_is_better: bool,
+    /// How many areas had a value.
+    pub areas: u64,
+    /// The mean subtracted (0 for values already in z-scores).
+    pub mean: f64,
+    /// The population standard deviation divided by (1 for values already in z-scores).
+    pub standard_deviation: f64,
+}
+
+/// The method and parameters an index was computed with: two answers with equal parameters
+/// were computed the same way.
+#[derive(SimpleObject, Clone)]
+pub struct IndexParameters {
+    /// The level whose areas were scored against each other.
+    pub level: AreaLevelInput,
+    /// The period.
+    pub period: String,
+    /// The method.
+    pub method: IndexMethodInput,
+    /// The indicators used, by code.
+    pub indicators: Vec<IndicatorUsed>,
+    /// Indicators left out because their values do not vary (they cannot be standardised).
+    pub skipped_indicators: Vec<String>,
+    /// The domains, in order.
+    pub domains: Vec<String>,
+    /// How many areas were scored.
+    pub areas_scored: u64,
+    /// QUINTILES: the last rank of quintiles 1 to 4 (the rank nearest each fifth).
+    pub quintile_cut_offs: Option<Vec<u32>>,
+    /// Z_BANDS: the band cut-offs, symmetric around 0.
+    pub band_cut_offs: Option<Vec<f64>>,
+    /// How the score is built.
+    pub description: String,
+}
+
+fn parameters(result: &IndexResult) -> IndexParameters {
+    let mut domains: Vec<String> = result
+        .used
+        .iter()
+        .map(|(i, _)| i.definition.domain.clone())
+        .collect();
+    domains.sort();
+    domains.dedup();
+    IndexParameters {
+        level: result.key.level.into(),
+        period: result.key.period.clone(),
+        method: result.key.method.into(),
+        indicators: result
+            .used
+            .iter()
+            .map(|(i, s)| IndicatorUsed {
+                code: i.definition.code.clone(),
+                domain: i.definition.domain.clone(),
+                higher_is_better: i.definition.higher_is_better,
+                areas: s.areas,
+                mean: s.mean,
+                standard_deviation: s.sd,
+            })
+            .collect(),
+        skipped_indicators: result.skipped.clone(),
+        domains,
+        areas_scored: result.ranked.len() as u64,
+        quintile_cut_offs: (result.key.method == Method::Quintiles)
+            .then(|| result.quintile_cut_offs.to_vec()),
+        band_cut_offs: (result.key.method == Method::ZBands).then(|| {
+            let mut cuts: Vec<f64> = BAND_CUT_OFFS.iter().rev().map(|c| -c).collect();
+            cuts.extend(BAND_CUT_OFFS);
+            cuts
+        }),
+        description: "Each indicator's values across the level's areas are standardised \
+            (z = (value - mean) / population standard deviation, negated where lower is better); \
+            a domain score is the mean z of an area's indicators in the domain; the score is \
+            the mean of the area's domain scores."
+            .to_owned(),
+    }
+}
+
+/// A page of the index, ordered by rank, with the method's parameters.
+#[derive(SimpleObject)]
+pub struct IndexConnection {
+    /// The areas of this page, each with its cursor.
+    pub edges: Vec<Edge<IndexEntry>>,
+    /// The areas of this page.
+    pub nodes: Vec<IndexEntry>,
+    /// Whether more areas follow, and the cursors to continue from.
+    pub page_info: PageInfo,
+    /// How many areas match, over all pages.
+    pub total_count: u64,
+    /// How the index was computed.
+    pub method: IndexParameters,
+}
+
+/// The index of a key, computed once per request.
+pub(crate) async fn index_of(ctx: &Context<'_>, key: IndexKey) -> ApiResult<Arc<IndexResult>> {
+    loader(ctx)?
+        .load_one(key)
+        .await
+        .map_err(ApiError::from)?
+        .ok_or_else(|| ApiError::Internal("index missing".into()).into())
+}
+
+/// An area's entry in the default index of its own level, by `method`.
+pub(crate) async fn area_index(
+    ctx: &Context<'_>,
+    area: &crate::domain::geography::Area,
+    period: String,
+    method: Method,
+) -> ApiResult<Option<IndexEntry>> {
+    let result = index_of(
+        ctx,
+        IndexKey {
+            level: area.level,
+            period,
+            method,
+            indicators: None,
+        },
+    )
+    .await?;
+    Ok(result
+        .position
+        .get(&area.code)
+        .map(|i| entry(&result, &result.ranked[*i])))
+}
+
+/// The share of an area's local authorities (with a score) that are cold spots in the
+/// default local-authority index; null when none has a score.
+pub(crate) async fn cold_spot_share(
+    ctx: &Context<'_>,
+    area: &crate::domain::geography::Area,
+    period: String,
+) -> ApiResult<Option<f64>> {
+    let authorities = loader(ctx)?
+        .load_one(super::loaders::AuthoritiesKey(area.code.clone()))
+        .await
+        .map_err(ApiError::from)?
+        .unwrap_or_default();
+    let result = index_of(
+        ctx,
+        IndexKey {
+            level: AreaLevel::LocalAuthority,
+            period,
+            method: Method::Quintiles,
+            indicators: None,
+        },
+    )
+    .await?;
+    let scored: Vec<&Ranked> = authorities
+        .iter()
+        .filter_map(|a| result.position.get(a).map(|i| &result.ranked[*i]))
+        .collect();
+    if scored.is_empty() {
+        return Ok(None);
+    }
+    let cold = scored
+        .iter()
+        .filter(|r| r.classification == Classification::ColdSpot)
+        .count();
+    Ok(Some(crate::domain::disclosure::round_fraction(
+        cold as f64 / scored.len() as f64,
+    )))
+}
+
+/// The total values of an area, in one period or all.
+pub(crate) async fn area_values(
+    ctx: &Context<'_>,
+    area: &str,
+    period: Option<String>,
+) -> ApiResult<Vec<IndicatorValueNode>> {
+    Ok(loader(ctx)?
+        .load_one(super::loaders::AreaValuesKey {
+            area: area.to_owned(),
+            period,
+        })
+        .await
+        .map_err(ApiError::from)?
+        .unwrap_or_default()
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+async fn find_indicator(db: &DatabaseConnection, code: &str) -> ApiResult<Indicator> {
+    indicators::by_codes(db, &[code.to_owned()])
+        .await
+        .map_err(ApiError::from)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no indicator has the code `{code}`; `indicators` lists them"
+            ))
+            .into()
+        })
+}
+
+async fn find_area_code(db: &DatabaseConnection, code: &str, argument: &str) -> ApiResult<String> {
+    Ok(areas::find(db, code)
+        .await
+        .map_err(ApiError::from)?
+        .ok_or_else(|| ApiError::NotFound(format!("`{argument}`: no area has the code `{code}`")))?
+        .code)
+}
+
+/// Indicator queries.
+#[derive(Default)]
+pub struct IndicatorQuery;
+
+#[Object]
+impl IndicatorQuery {
+    /// Every indicator, or those of one domain, by code.
+    async fn indicators(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only indicators of this domain, for example `school`.")] domain: Option<
+            String,
+        >,
+    ) -> ApiResult<Vec<IndicatorNode>> {
+        Ok(indicators::all(database(ctx)?, domain.as_deref())
+            .await
+            .map_err(ApiError::from)?
+            .into_iter()
+            .map(IndicatorNode)
+            .collect())
+    }
+
+    /// The values of one indicator in one period, by area code.
+    #[graphql(complexity = "map_list_complexity(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn indicator_values(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The indicator's code.")] indicator: String,
+        #[graphql(desc = "The period. Default: the indicator's latest period.")] period: Option<
+            String,
+        >,
+        #[graphql(desc = "Only areas of this level.")] level: Option<AreaLevelInput>,
+        #[graphql(desc = "Only areas lying within the area with this code.")] parent: Option<
+            String,
+        >,
+        #[graphql(
+            desc = "The breakdown, as `type=value` pairs joined by `;` in any order. Default: the total."
+        )]
+        breakdown: Option<String>,
+        #[graphql(
+            desc = "How many values to return: 0 to 500 (enough for every local authority), default 20."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the values after this cursor (from `pageInfo.endCursor`).")]
+        after: Option<String>,
+    ) -> ApiResult<Connection<IndicatorValueNode>> {
+        let page = page_request_up_to(first, after, MAX_MAP_PAGE_SIZE)?;
+        let db = database(ctx)?;
+        let indicator = find_indicator(db, &indicator).await?;
+        let period = match period {
+            Some(p) => p,
+            None => match indicators::periods(db, indicator.id)
+                .await
+                .map_err(ApiError::from)?
+                .pop()
+            {
+                Some(p) => p,
+                None => {
+                    return Ok(connection(
+                        Default::default(),
+                        0,
+                        false,
+                        |v: &Value| v.value.area_code.clone(),
+                        Into::into,
+                    ));
+                }
+            },
+        };
+        let breakdown =
+            crate::import::indicators::canonical_breakdown(breakdown.as_deref().unwrap_or(""))
+                .map_err(|e| ApiError::BadUserInput(format!("`breakdown`: {e}")))?;
+        let within = match parent {
+            Some(code) => Some(find_area_code(db, &code, "parent").await?),
+            None => None,
+        };
+        let filter = AreaFilter {
+            level: level.map(Into::into),
+            within,
+            name_contains: None,
+        };
+        let had_cursor = page.after.is_some();
+        let (items, total) = indicators::values_page(
+            db,
+            indicator.id,
+            &period,
+            &breakdown,
+            &filter,
+            page.after.as_deref(),
+            page.first,
+        )
+        .await
+        .map_err(ApiError::from)?;
+        Ok(connection(
+            items,
+            total,
+            had_cursor,
+            |v: &Value| v.value.area_code.clone(),
+            Into::into,
+        ))
+    }
+
+    /// The social mobility index: every area of `level` scored from its indicators in
+    /// `period` and ordered by rank (best first), with the method's parameters.
+    #[graphql(complexity = "map_list_complexity(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn social_mobility_index(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            default_with = "AreaLevelInput::LocalAuthority",
+            desc = "The level whose areas are scored against each other."
+        )]
+        level: AreaLevelInput,
+        #[graphql(desc = "The period, for example `2017`.")] period: String,
+        #[graphql(
+            desc = "Only list areas within the area with this code (ranks stay those of the whole level)."
+        )]
+        parent: Option<String>,
+        #[graphql(desc = "Only list areas with this classification.")] classification: Option<
+            ClassificationOutput,
+        >,
+        #[graphql(
+            default_with = "IndexMethodInput::Quintiles",
+            desc = "How areas are grouped."
+        )]
+        method: IndexMethodInput,
+        #[graphql(
+            desc = "The indicator codes to use. Default: every indicator with values at this level and period."
+        )]
+        indicators: Option<Vec<String>>,
+        #[graphql(
+            desc = "How many areas to return: 0 to 500 (enough for every local authority), default 20."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the areas after this cursor (from `pageInfo.endCursor`).")]
+        after: Option<String>,
+    ) -> ApiResult<IndexConnection> {
+        let page = page_request_up_to(first, after, MAX_MAP_PAGE_SIZE)?;
+        let db = database(ctx)?;
+        if let Some(codes) = &indicators {
+            let found = indicators::by_codes(db, codes)
+                .await
+                .map_err(ApiError::from)?;
+            let unknown: Vec<&str> = codes
+                .iter()
+                .filter(|c| !found.iter().any(|i| &i.definition.code == *c))
+                .map(String::as_str)
+                .collect();
+            if !unknown.is_empty() {
+                return Err(ApiError::BadUserInput(format!(
+                    "`indicators`: unknown code(s) {}; `indicators` lists them",
+                    unknown.join(", ")
+                ))
+                .into());
+            }
+        }
+        let level: AreaLevel = level.into();
+        let listed: Option<Vec<String>> = match parent {
+            Some(code) => {
+                let within = find_area_code(db, &code, "parent").await?;
+                Some(
+                    areas::codes(
+                        db,
+                        &AreaFilter {
+                            level: Some(level),
+                            within: Some(within),
+                            name_contains: None,
+                        },
+                    )
+                    .await
+                    .map_err(ApiError::from)?,
+                )
+            }
+            None => None,
+        };
+        let result = index_of(
+            ctx,
+            IndexKey {
+                level,
+                period,
+                method: method.into(),
+                indicators: indicators.map(|mut c| {
+                    c.sort();
+                    c.dedup();
+                    c
+                }),
+            },
+        )
+        .await?;
+        let wanted: Vec<&Ranked> = result
+            .ranked
+            .iter()
+            .filter(|r| {
+                listed
+                    .as_ref()
+                    .is_none_or(|l| l.binary_search(&r.area).is_ok())
+            })
+            .filter(|r| {
+                classification.is_none_or(|c| ClassificationOutput::from(r.classification) == c)
+            })
+            .collect();
+        let start = match &page.after {
+            Some(after) => wanted
+                .iter()
+                .position(|r| &r.area == after)
+                .map(|i| i + 1)
+                .ok_or_else(|| {
+                    ApiError::BadUserInput("`after` is not a cursor from this index".into())
+                })?,
+            None => 0,
+        };
+        let first = usize::try_from(page.first).unwrap_or(usize::MAX);
+        let slice: Vec<&Ranked> = wanted.iter().skip(start).take(first).copied().collect();
+        let edges: Vec<Edge<IndexEntry>> = slice
+            .iter()
+            .map(|r| Edge {
+                cursor: OpaqueCursor(r.area.clone()).encode_cursor(),
+                node: entry(&result, r),
+            })
+            .collect();
+        Ok(IndexConnection {
+            nodes: edges.iter().map(|e| e.node.clone()).collect(),
+            page_info: PageInfo {
+                has_previous_page: start > 0,
+                has_next_page: start + slice.len() < wanted.len(),
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            total_count: wanted.len() as u64,
+            edges,
+            method: parameters(&result),
+        })
+    }
+}

@@ -1,0 +1,545 @@
+//! Indicators and the social mobility index on a small hand-built set whose z-scores, domain
+//! scores, ranks and classifications are worked out here by hand.
+
+use mobility_explorer::import::{
+    self, ImportError,
+    indicators::{Input, Summary},
+};
+use serde_json::Value;
+
+use crate::helpers::{Store, TestApp, error_code, error_message};
+use crate::on_both_stores;
+
+const DEFINITIONS: &str = "\
+code,name,description,unit,domain,higher_is_better,source,licence
+att,Attainment,Pupils reaching the standard,percent,school,true,Test publisher,OGL v3.0
+ks4,Key stage 4,Pupils passing,percent,school,yes,Test publisher,OGL v3.0
+hpe,House prices to earnings,Median house price over median earnings,ratio,working_lives,false,Test publisher,OGL v3.0
+comp,Composite,A published composite z-score,z-score,composite,true,Test publisher,OGL v3.0
+";
+
+const BIRMINGHAM: &str = "E08000025"; // West Midlands
+const COVENTRY: &str = "E08000026"; // West Midlands
+const DUDLEY: &str = "E08000027"; // West Midlands
+const WESTMINSTER: &str = "E09000033"; // London
+const CARDIFF: &str = "W06000015"; // Wales
+
+/// Period 2017:
+///
+/// | area | att | ks4 | hpe (lower is better) |
+/// |---|---|---|---|
+/// | Birmingham | 50 | 40 | 5 |
+/// | Coventry | 60 | 40 | 7 |
+/// | Dudley | 70 | 60 | 9 |
+/// | Westminster | 80 | 60 | 11 |
+/// | Cardiff | 90 | (none) | 13 |
+///
+/// att: mean 70, population sd √200 = 14.1421; z = -1.4142, -0.7071, 0, 0.7071, 1.4142.
+/// ks4: mean 50, sd 10; z = -1, -1, 1, 1. hpe: mean 9, sd √8 = 2.8284, negated:
+/// z = 1.4142, 0.7071, 0, -0.7071, -1.4142.
+/// school = mean(att, ks4), working_lives = hpe, score = mean of the two:
+/// Birmingham (-1.2071 + 1.4142) / 2 = 0.1036; Coventry (-0.8536 + 0.7071) / 2 = -0.0732;
+/// Dudley (0.5 + 0) / 2 = 0.25; Westminster (0.8536 - 0.7071) / 2 = 0.0732;
+/// Cardiff (1.4142 - 1.4142) / 2 = 0.
+/// Ranks: Dudley 1, Birmingham 2, Westminster 3, Cardiff 4, Coventry 5; with 5 areas each
+/// quintile holds one: Dudley is the hot spot, Coventry the cold spot.
+fn values_csv() -> String {
+    let mut csv = String::from(
+        "indicator,area_code,period,value,lower,upper,sample_size,breakdown,note,published_group\n",
+    );
+    let rows: [(&str, &str, &str); 14] = [
+        ("att", BIRMINGHAM, "50"),
+        ("att", COVENTRY, "60"),
+        ("att", DUDLEY, "70"),
+        ("att", WESTMINSTER, "80"),
+        ("att", CARDIFF, "90"),
+        ("ks4", BIRMINGHAM, "40"),
+        ("ks4", COVENTRY, "40"),
+        ("ks4", DUDLEY, "60"),
+        ("ks4", WESTMINSTER, "60"),
+        ("hpe", BIRMINGHAM, "5"),
+        ("hpe", COVENTRY, "7"),
+        ("hpe", DUDLEY, "9"),
+        ("hpe", WESTMINSTER, "11"),
+        ("hpe", CARDIFF, "13"),
+    ];
+    for (indicator, area, value) in rows {
+        csv.push_str(&format!("{indicator},{area},2017,{value},,,,,,\n"));
+    }
+    // A breakdown never enters the index.
+    csv.push_str(&format!(
+        "att,{BIRMINGHAM},2017,30,25.5,34.5,1200,fsm=Disadvantaged,provisional,\n"
+    ));
+    // Published z-scores with published bands, in their own period.
+    for (area, z, group) in [
+        (BIRMINGHAM, "-1.6", "most unfavourable"),
+        (COVENTRY, "-1.0", "unfavourable"),
+        (DUDLEY, "-0.5", "lower middling"),
+        (WESTMINSTER, "0.5", "upper middling"),
+        (CARDIFF, "1.5", "most favourable"),
+    ] {
+        csv.push_str(&format!("comp,{area},2021 to 2024,{z},,,,,,{group}\n"));
+    }
+    csv
+}
+
+async fn load(
+    app: &TestApp,
+    values: &str,
+    definitions: Option<&str>,
+) -> Result<Summary, ImportError> {
+    import::indicators::import(
+        &app.db,
+        Input {
+            name: "values.csv".to_owned(),
+            reader: values.as_bytes(),
+        },
+        definitions.map(|d| Input {
+            name: "indicators.csv".to_owned(),
+            reader: d.as_bytes(),
+        }),
+    )
+    .await
+}
+
+async fn spawn_loaded(store: Store) -> Option<TestApp> {
+    let app = TestApp::spawn(store).await?;
+    load(&app, &values_csv(), Some(DEFINITIONS))
+        .await
+        .expect("the fixture imports");
+    Some(app)
+}
+
+fn close(actual: &Value, expected: f64) {
+    let x = actual
+        .as_f64()
+        .unwrap_or_else(|| panic!("not a number: {actual}"));
+    assert!((x - expected).abs() < 1e-4, "{x} is not {expected}");
+}
+
+async fn the_index_scores_ranks_and_classifies_by_hand(store: Store) {
+    let Some(app) = spawn_loaded(store).await else {
+        return;
+    };
+    let data = app
+        .data(
+            r#"{ socialMobilityIndex(period: "2017") {
+                totalCount
+                method { level period method domains areasScored quintileCutOffs bandCutOffs
+                         indicators { code domain higherIsBetter areas mean standardDeviation } }
+                nodes { areaCode score rank quintile zBand classification indicatorsUsed
+                        domainScores { domain score } area { name } }
+            } }"#,
+        )
+        .await;
+    let index = &data["socialMobilityIndex"];
+    assert_eq!(index["totalCount"], 5);
+    let method = &index["method"];
+    assert_eq!(method["level"], "LOCAL_AUTHORITY");
+    assert_eq!(method["method"], "QUINTILES");
+    assert_eq!(
+        method["domains"],
+        serde_json::json!(["school", "working_lives"])
+    );
+    assert_eq!(method["quintileCutOffs"], serde_json::json!([1, 2, 3, 4]));
+    assert!(method["bandCutOffs"].is_null());
+    let used = method["indicators"].as_array().expect("indicators");
+    let codes: Vec<&str> = used.iter().filter_map(|i| i["code"].as_str()).collect();
+    assert_eq!(codes, ["att", "hpe", "ks4"], "comp has no 2017 values");
+    close(&used[0]["mean"], 70.0);
+    close(&used[0]["standardDeviation"], 200f64.sqrt());
+    assert_eq!(used[1]["higherIsBetter"], false);
+    close(&used[1]["standardDeviation"], 8f64.sqrt());
+    assert_eq!(used[2]["areas"], 4);
+
+    let nodes = index["nodes"].as_array().expect("nodes");
+    let order: Vec<&str> = nodes
+        .iter()
+        .filter_map(|n| n["areaCode"].as_str())
+        .collect();
+    assert_eq!(order, [DUDLEY, BIRMINGHAM, WESTMINSTER, CARDIFF, COVENTRY]);
+    let ranks: Vec<i64> = nodes.iter().filter_map(|n| n["rank"].as_i64()).collect();
+    assert_eq!(ranks, [1, 2, 3, 4, 5]);
+    let quintiles: Vec<i64> = nodes
+        .iter()
+        .filter_map(|n| n["quintile"].as_i64())
+        .collect();
+    assert_eq!(quintiles, [1, 2, 3, 4, 5]);
+    let classes: Vec<&str> = nodes
+        .iter()
+        .filter_map(|n| n["classification"].as_str())
+        .collect();
+    assert_eq!(
+        classes,
+        ["HOT_SPOT", "NEITHER", "NEITHER", "NEITHER", "COLD_SPOT"]
+    );
+    let s2 = 2f64.sqrt();
+    close(&nodes[0]["score"], 0.25);
+    close(&nodes[1]["score"], ((-s2 - 1.0) / 2.0 + s2) / 2.0);
+    close(
+        &nodes[4]["score"],
+        ((-s2 / 2.0 - 1.0) / 2.0 + s2 / 2.0) / 2.0,
+    );
+    close(&nodes[3]["score"], 0.0);
+    // Birmingham's domain scores: school (att -1.4142, ks4 -1), working lives (hpe flipped).
+    let birmingham = &nodes[1];
+    assert_eq!(birmingham["area"]["name"], "Birmingham");
+    assert_eq!(birmingham["indicatorsUsed"], 3);
+    assert_eq!(birmingham["domainScores"][0]["domain"], "school");
+    close(&birmingham["domainScores"][0]["score"], (-s2 - 1.0) / 2.0);
+    assert_eq!(birmingham["domainScores"][1]["domain"], "working_lives");
+    close(&birmingham["domainScores"][1]["score"], s2);
+    // Cardiff has no ks4 value: a score from the two it has.
+    assert_eq!(nodes[3]["indicatorsUsed"], 2);
+    close(&nodes[3]["domainScores"][0]["score"], s2);
+    assert!(nodes[0]["zBand"].is_null());
+
+    // The same with z-score bands: every score is within ±0.5.
+    let data = app
+        .data(
+            r#"{ socialMobilityIndex(period: "2017", method: Z_BANDS) {
+                method { bandCutOffs quintileCutOffs }
+                nodes { zBand quintile classification } } }"#,
+        )
+        .await;
+    let index = &data["socialMobilityIndex"];
+    assert_eq!(
+        index["method"]["bandCutOffs"],
+        serde_json::json!([-1.5, -1.0, -0.5, 0.5, 1.0, 1.5])
+    );
+    for node in index["nodes"].as_array().expect("nodes") {
+        assert_eq!(node["zBand"], "MIDDLING");
+        assert_eq!(node["classification"], "NEITHER");
+        assert!(node["quintile"].is_null());
+    }
+    app.stop().await;
+}
+
+async fn published_z_scores_are_banded_as_published(store: Store) {
+    let Some(app) = spawn_loaded(store).await else {
+        return;
+    };
+    let data = app
+        .data(
+            r#"{ socialMobilityIndex(period: "2021 to 2024", method: Z_BANDS) {
+                method { indicators { code mean standardDeviation } }
+                nodes { areaCode score zBand classification publishedClassification } } }"#,
+        )
+        .await;
+    let index = &data["socialMobilityIndex"];
+    // Already z-scores: used as they are.
+    close(&index["method"]["indicators"][0]["mean"], 0.0);
+    close(&index["method"]["indicators"][0]["standardDeviation"], 1.0);
+    let nodes = index["nodes"].as_array().expect("nodes");
+    let by_area = |code: &str| {
+        nodes
+            .iter()
+            .find(|n| n["areaCode"] == code)
+            .unwrap_or_else(|| panic!("{code} in {nodes:?}"))
+    };
+    // Values on a cut-off go to the outer band.
+    for (area, band, class, published) in [
+        (
+            BIRMINGHAM,
+            "MOST_UNFAVOURABLE",
+            "COLD_SPOT",
+            "most unfavourable",
+        ),
+        (COVENTRY, "UNFAVOURABLE", "COLD_SPOT", "unfavourable"),
+        (DUDLEY, "LOWER_MIDDLING", "NEITHER", "lower middling"),
+        (WESTMINSTER, "UPPER_MIDDLING", "NEITHER", "upper middling"),
+        (CARDIFF, "MOST_FAVOURABLE", "HOT_SPOT", "most favourable"),
+    ] {
+        let node = by_area(area);
+        assert_eq!(node["zBand"], band, "{node}");
+        assert_eq!(node["classification"], class, "{node}");
+        assert_eq!(node["publishedClassification"], published, "{node}");
+    }
+    close(&by_area(BIRMINGHAM)["score"], -1.6);
+    app.stop().await;
+}
+
+async fn areas_carry_their_values_index_and_cold_spot_share(store: Store) {
+    let Some(app) = spawn_loaded(store).await else {
+        return;
+    };
+    let data = app
+        .data(
+            r#"{
+              birmingham: area(code: "E08000025") {
+                index(period: "2017") { rank quintile classification }
+                indicators(period: "2017") { indicator { code unit synthetic } value breakdown }
+              }
+              midlands: area(code: "E12000005") { coldSpotShare(period: "2017") }
+              london: area(code: "E12000007") { coldSpotShare(period: "2017") }
+              scotland: area(code: "S92000003") { coldSpotShare(period: "2017") }
+              regional: socialMobilityIndex(period: "2017", parent: "TLG") { totalCount nodes { areaCode rank } }
+              cold: socialMobilityIndex(period: "2017", classification: COLD_SPOT) { nodes { areaCode } }
+              values: indicatorValues(indicator: "ks4", period: "2017", level: LOCAL_AUTHORITY) {
+                totalCount nodes { areaCode value }
+              }
+              breakdown: indicatorValues(indicator: "att", breakdown: "fsm=Disadvantaged") {
+                nodes { areaCode period value lower upper sampleSize note breakdown }
+              }
+              school: indicators(domain: "school") { code periods }
+            }"#,
+        )
+        .await;
+    let birmingham = &data["birmingham"];
+    assert_eq!(birmingham["index"]["rank"], 2);
+    assert_eq!(birmingham["index"]["quintile"], 2);
+    let values = birmingham["indicators"].as_array().expect("values");
+    let codes: Vec<&str> = values
+        .iter()
+        .filter_map(|v| v["indicator"]["code"].as_str())
+        .collect();
+    assert_eq!(codes.len(), 3, "totals only: {values:?}");
+    assert!(values.iter().all(|v| v["breakdown"] == ""));
+    // West Midlands: Birmingham, Coventry (cold) and Dudley have scores.
+    close(&data["midlands"]["coldSpotShare"], 0.333);
+    close(&data["london"]["coldSpotShare"], 0.0);
+    assert!(data["scotland"]["coldSpotShare"].is_null());
+    // Listing one region keeps the national ranks.
+    assert_eq!(data["regional"]["totalCount"], 3);
+    let ranks: Vec<(String, i64)> = data["regional"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| {
+            (
+                n["areaCode"].as_str().unwrap_or("").to_owned(),
+                n["rank"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ranks,
+        [
+            (DUDLEY.to_owned(), 1),
+            (BIRMINGHAM.to_owned(), 2),
+            (COVENTRY.to_owned(), 5)
+        ]
+    );
+    assert_eq!(
+        data["cold"]["nodes"],
+        serde_json::json!([{ "areaCode": COVENTRY }])
+    );
+    assert_eq!(data["values"]["totalCount"], 4);
+    let breakdown = &data["breakdown"]["nodes"][0];
+    assert_eq!(breakdown["period"], "2017");
+    assert_eq!(breakdown["value"].as_f64(), Some(30.0));
+    assert_eq!(breakdown["lower"].as_f64(), Some(25.5));
+    assert_eq!(breakdown["sampleSize"], 1200);
+    assert_eq!(breakdown["note"], "provisional");
+    assert_eq!(breakdown["breakdown"], "fsm=Disadvantaged");
+    let school: Vec<&str> = data["school"]
+        .as_array()
+        .expect("indicators")
+        .iter()
+        .filter_map(|i| i["code"].as_str())
+        .collect();
+    assert_eq!(school, ["att", "ks4"]);
+    app.stop().await;
+}
+
+async fn bad_index_arguments_are_refused(store: Store) {
+    let Some(app) = spawn_loaded(store).await else {
+        return;
+    };
+    for (query, code, needle) in [
+        (
+            r#"{ socialMobilityIndex(period: "2017", indicators: ["att", "nope"]) { totalCount } }"#,
+            "BAD_USER_INPUT",
+            "nope",
+        ),
+        (
+            r#"{ socialMobilityIndex(period: "2017", parent: "X1") { totalCount } }"#,
+            "NOT_FOUND",
+            "X1",
+        ),
+        (
+            r#"{ indicatorValues(indicator: "nope") { totalCount } }"#,
+            "NOT_FOUND",
+            "nope",
+        ),
+        (
+            r#"{ socialMobilityIndex(period: "2017", first: 501) { totalCount } }"#,
+            "BAD_USER_INPUT",
+            "500",
+        ),
+    ] {
+        let answer = app.query(query).await;
+        assert_eq!(error_code(&answer), code, "{query}: {answer}");
+        assert!(error_message(&answer).contains(needle), "{query}: {answer}");
+    }
+    app.stop().await;
+}
+
+async fn an_import_with_bad_rows_lists_every_problem_and_writes_nothing(store: Store) {
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    let values = "\
+indicator,area_code,period,value,lower,upper,breakdown
+att,E08000025,2017,50,,,
+nope,E08000025,2017,50,,,
+att,X99999999,2017,50,,,
+att,E08000026,,50,,,
+att,E08000027,2017,lots,,,
+att,E09000033,2017,50,60,70,
+att,E08000025,2017,51,,,
+att,W06000015,2017,50,,,seb
+";
+    let problems = match load(&app, values, Some(DEFINITIONS)).await {
+        Err(ImportError::Invalid(problems)) => problems,
+        other => panic!("expected problems, got {other:?}"),
+    };
+    let at = |line: u64, column: &str| {
+        problems
+            .iter()
+            .any(|p| p.line == Some(line) && p.column.as_deref() == Some(column))
+    };
+    assert!(at(3, "indicator"), "{problems:#?}");
+    assert!(at(4, "area_code"), "{problems:#?}");
+    assert!(at(5, "period"), "{problems:#?}");
+    assert!(at(6, "value"), "{problems:#?}");
+    assert!(at(7, "lower"), "{problems:#?}");
+    assert!(at(8, "area_code"), "a second value: {problems:#?}");
+    assert!(at(9, "breakdown"), "{problems:#?}");
+    assert_eq!(problems.len(), 7, "{problems:#?}");
+    let data = app.data("{ indicators { code } }").await;
+    assert_eq!(
+        data["indicators"],
+        serde_json::json!([]),
+        "definitions not written either"
+    );
+
+    // A bad definitions file is listed too.
+    let bad = "code,name,description,unit,domain,higher_is_better,source,licence\natt,,x,percent,school,maybe,S,L\n";
+    let problems = match load(
+        &app,
+        "indicator,area_code,period,value,lower,upper\n",
+        Some(bad),
+    )
+    .await
+    {
+        Err(ImportError::Invalid(problems)) => problems,
+        other => panic!("expected problems, got {other:?}"),
+    };
+    assert!(problems.iter().any(|p| p.column.as_deref() == Some("name")));
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.column.as_deref() == Some("higher_is_better"))
+    );
+    app.stop().await;
+}
+
+async fn a_reimport_replaces_the_same_values_only(store: Store) {
+    let Some(app) = spawn_loaded(store).await else {
+        return;
+    };
+    // Definitions are already stored: values alone import.
+    let summary = load(
+        &app,
+        "indicator,area_code,period,value,lower,upper\natt,E08000025,2017,55,,\natt,E08000025,2018,57,,\n",
+        None,
+    )
+    .await
+    .expect("imports");
+    assert_eq!(summary.values.get("att"), Some(&2));
+    let data = app
+        .data(
+            r#"{ y2017: indicatorValues(indicator: "att", period: "2017") { totalCount nodes { areaCode value } }
+                 y2018: indicatorValues(indicator: "att") { totalCount nodes { period value } }
+                 fsm: indicatorValues(indicator: "att", period: "2017", breakdown: "fsm=Disadvantaged") { totalCount } }"#,
+        )
+        .await;
+    assert_eq!(data["y2017"]["totalCount"], 5);
+    assert_eq!(data["y2017"]["nodes"][0]["areaCode"], BIRMINGHAM);
+    assert_eq!(data["y2017"]["nodes"][0]["value"].as_f64(), Some(55.0));
+    assert_eq!(data["y2017"]["nodes"][1]["value"].as_f64(), Some(60.0));
+    // The latest period is the default.
+    assert_eq!(data["y2018"]["totalCount"], 1);
+    assert_eq!(data["y2018"]["nodes"][0]["period"], "2018");
+    assert_eq!(data["fsm"]["totalCount"], 1);
+    app.stop().await;
+}
+
+/// Every English local authority of the bundled geography.
+fn english_authorities() -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/reference/geography/lad20_itl_uk.csv"
+    );
+    let mut reader = csv::Reader::from_path(path).expect("bundled geography");
+    reader
+        .records()
+        .map(|r| r.expect("row")[0].to_owned())
+        .filter(|code| code.starts_with('E'))
+        .collect()
+}
+
+async fn a_map_of_every_authority_costs_a_constant_number_of_statements(store: Store) {
+    // A wide batch window, so a slow debug build cannot split one burst of look-ups in two.
+    let wide = std::time::Duration::from_secs(1);
+    let Some(app) = TestApp::spawn_with(store, |c| c.batch_window = wide).await else {
+        return;
+    };
+    let authorities = english_authorities();
+    let mut values = String::from("indicator,area_code,period,value,lower,upper\n");
+    for (i, code) in authorities.iter().enumerate() {
+        for (indicator, value) in [
+            ("att", 40 + (i * 7) % 50),
+            ("ks4", 30 + (i * 11) % 40),
+            ("hpe", 4 + (i * 3) % 12),
+        ] {
+            values.push_str(&format!("{indicator},{code},2017,{value},,\n"));
+        }
+    }
+    load(&app, &values, Some(DEFINITIONS))
+        .await
+        .expect("imports");
+    let query = |first: usize| {
+        format!(
+            r#"{{ socialMobilityIndex(period: "2017", parent: "E92000001", first: {first}) {{
+                totalCount
+                nodes {{ classification area {{ code name }}
+                        indicators: area {{ indicators(period: "2017") {{ indicator {{ code }} value }} }} }} }} }}"#
+        )
+    };
+    let mut costs = Vec::new();
+    for first in [10, 500] {
+        let before = app.statements();
+        let data = app.data(&query(first)).await;
+        costs.push(app.statements() - before);
+        let nodes = data["socialMobilityIndex"]["nodes"]
+            .as_array()
+            .expect("nodes");
+        assert_eq!(nodes.len(), first.min(authorities.len()));
+        assert!(nodes.iter().all(|n| {
+            n["area"]["name"].is_string()
+                && n["indicators"]["indicators"].as_array().map(Vec::len) == Some(3)
+        }));
+        assert_eq!(
+            data["socialMobilityIndex"]["totalCount"],
+            authorities.len() as u64
+        );
+    }
+    assert_eq!(
+        costs[0], costs[1],
+        "statements for 10 vs every authority: {costs:?}"
+    );
+    assert!(costs[1] <= 12, "too many statements: {costs:?}");
+    app.stop().await;
+}
+
+on_both_stores!(
+    the_index_scores_ranks_and_classifies_by_hand,
+    published_z_scores_are_banded_as_published,
+    areas_carry_their_values_index_and_cold_spot_share,
+    bad_index_arguments_are_refused,
+    an_import_with_bad_rows_lists_every_problem_and_writes_nothing,
+    a_reimport_replaces_the_same_values_only,
+    a_map_of_every_authority_costs_a_constant_number_of_statements,
+);
