@@ -112,6 +112,8 @@ impl From<Band> for ZBandOutput {
 #[derive(Clone)]
 pub struct IndicatorNode(pub Indicator);
 
+/// An indicator: one measured quantity per area and period, with its direction, source and
+/// licence, and whether its values are real or synthetic.
 #[Object(name = "Indicator")]
 impl IndicatorNode {
     /// The code queries use.
