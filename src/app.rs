@@ -79,7 +79,20 @@ impl App {
         } else {
             None
         };
+        let demo_indicators = if config.demo_data && !store::indicators::any_synthetic(&txn).await?
+        {
+            Some(import::indicators::import_demo(&txn).await?)
+        } else {
+            None
+        };
         txn.commit().await.map_err(StoreError::from)?;
+        if let Some(summary) = demo_indicators {
+            tracing::info!(
+                values = summary.values.values().sum::<usize>(),
+                indicators = summary.definitions,
+                "loaded synthetic demo local-authority indicators into a store with none"
+            );
+        }
         if let Some(summary) = loaded {
             tracing::info!(
                 areas = summary.areas.values().sum::<usize>(),

@@ -8,8 +8,8 @@ use sea_orm_migration::MigrationStatus;
 
 use crate::app::{App, AppError};
 use crate::config::{
-    Cli, Command, Config, ConfigError, ImportKind, MigrateAction, PersonKeyArgs, ServeArgs,
-    StoreArgs,
+    Cli, Command, Config, ConfigError, DemoKind, ImportKind, MigrateAction, PersonKeyArgs,
+    ServeArgs, StoreArgs,
 };
 use crate::import::{self, ImportError};
 use crate::store::{self, StoreError, redact_url};
@@ -57,7 +57,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
                     store,
                 },
         }) => import_indicators(&file, definitions.as_deref(), &store).await,
-        Some(Command::DemoData { out, records, seed }) => demo_data(&out, records, seed),
+        Some(Command::DemoData {
+            kind,
+            out,
+            records,
+            seed,
+        }) => match kind {
+            DemoKind::Workforce => demo_data(&out, records, seed),
+            DemoKind::Indicators => demo_indicators(&out, seed),
+        },
         Some(Command::ExportSchema { check, path }) => export_schema(check, &path),
     }
 }
@@ -238,6 +246,43 @@ async fn import_indicators(
     for (code, n) in &summary.values {
         println!("  {code}: {n} value(s)");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn demo_indicators(dir: &Path, seed: u64) -> Result<ExitCode, CommandError> {
+    if dir.as_os_str() == "-" {
+        return Err(ConfigError {
+            name: "--out",
+            reason: "indicators are two files: give a directory".to_owned(),
+        }
+        .into());
+    }
+    let file_error = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| CommandError::File { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(file_error(dir))?;
+    let definitions_path = dir.join("indicators.csv");
+    let values_path = dir.join("values.csv");
+    let definitions =
+        std::fs::File::create(&definitions_path).map_err(file_error(&definitions_path))?;
+    let values = std::fs::File::create(&values_path).map_err(file_error(&values_path))?;
+    let geography = import::reference::geography()?;
+    let written = crate::demo::indicators::write_csvs(
+        std::io::BufWriter::new(definitions),
+        std::io::BufWriter::new(values),
+        &geography,
+        seed,
+    )
+    .map_err(|e| CommandError::File {
+        path: dir.display().to_string(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    eprintln!(
+        "Wrote synthetic indicator definitions to {} and {written} values (seed {seed}) to {}",
+        definitions_path.display(),
+        values_path.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

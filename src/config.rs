@@ -57,10 +57,15 @@ pub enum Command {
         #[command(subcommand)]
         kind: ImportKind,
     },
-    /// Write a synthetic (clearly labelled, seeded, deterministic) workforce CSV in the import
-    /// format.
+    /// Write synthetic (clearly labelled, seeded, deterministic) demo data in the import
+    /// formats: a workforce CSV, or local-authority indicators.
     DemoData {
-        /// The file to write; `-` writes to standard output.
+        /// What to write: `workforce` (staff records) or `indicators` (definitions and values
+        /// for every English local authority).
+        #[arg(long, value_enum, default_value_t = DemoKind::Workforce)]
+        kind: DemoKind,
+        /// Where to write. Workforce: a file, `-` for standard output. Indicators: a directory,
+        /// which receives `indicators.csv` (definitions) and `values.csv`.
         #[arg(long, default_value = "-")]
         out: PathBuf,
         /// How many staff records in all (over every employer and year).
@@ -79,6 +84,15 @@ pub enum Command {
         #[arg(long, default_value = "schema.graphql")]
         path: PathBuf,
     },
+}
+
+/// Kinds of demo data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoKind {
+    /// Staff records of invented employers.
+    Workforce,
+    /// Local-authority indicators.
+    Indicators,
 }
 
 /// Kinds of import.

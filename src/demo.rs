@@ -6,6 +6,8 @@
 //! more in the North and the nations than in London; lower-SEB staff score a few points lower
 //! on engagement; about 7.5% went to independent schools.
 
+pub mod indicators;
+
 use std::io::Write;
 
 use rand::seq::IndexedRandom;

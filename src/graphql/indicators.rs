@@ -282,7 +282,14 @@ pub(crate) async fn compute_index(
     };
     let chosen = match &key.indicators {
         Some(codes) => indicators::by_codes(db, codes).await?,
-        None => indicators::with_totals(db, &key.period, &areas).await?,
+        None => {
+            // Real and synthetic indicators are never combined: real ones win when present.
+            let all = indicators::with_totals(db, &key.period, &areas).await?;
+            let any_real = all.iter().any(|i| !i.definition.synthetic);
+            all.into_iter()
+                .filter(|i| i.definition.synthetic != any_real)
+                .collect()
+        }
     };
     let standardisations = indicators::standardisations(db, &chosen, &key.period, &areas).await?;
     let scores =
@@ -420,6 +427,8 @@ pub struct IndexParameters {
     pub domains: Vec<String>,
     /// How many areas were scored.
     pub areas_scored: u64,
+    /// True when the indicators are synthetic demo data (never combined with published ones).
+    pub synthetic: bool,
     /// QUINTILES: the last rank of quintiles 1 to 4 (the rank nearest each fifth).
     pub quintile_cut_offs: Option<Vec<u32>>,
     /// Z_BANDS: the band cut-offs, symmetric around 0.
@@ -455,6 +464,7 @@ fn parameters(result: &IndexResult) -> IndexParameters {
         skipped_indicators: result.skipped.clone(),
         domains,
         areas_scored: result.ranked.len() as u64,
+        synthetic: result.used.iter().any(|(i, _)| i.definition.synthetic),
         quintile_cut_offs: (result.key.method == Method::Quintiles)
             .then(|| result.quintile_cut_offs.to_vec()),
         band_cut_offs: (result.key.method == Method::ZBands).then(|| {
@@ -750,6 +760,15 @@ impl IndicatorQuery {
                     "`indicators`: unknown code(s) {}; `indicators` lists them",
                     unknown.join(", ")
                 ))
+                .into());
+            }
+            if found.iter().any(|i| i.definition.synthetic)
+                && found.iter().any(|i| !i.definition.synthetic)
+            {
+                return Err(ApiError::BadUserInput(
+                    "`indicators` mixes synthetic demo indicators with published ones; the two are never combined"
+                        .into(),
+                )
                 .into());
             }
         }

@@ -397,6 +397,45 @@ where
     Ok(summary)
 }
 
+/// The source demo indicators are imported under.
+pub const DEMO_SOURCE: &str = "mobility-explorer demo-data (synthetic)";
+
+/// Generates the synthetic local-authority indicators and imports them (a fresh `serve`).
+pub async fn import_demo<C>(db: &C) -> Result<Summary, ImportError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let geography = super::reference::geography()?;
+    let (mut definitions, mut values) = (Vec::new(), Vec::new());
+    crate::demo::indicators::write_csvs(
+        &mut definitions,
+        &mut values,
+        &geography,
+        crate::demo::DEFAULT_SEED,
+    )
+    .map_err(|e| {
+        ImportError::Invalid(vec![Problem {
+            file: DEMO_SOURCE.to_owned(),
+            line: None,
+            column: None,
+            value: None,
+            reason: e.to_string(),
+        }])
+    })?;
+    import(
+        db,
+        Input {
+            name: DEMO_SOURCE.to_owned(),
+            reader: values.as_slice(),
+        },
+        Some(Input {
+            name: DEMO_SOURCE.to_owned(),
+            reader: definitions.as_slice(),
+        }),
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

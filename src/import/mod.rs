@@ -4,6 +4,7 @@
 
 pub mod indicators;
 pub mod reference;
+pub mod smc;
 pub mod workforce;
 
 use std::collections::HashMap;
@@ -77,7 +78,6 @@ fn summarise(problems: &[Problem]) -> String {
     }
     text
 }
-
 
 /// Checks a CSV header: every required column present, nothing unknown or repeated. Returns
 /// each column's position, or `None` after adding a problem per fault.

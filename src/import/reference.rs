@@ -43,6 +43,8 @@ pub struct Summary {
     pub alt_codes: usize,
     /// Reference population shares (benchmarks) written.
     pub reference_shares: usize,
+    /// Published indicator values (the Commission's indices) written.
+    pub indicator_values: usize,
 }
 
 #[derive(Deserialize)]
@@ -244,14 +246,27 @@ where
 {
     let geography = geography()?;
     let shares = reference_shares(&geography)?;
+    let published = published_indicators(&geography)?;
     let txn = db.begin().await?;
     store::areas::save_geography(&txn, &geography).await?;
     store::reference::replace_all(&txn, &shares).await?;
+    let ids = store::indicators::upsert_definitions(&txn, &published.definitions).await?;
+    let mut indicator_values = 0;
+    for (code, values) in &published.values {
+        let id = ids.get(code).copied().ok_or_else(|| {
+            ImportError::Store(store::StoreError::Corrupt(format!(
+                "indicator {code} was not found after being written"
+            )))
+        })?;
+        store::indicators::upsert_values(&txn, id, values).await?;
+        indicator_values += values.len();
+    }
     txn.commit().await?;
 
     let mut summary = Summary {
         alt_codes: geography.alt_codes.len(),
         reference_shares: shares.len(),
+        indicator_values,
         ..Summary::default()
     };
     for area in &geography.areas {
@@ -260,13 +275,43 @@ where
     Ok(summary)
 }
 
+/// The Commission's published indices, every area checked against the geography.
+pub fn published_indicators(geography: &Geography) -> Result<super::smc::Published, ImportError> {
+    let mut problems = Vec::new();
+    let published = super::smc::composites_2023(&mut problems);
+    let known: std::collections::HashSet<&str> =
+        geography.areas.iter().map(|a| a.code.as_str()).collect();
+    for (code, values) in &published.values {
+        for v in values
+            .iter()
+            .filter(|v| !known.contains(v.area_code.as_str()))
+        {
+            problems.push(Problem {
+                file: "smc".to_owned(),
+                line: None,
+                column: Some("area_code".to_owned()),
+                value: Some(v.area_code.clone()),
+                reason: format!("{code}: not an area of the bundled geography"),
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(published)
+    } else {
+        Err(ImportError::Invalid(problems))
+    }
+}
+
 /// Loads the reference data when the store lacks any of it (a fresh `serve`, or one after a
 /// migration added a kind); returns what it wrote.
 pub async fn load_if_empty<C>(db: &C) -> Result<Option<Summary>, ImportError>
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    if store::areas::total(db).await? > 0 && store::reference::total(db).await? > 0 {
+    if store::areas::total(db).await? > 0
+        && store::reference::total(db).await? > 0
+        && store::indicators::any_published(db).await?
+    {
         return Ok(None);
     }
     load(db).await.map(Some)

@@ -210,6 +210,24 @@ pub async fn upsert_values(
     Ok(())
 }
 
+/// Whether any published (not synthetic) indicator is stored.
+pub async fn any_published(db: &impl ConnectionTrait) -> Result<bool, StoreError> {
+    Ok(indicator::Entity::find()
+        .filter(indicator::Column::Synthetic.eq(false))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// Whether any synthetic (demo) indicator is stored.
+pub async fn any_synthetic(db: &impl ConnectionTrait) -> Result<bool, StoreError> {
+    Ok(indicator::Entity::find()
+        .filter(indicator::Column::Synthetic.eq(true))
+        .count(db)
+        .await?
+        > 0)
+}
+
 /// Every indicator, or those of one domain, by code.
 pub async fn all(
     db: &impl ConnectionTrait,

@@ -407,7 +407,9 @@ att,W06000015,2017,50,,,seb
     assert!(at(8, "area_code"), "a second value: {problems:#?}");
     assert!(at(9, "breakdown"), "{problems:#?}");
     assert_eq!(problems.len(), 7, "{problems:#?}");
-    let data = app.data("{ indicators { code } }").await;
+    let data = app
+        .data(r#"{ indicators(domain: "school") { code } }"#)
+        .await;
     assert_eq!(
         data["indicators"],
         serde_json::json!([]),
@@ -543,3 +545,103 @@ on_both_stores!(
     a_reimport_replaces_the_same_values_only,
     a_map_of_every_authority_costs_a_constant_number_of_statements,
 );
+
+async fn the_commissions_2023_quintiles_are_reproduced_from_its_values(store: Store) {
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    let data = app.data(r#"{ indicators(domain: "smc_2023_composites") { code higherIsBetter synthetic source } }"#).await;
+    let composites = data["indicators"].as_array().expect("indicators").clone();
+    assert_eq!(composites.len(), 5);
+    for composite in &composites {
+        assert_eq!(composite["synthetic"], false);
+        assert!(
+            composite["source"]
+                .as_str()
+                .is_some_and(|s| s.contains("Social Mobility Commission"))
+        );
+        let code = composite["code"].as_str().expect("code");
+        let data = app
+            .data(&format!(
+                r#"{{ socialMobilityIndex(level: ITL2, period: "2023", indicators: ["{code}"], first: 100) {{
+                    totalCount method {{ synthetic quintileCutOffs }}
+                    nodes {{ areaCode quintile publishedClassification }} }} }}"#
+            ))
+            .await;
+        let index = &data["socialMobilityIndex"];
+        assert_eq!(index["totalCount"], 41, "{code}");
+        assert_eq!(index["method"]["synthetic"], false);
+        assert_eq!(
+            index["method"]["quintileCutOffs"],
+            serde_json::json!([8, 16, 25, 33])
+        );
+        // The Commission's quintile 5 holds the highest values; ours holds the worst areas.
+        // Its quintiles are not of equal size (8, 8, 9, 7, 9 for some composites), so areas
+        // at a boundary may sit one quintile apart; ranks follow the values, so no further.
+        let higher_is_better = composite["higherIsBetter"] == true;
+        let mut same = 0;
+        for node in index["nodes"].as_array().expect("nodes") {
+            let ours = node["quintile"].as_i64().expect("quintile");
+            let published: i64 = node["publishedClassification"]
+                .as_str()
+                .and_then(|q| q.parse().ok())
+                .expect("published quintile");
+            let expected = if higher_is_better {
+                6 - published
+            } else {
+                published
+            };
+            assert!((ours - expected).abs() <= 1, "{code} {node}");
+            same += usize::from(ours == expected);
+        }
+        assert!(
+            same >= 37,
+            "{code}: only {same} of 41 in the published quintile"
+        );
+    }
+    app.stop().await;
+}
+
+on_both_stores!(the_commissions_2023_quintiles_are_reproduced_from_its_values);
+
+async fn a_fresh_server_maps_synthetic_authority_indicators_never_mixed_with_real(store: Store) {
+    let Some(app) = TestApp::spawn_with(store, |c| c.demo_data = true).await else {
+        return;
+    };
+    let data = app
+        .data(
+            r#"{ socialMobilityIndex(period: "2017", first: 500) {
+                totalCount method { synthetic indicators { code } domains }
+                nodes { classification } }
+                indicators { code synthetic name } }"#,
+        )
+        .await;
+    let index = &data["socialMobilityIndex"];
+    assert_eq!(index["totalCount"], 314, "every English authority");
+    assert_eq!(index["method"]["synthetic"], true);
+    assert_eq!(index["method"]["domains"].as_array().map(Vec::len), Some(4));
+    let cold = index["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter(|n| n["classification"] == "COLD_SPOT")
+        .count();
+    assert_eq!(cold, 63, "the last fifth of 314 ranks (cut-off 251)");
+    for indicator in data["indicators"].as_array().expect("indicators") {
+        let synthetic = indicator["synthetic"] == true;
+        let named = indicator["name"]
+            .as_str()
+            .is_some_and(|n| n.contains("(synthetic)"));
+        assert_eq!(synthetic, named, "{indicator}");
+    }
+    let mixed = app
+        .query(
+            r#"{ socialMobilityIndex(period: "2017", indicators: ["demo_school_ks2", "smc23_promising_prospects"]) { totalCount } }"#,
+        )
+        .await;
+    assert_eq!(error_code(&mixed), "BAD_USER_INPUT");
+    assert!(error_message(&mixed).contains("synthetic"), "{mixed}");
+    app.stop().await;
+}
+
+on_both_stores!(a_fresh_server_maps_synthetic_authority_indicators_never_mixed_with_real);

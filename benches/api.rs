@@ -1,9 +1,13 @@
-//! Workforce benchmark: generates synthetic staff records, imports them, then times the
-//! explorer's distribution queries against the real server over HTTP.
+//! API benchmark against the real server over HTTP, on SQLite and PostgreSQL:
+//!
+//! - `workforce`: generates synthetic staff records, imports them, then times the explorer's
+//!   distribution queries;
+//! - `index`: loads the synthetic local-authority indicators and times the social mobility
+//!   index for every authority, alone and as a map with names and indicator values.
 //!
 //! ```text
-//! cargo bench --bench workforce                       # 1,000,000 records, SQLite and PostgreSQL
-//! cargo bench --bench workforce -- --store sqlite --records 200000 --runs 100
+//! cargo bench --bench api                             # both suites, 1,000,000 records
+//! cargo bench --bench api -- --suite index --store sqlite --runs 100
 //! ```
 //!
 //! PostgreSQL is reached at `TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`);
@@ -20,8 +24,11 @@ use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
 #[derive(Parser)]
-#[command(about = "Import and query-latency benchmark for the workforce API")]
+#[command(about = "Import and query-latency benchmark of the API")]
 struct Args {
+    /// Which suite to run.
+    #[arg(long, value_enum, default_value_t = Suite::All)]
+    suite: Suite,
     /// Staff records to generate and import.
     #[arg(long, default_value_t = 1_000_000)]
     records: u64,
@@ -37,13 +44,35 @@ struct Args {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Suite {
+    Workforce,
+    Index,
+    All,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum StoreChoice {
     Sqlite,
     Postgres,
     Both,
 }
 
-/// The queries timed, by name: the two the targets name, then a dashboard's worth.
+/// The index queries timed: every English authority at once.
+const INDEX_QUERIES: [(&str, &str); 2] = [
+    (
+        "socialMobilityIndex, every authority (QUINTILES)",
+        r#"{ socialMobilityIndex(level: LOCAL_AUTHORITY, period: "2017", first: 500) {
+            totalCount method { areasScored }
+            nodes { areaCode score rank quintile classification domainScores { domain score } } } }"#,
+    ),
+    (
+        "map: every authority with name, classification and 3 indicator values",
+        r#"{ socialMobilityIndex(level: LOCAL_AUTHORITY, period: "2017", first: 500) {
+            nodes { classification area { code name indicators(period: "2017") { indicator { code } value } } } } }"#,
+    ),
+];
+
+/// The workforce queries timed, by name: the two the targets name, then a dashboard's worth.
 const QUERIES: [(&str, &str); 4] = [
     (
         "distribution by GRADE_LEVEL, one employer-year",
@@ -80,19 +109,21 @@ const QUERIES: [(&str, &str); 4] = [
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    println!(
-        "Generating {} synthetic staff records (seed {})...",
-        args.records,
-        demo::DEFAULT_SEED
-    );
-    let started = Instant::now();
     let mut csv = Vec::new();
-    demo::write_csv(&mut csv, args.records, demo::DEFAULT_SEED)?;
-    println!(
-        "  {:.1} MB of CSV in {:.1} s",
-        csv.len() as f64 / 1e6,
-        started.elapsed().as_secs_f64()
-    );
+    if args.suite != Suite::Index {
+        println!(
+            "Generating {} synthetic staff records (seed {})...",
+            args.records,
+            demo::DEFAULT_SEED
+        );
+        let started = Instant::now();
+        demo::write_csv(&mut csv, args.records, demo::DEFAULT_SEED)?;
+        println!(
+            "  {:.1} MB of CSV in {:.1} s",
+            csv.len() as f64 / 1e6,
+            started.elapsed().as_secs_f64()
+        );
+    }
 
     if args.store != StoreChoice::Postgres {
         let dir = tempfile::tempdir()?;
@@ -135,20 +166,31 @@ async fn measure(
     let db = app.db().clone();
     let addr = app.local_addr()?;
 
-    let key = PersonKey::new(b"benchmark key, not a secret: the data is synthetic")
-        .ok_or("key too short")?;
-    let started = Instant::now();
-    let summary = import::workforce::import(&db, "bench.csv", csv, &key).await?;
-    // As `import workforce` does after every import.
-    mobility_explorer::store::workforce::refresh_statistics(&db).await?;
-    let import_time = started.elapsed();
-    println!(
-        "import: {} records in {} snapshots in {:.1} s ({:.0} records/s)",
-        summary.rows,
-        summary.snapshots.len(),
-        import_time.as_secs_f64(),
-        summary.rows as f64 / import_time.as_secs_f64()
-    );
+    if args.suite != Suite::Index {
+        let key = PersonKey::new(b"benchmark key, not a secret: the data is synthetic")
+            .ok_or("key too short")?;
+        let started = Instant::now();
+        let summary = import::workforce::import(&db, "bench.csv", csv, &key).await?;
+        // As `import workforce` does after every import.
+        mobility_explorer::store::workforce::refresh_statistics(&db).await?;
+        let import_time = started.elapsed();
+        println!(
+            "import: {} records in {} snapshots in {:.1} s ({:.0} records/s)",
+            summary.rows,
+            summary.snapshots.len(),
+            import_time.as_secs_f64(),
+            summary.rows as f64 / import_time.as_secs_f64()
+        );
+    }
+    if args.suite != Suite::Workforce {
+        let started = Instant::now();
+        let summary = import::indicators::import_demo(&db).await?;
+        println!(
+            "import: {} synthetic indicator values in {:.2} s",
+            summary.values.values().sum::<usize>(),
+            started.elapsed().as_secs_f64()
+        );
+    }
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
@@ -161,7 +203,16 @@ async fn measure(
         "{:<84} {:>8} {:>8} {:>8}",
         "query (latency over HTTP, ms)", "p50", "p95", "max"
     );
-    for (name, query) in QUERIES {
+    let queries: Vec<(&str, &str)> = match args.suite {
+        Suite::Workforce => QUERIES.to_vec(),
+        Suite::Index => INDEX_QUERIES.to_vec(),
+        Suite::All => QUERIES
+            .iter()
+            .chain(INDEX_QUERIES.iter())
+            .copied()
+            .collect(),
+    };
+    for (name, query) in queries {
         // Warm-up: the first runs fill the store's caches and prepare statements.
         for _ in 0..3 {
             post(&client, &endpoint, query).await?;
