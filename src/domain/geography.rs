@@ -22,24 +22,32 @@ pub enum AreaLevel {
     Itl3,
     /// Local authority districts (379, 2020 boundaries).
     LocalAuthority,
+    /// The Social Mobility Commission's 205 local areas of its 2025 indices: a local
+    /// authority, or a group of them (a county with its districts, Northern Ireland), or a
+    /// unitary authority newer than the 2020 boundaries.
+    LocalArea,
 }
 
 impl AreaLevel {
     /// Every level, largest first.
-    pub const ALL: [AreaLevel; 6] = [
+    pub const ALL: [AreaLevel; 7] = [
         AreaLevel::Uk,
         AreaLevel::Country,
         AreaLevel::Region,
         AreaLevel::Itl2,
         AreaLevel::Itl3,
         AreaLevel::LocalAuthority,
+        AreaLevel::LocalArea,
     ];
 
     /// Whether the level is on the statistical (ITL) line rather than the administrative one.
     /// An area's children list the administrative line first (a region's authorities before
     /// its ITL2 areas).
     pub fn is_statistical(self) -> bool {
-        matches!(self, AreaLevel::Itl2 | AreaLevel::Itl3)
+        matches!(
+            self,
+            AreaLevel::Itl2 | AreaLevel::Itl3 | AreaLevel::LocalArea
+        )
     }
 
     /// The stored form of the level.
@@ -51,6 +59,7 @@ impl AreaLevel {
             AreaLevel::Itl2 => "ITL2",
             AreaLevel::Itl3 => "ITL3",
             AreaLevel::LocalAuthority => "LOCAL_AUTHORITY",
+            AreaLevel::LocalArea => "LOCAL_AREA",
         }
     }
 }
@@ -100,6 +109,43 @@ pub struct AltCode {
     /// The coding scheme the alternative code belongs to.
     pub scheme: &'static str,
 }
+
+/// One of the Commission's 2025 local areas, as its code list gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalAreaSpec {
+    /// Its name.
+    pub name: String,
+    /// Its short name in the Commission's explorer (`aberdeen_city`), kept as an
+    /// alternative code.
+    pub slug: String,
+    /// The GSS codes it covers.
+    pub codes: Vec<String>,
+}
+
+/// An authority newer than the 2020 boundaries, with the region it lies in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewerAuthority {
+    /// GSS code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Region (GSS code).
+    pub region: String,
+}
+
+/// What adding the local areas did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LocalAreaReport {
+    /// Areas added (not an existing area playing the part), by code.
+    pub added: Vec<String>,
+    /// Codes of newer authorities met in the code list (each covered by an added area).
+    pub newer_codes: Vec<String>,
+    /// 2020 districts in no local area (replaced by a newer authority), by code.
+    pub unplaced_districts: Vec<String>,
+}
+
+/// The scheme of the Commission's local-area short names.
+pub const SMC_2025_SCHEME: &str = "SMC_2025";
 
 /// `area` lies within `within`, which is the area of `level` containing it (possibly itself).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -257,6 +303,159 @@ impl Geography {
             builder.also_within.push((d.code.clone(), d.itl3.0.clone()));
         }
         builder.finish()
+    }
+
+    /// Adds the Commission's 2025 local areas as the `LOCAL_AREA` level. An area of one 2020
+    /// district is that district; an area whose districts are exactly those of an existing
+    /// area (Northern Ireland) is that area; any other is a new area: a county keeps its
+    /// county code, a newer unitary authority its own code, and the rest get
+    /// `SMC25-<short name>`. Each district of a new area lies within it. Every code must be a
+    /// 2020 district, a county code alongside districts, or a listed newer authority.
+    pub fn add_local_areas(
+        &mut self,
+        specs: &[LocalAreaSpec],
+        newer: &[NewerAuthority],
+    ) -> Result<LocalAreaReport, GeographyError> {
+        let level_of: HashMap<String, AreaLevel> = self
+            .areas
+            .iter()
+            .map(|a| (a.code.clone(), a.level))
+            .collect();
+        let mut authorities_of: HashMap<String, Vec<String>> = HashMap::new();
+        for c in &self.containment {
+            if level_of.get(&c.area) == Some(&AreaLevel::LocalAuthority) && c.area != c.within {
+                authorities_of
+                    .entry(c.within.clone())
+                    .or_default()
+                    .push(c.area.clone());
+            }
+        }
+        // A country playing the region's part contains its districts at both levels.
+        for list in authorities_of.values_mut() {
+            list.sort();
+            list.dedup();
+        }
+        let region_of = |code: &str| -> Option<String> {
+            self.containment
+                .iter()
+                .find(|c| c.area == code && c.level == AreaLevel::Region)
+                .map(|c| c.within.clone())
+        };
+        let mut report = LocalAreaReport::default();
+        let mut new_areas: Vec<Area> = Vec::new();
+        let mut new_containment: Vec<Containment> = Vec::new();
+        let mut alt_codes: Vec<AltCode> = Vec::new();
+        let mut placed: std::collections::HashSet<String> = std::collections::HashSet::new();
+        for spec in specs {
+            let districts: Vec<&String> = spec
+                .codes
+                .iter()
+                .filter(|c| level_of.get(*c) == Some(&AreaLevel::LocalAuthority))
+                .collect();
+            let others: Vec<&String> = spec
+                .codes
+                .iter()
+                .filter(|c| level_of.get(*c) != Some(&AreaLevel::LocalAuthority))
+                .collect();
+            let mut newer_here: Vec<&NewerAuthority> = Vec::new();
+            let mut county: Option<&String> = None;
+            for code in &others {
+                if let Some(n) = newer.iter().find(|n| &&n.code == code) {
+                    newer_here.push(n);
+                } else if code.starts_with("E10") && !districts.is_empty() && county.is_none() {
+                    county = Some(code);
+                } else {
+                    return Err(GeographyError::UnknownReference {
+                        what: "local area",
+                        code: spec.name.clone(),
+                        refers_to: "district, county or newer authority",
+                        target: (*code).clone(),
+                    });
+                }
+            }
+            report
+                .newer_codes
+                .extend(newer_here.iter().map(|n| n.code.clone()));
+            let mut sorted: Vec<String> = districts.iter().map(|c| (*c).clone()).collect();
+            sorted.sort();
+            // Of several areas with exactly these districts (Northern Ireland is a country, a
+            // region and an ITL2 area), the administrative one.
+            let same_as = (others.is_empty() && sorted.len() > 1)
+                .then(|| {
+                    authorities_of
+                        .iter()
+                        .filter(|(_, list)| **list == sorted)
+                        .map(|(container, _)| container)
+                        .min_by_key(|c| {
+                            let statistical = level_of.get(*c).is_none_or(|l| l.is_statistical());
+                            (statistical, (*c).clone())
+                        })
+                        .cloned()
+                })
+                .flatten();
+            let code = match (&sorted[..], &newer_here[..], county, same_as) {
+                ([only], [], None, _) => only.clone(),
+                (_, _, _, Some(existing)) => existing,
+                (_, _, Some(county), None) => county.clone(),
+                ([], [only], None, None) => only.code.clone(),
+                _ => format!("SMC25-{}", spec.slug.to_uppercase()),
+            };
+            let existing = level_of.contains_key(&code);
+            if !existing {
+                let region = sorted
+                    .first()
+                    .and_then(|d| region_of(d))
+                    .or_else(|| newer_here.first().map(|n| n.region.clone()))
+                    .ok_or_else(|| GeographyError::Inconsistent {
+                        code: code.clone(),
+                        reason: "a local area with no district and no newer authority".into(),
+                    })?;
+                for c in self.containment.iter().filter(|c| c.area == region) {
+                    new_containment.push(Containment {
+                        area: code.clone(),
+                        level: c.level,
+                        within: c.within.clone(),
+                    });
+                }
+                new_areas.push(Area {
+                    code: code.clone(),
+                    name: spec.name.clone(),
+                    level: AreaLevel::LocalArea,
+                    parent: Some(region),
+                });
+                report.added.push(code.clone());
+            }
+            new_containment.push(Containment {
+                area: code.clone(),
+                level: AreaLevel::LocalArea,
+                within: code.clone(),
+            });
+            for d in &sorted {
+                placed.insert(d.clone());
+                if *d != code {
+                    new_containment.push(Containment {
+                        area: d.clone(),
+                        level: AreaLevel::LocalArea,
+                        within: code.clone(),
+                    });
+                }
+            }
+            alt_codes.push(AltCode {
+                code: spec.slug.to_uppercase(),
+                area: code,
+                scheme: SMC_2025_SCHEME,
+            });
+        }
+        report.unplaced_districts = level_of
+            .iter()
+            .filter(|(code, level)| **level == AreaLevel::LocalAuthority && !placed.contains(*code))
+            .map(|(code, _)| code.clone())
+            .collect();
+        report.unplaced_districts.sort();
+        self.areas.extend(new_areas);
+        self.containment.extend(new_containment);
+        self.alt_codes.extend(alt_codes);
+        Ok(report)
     }
 }
 
@@ -484,6 +683,8 @@ mod tests {
                 Some("TLI3".into()),
                 Some("TLI31".into()),
                 Some("E09000001".into()),
+                // No local areas were added to this small geography.
+                None,
             ]
         );
     }

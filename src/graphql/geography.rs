@@ -30,6 +30,12 @@ pub enum AreaLevelInput {
     Itl3,
     /// Local authority districts (379, 2020 boundaries), identified by GSS code.
     LocalAuthority,
+    /// The Social Mobility Commission's 205 local areas of its 2025 indices: a local
+    /// authority (the district itself), a county with its districts (the county's GSS code),
+    /// Northern Ireland, a unitary authority newer than 2020 (its GSS code), or another group
+    /// of districts (`SMC25-...`). Each also answers to the Commission's short name (for
+    /// example `ABERDEEN_CITY`).
+    LocalArea,
 }
 
 impl From<AreaLevelInput> for AreaLevel {
@@ -41,6 +47,7 @@ impl From<AreaLevelInput> for AreaLevel {
             AreaLevelInput::Itl2 => AreaLevel::Itl2,
             AreaLevelInput::Itl3 => AreaLevel::Itl3,
             AreaLevelInput::LocalAuthority => AreaLevel::LocalAuthority,
+            AreaLevelInput::LocalArea => AreaLevel::LocalArea,
         }
     }
 }
@@ -54,6 +61,7 @@ impl From<AreaLevel> for AreaLevelInput {
             AreaLevel::Itl2 => AreaLevelInput::Itl2,
             AreaLevel::Itl3 => AreaLevelInput::Itl3,
             AreaLevel::LocalAuthority => AreaLevelInput::LocalAuthority,
+            AreaLevel::LocalArea => AreaLevelInput::LocalArea,
         }
     }
 }

@@ -120,8 +120,33 @@ fn parse<T: DeserializeOwned>((file, text): (&str, &str), problems: &mut Vec<Pro
     rows
 }
 
-/// The bundled geography, parsed and checked.
+/// The bundled geography, parsed and checked: the ONS areas and the Commission's 2025 local
+/// areas.
 pub fn geography() -> Result<Geography, ImportError> {
+    let mut geography = ons_geography()?;
+    let mut problems = Vec::new();
+    let (specs, newer) = super::smc::local_areas(&mut problems);
+    if !problems.is_empty() {
+        return Err(ImportError::Invalid(problems));
+    }
+    geography
+        .add_local_areas(&specs, &newer)
+        .map_err(|e| geography_problem("smc/areas_2025_codes.json", e))?;
+    Ok(geography)
+}
+
+fn geography_problem(file: &str, e: crate::domain::geography::GeographyError) -> ImportError {
+    ImportError::Invalid(vec![Problem {
+        file: file.to_owned(),
+        line: None,
+        column: None,
+        value: None,
+        reason: e.to_string(),
+    }])
+}
+
+/// The ONS geography alone (countries, regions, ITL areas, 2020 local authorities).
+pub fn ons_geography() -> Result<Geography, ImportError> {
     let mut problems = Vec::new();
     let countries: Vec<CountryRecord> = parse(COUNTRIES, &mut problems);
     let regions: Vec<RegionRecord> = parse(REGIONS, &mut problems);
@@ -164,15 +189,8 @@ pub fn geography() -> Result<Geography, ImportError> {
             itl1: d.itl1_code,
         })
         .collect();
-    Geography::from_reference(&countries, &regions, &itl1, &districts).map_err(|e| {
-        ImportError::Invalid(vec![Problem {
-            file: "geography/".to_owned(),
-            line: None,
-            column: None,
-            value: None,
-            reason: e.to_string(),
-        }])
-    })
+    Geography::from_reference(&countries, &regions, &itl1, &districts)
+        .map_err(|e| geography_problem("geography/", e))
 }
 
 /// The bundled reference population shares, checked against the measures and the geography.
@@ -278,7 +296,10 @@ where
 /// The Commission's published indices, every area checked against the geography.
 pub fn published_indicators(geography: &Geography) -> Result<super::smc::Published, ImportError> {
     let mut problems = Vec::new();
-    let published = super::smc::composites_2023(&mut problems);
+    let mut published = super::smc::composites_2023(&mut problems);
+    let later = super::smc::composites_2025(geography, &mut problems);
+    published.definitions.extend(later.definitions);
+    published.values.extend(later.values);
     let known: std::collections::HashSet<&str> =
         geography.areas.iter().map(|a| a.code.as_str()).collect();
     for (code, values) in &published.values {
@@ -368,8 +389,67 @@ mod tests {
             .iter()
             .filter(|a| a.level == AreaLevel::LocalAuthority)
         {
-            let levels = g.containment.iter().filter(|c| c.area == area.code).count();
-            assert_eq!(levels, AreaLevel::ALL.len(), "{}", area.code);
+            let levels = g
+                .containment
+                .iter()
+                .filter(|c| c.area == area.code && c.level != AreaLevel::LocalArea)
+                .count();
+            assert_eq!(levels, AreaLevel::ALL.len() - 1, "{}", area.code);
         }
+    }
+
+    #[test]
+    fn the_commissions_205_local_areas_are_a_level_of_their_own() {
+        let mut g = geography().expect("bundled data is consistent");
+        let playing: Vec<&str> = g
+            .containment
+            .iter()
+            .filter(|c| c.level == AreaLevel::LocalArea && c.area == c.within)
+            .map(|c| c.within.as_str())
+            .collect();
+        assert_eq!(playing.len(), 205);
+        // A county keeps its code and holds its districts; Northern Ireland is one area.
+        assert!(playing.contains(&"E10000003"));
+        assert!(playing.contains(&"N92000002"));
+        // Camden with the City of London is already an ITL3 area; Cumbria (two newer
+        // authorities) is an area of its own.
+        assert!(playing.contains(&"TLI31"));
+        assert!(playing.contains(&"SMC25-CUMBRIA"));
+        assert!(
+            playing.contains(&"E06000065"),
+            "North Yorkshire, newer than 2020"
+        );
+        let within = |area: &str| {
+            g.containment
+                .iter()
+                .find(|c| c.area == area && c.level == AreaLevel::LocalArea)
+                .map(|c| c.within.clone())
+        };
+        assert_eq!(
+            within("E07000008").as_deref(),
+            Some("E10000003"),
+            "Cambridge"
+        );
+        assert_eq!(within("E09000001").as_deref(), Some("TLI31"));
+        assert_eq!(within("N09000001").as_deref(), Some("N92000002"));
+        assert_eq!(
+            within("E08000025").as_deref(),
+            Some("E08000025"),
+            "Birmingham is its own"
+        );
+        // The districts replaced by newer unitary authorities are in none, and said so.
+        let (specs, newer) = crate::import::smc::local_areas(&mut Vec::new());
+        let mut fresh = ons_geography().expect("bundled data is consistent");
+        let report = fresh.add_local_areas(&specs, &newer).expect("consistent");
+        assert_eq!(
+            report.unplaced_districts.len(),
+            24,
+            "{:?}",
+            report.unplaced_districts
+        );
+        assert!(report.unplaced_districts.contains(&"E07000163".to_owned()));
+        assert_eq!(report.newer_codes.len(), 6);
+        g.areas.retain(|a| a.level == AreaLevel::LocalArea);
+        assert_eq!(g.areas.len(), report.added.len());
     }
 }

@@ -1,10 +1,233 @@
 //! The Social Mobility Commission's published indices, bundled as published (see
 //! `data/reference/SOURCES.md`), turned into indicators and values for `load-reference`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
 
 use super::Problem;
+use crate::domain::geography::{Geography, LocalAreaSpec, NewerAuthority, SMC_2025_SCHEME};
+use crate::domain::index::Band;
 use crate::store::indicators::{Definition, NewValue};
+
+const LOCAL_AREAS: (&str, &str) = (
+    "smc/areas_2025_codes.json",
+    include_str!("../../data/reference/smc/areas_2025_codes.json"),
+);
+const NEWER_AUTHORITIES: (&str, &str) = (
+    "smc/newer_authorities.csv",
+    include_str!("../../data/reference/smc/newer_authorities.csv"),
+);
+
+/// The four 2025 composites: file, our code, name.
+const COMPOSITES_2025: [(&str, &str, &str); 4] = [
+    (
+        "smc/2025-01-01-ci1-full-dataset.csv",
+        include_str!("../../data/reference/smc/2025-01-01-ci1-full-dataset.csv"),
+        "smc25_conditions_of_childhood",
+    ),
+    (
+        "smc/2025-01-01-ci2-full-dataset.csv",
+        include_str!("../../data/reference/smc/2025-01-01-ci2-full-dataset.csv"),
+        "smc25_labour_market_opportunities",
+    ),
+    (
+        "smc/2025-01-01-ci3-full-dataset.csv",
+        include_str!("../../data/reference/smc/2025-01-01-ci3-full-dataset.csv"),
+        "smc25_innovation_and_growth",
+    ),
+    (
+        "smc/2025-01-01-ci4-full-dataset.csv",
+        include_str!("../../data/reference/smc/2025-01-01-ci4-full-dataset.csv"),
+        "smc25_promising_prospects",
+    ),
+];
+
+const SOURCE_2025: &str = "Social Mobility Commission, State of the Nation 2025: composite indices \
+    for 205 local areas, z-scores and z-score categories (data explorer repository \
+    ukgov-equality-hub/smc-son, 2025-01-01 data sets)";
+
+#[derive(Deserialize)]
+struct LocalAreaFile {
+    #[serde(rename = "205_regions")]
+    areas: Vec<LocalAreaRecord>,
+}
+
+#[derive(Deserialize)]
+struct LocalAreaRecord {
+    name: String,
+    url: String,
+    codes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct NewerRecord {
+    code: String,
+    name: String,
+    region: String,
+}
+
+fn file_problem(file: &str, reason: String) -> Problem {
+    Problem {
+        file: file.to_owned(),
+        line: None,
+        column: None,
+        value: None,
+        reason,
+    }
+}
+
+/// The Commission's 2025 local areas and the newer authorities their code list uses.
+pub fn local_areas(problems: &mut Vec<Problem>) -> (Vec<LocalAreaSpec>, Vec<NewerAuthority>) {
+    let (file, text) = LOCAL_AREAS;
+    let specs = match serde_json::from_str::<LocalAreaFile>(text) {
+        Ok(f) => f
+            .areas
+            .into_iter()
+            .map(|a| LocalAreaSpec {
+                name: a.name,
+                slug: a.url,
+                codes: a.codes,
+            })
+            .collect(),
+        Err(e) => {
+            problems.push(file_problem(file, e.to_string()));
+            Vec::new()
+        }
+    };
+    let (file, text) = NEWER_AUTHORITIES;
+    let mut newer = Vec::new();
+    for record in csv::Reader::from_reader(text.as_bytes()).deserialize::<NewerRecord>() {
+        match record {
+            Ok(r) => newer.push(NewerAuthority {
+                code: r.code,
+                name: r.name,
+                region: r.region,
+            }),
+            Err(e) => problems.push(file_problem(file, e.to_string())),
+        }
+    }
+    (specs, newer)
+}
+
+/// The 2025 composites: each local area's z-score per period, with the published category.
+/// Areas are named in the files; names resolve through the code list to the areas the
+/// geography holds (every one must).
+pub fn composites_2025(geography: &Geography, problems: &mut Vec<Problem>) -> Published {
+    let (specs, _) = local_areas(problems);
+    let slug_of: HashMap<String, String> = specs
+        .iter()
+        .map(|s| (s.name.to_lowercase(), s.slug.to_uppercase()))
+        .collect();
+    let area_of: HashMap<&str, &str> = geography
+        .alt_codes
+        .iter()
+        .filter(|a| a.scheme == SMC_2025_SCHEME)
+        .map(|a| (a.code.as_str(), a.area.as_str()))
+        .collect();
+    let mut published = Published::default();
+    for (file, text, code) in COMPOSITES_2025 {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let headers = match reader.headers() {
+            Ok(h) => h.clone(),
+            Err(e) => {
+                problems.push(super::csv_problem(file, &e));
+                continue;
+            }
+        };
+        let column = |name: &str| headers.iter().position(|h| h == name);
+        let (Some(title_at), Some(name_at), Some(period_at), Some(value_at), Some(group_at)) = (
+            column("measure_title"),
+            column("area_name"),
+            column("time_period"),
+            column("value"),
+            column("secondary_split_value"),
+        ) else {
+            problems.push(file_problem(
+                file,
+                "expected columns measure_title, area_name, time_period, value, secondary_split_value"
+                    .to_owned(),
+            ));
+            continue;
+        };
+        let mut title = String::new();
+        for record in reader.records() {
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    problems.push(super::csv_problem(file, &e));
+                    continue;
+                }
+            };
+            let line = record.position().map(|p| p.line());
+            let get = |i: usize| record.get(i).unwrap_or("").trim();
+            let problem = |column: &str, value: &str, reason: &str| Problem {
+                file: file.to_owned(),
+                line,
+                column: Some(column.to_owned()),
+                value: Some(value.to_owned()),
+                reason: reason.to_owned(),
+            };
+            title = get(title_at).to_owned();
+            let name = get(name_at);
+            let Some(area) = slug_of
+                .get(&name.to_lowercase())
+                .and_then(|slug| area_of.get(slug.as_str()))
+            else {
+                problems.push(problem(
+                    "area_name",
+                    name,
+                    "not a local area of the code list",
+                ));
+                continue;
+            };
+            let Ok(value) = get(value_at).parse::<f64>() else {
+                problems.push(problem("value", get(value_at), "not a number"));
+                continue;
+            };
+            let group = get(group_at);
+            if Band::from_published_name(group).is_none() {
+                problems.push(problem(
+                    "secondary_split_value",
+                    group,
+                    "not a z-score category",
+                ));
+                continue;
+            }
+            published
+                .values
+                .entry(code.to_owned())
+                .or_default()
+                .push(NewValue {
+                    area_code: (*area).to_owned(),
+                    period: get(period_at).to_owned(),
+                    breakdown: String::new(),
+                    value,
+                    lower: None,
+                    upper: None,
+                    sample_size: None,
+                    note: None,
+                    published_group: Some(group.to_owned()),
+                });
+        }
+        published.definitions.push(Definition {
+            code: code.to_owned(),
+            name: format!("{title} (2025 composite index)"),
+            description: format!(
+                "The Commission's 2025 composite index \"{title}\" for its 205 local areas, as a \
+                 z-score (higher is more favourable). `publishedGroup` is its published z-score \
+                 category (most unfavourable ... most favourable), which Z_BANDS reproduces."
+            ),
+            unit: "z-score".to_owned(),
+            domain: "smc_2025_composites".to_owned(),
+            higher_is_better: true,
+            source: SOURCE_2025.to_owned(),
+            licence: LICENCE.to_owned(),
+            synthetic: false,
+        });
+    }
+    published
+}
 
 const COMPOSITES_2023: (&str, &str) = (
     "smc/composite_indices_2023_itl2.csv",
@@ -141,6 +364,25 @@ pub fn composites_2023(problems: &mut Vec<Problem>) -> Published {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_2025_composites_cover_205_areas_in_every_period() {
+        let geography = crate::import::reference::geography().expect("bundled geography");
+        let mut problems = Vec::new();
+        let published = composites_2025(&geography, &mut problems);
+        assert!(problems.is_empty(), "{problems:#?}");
+        let total: usize = published.values.values().map(Vec::len).sum();
+        assert_eq!(
+            total, 2870,
+            "205 areas: 4 periods of three composites, 2 of one"
+        );
+        for values in published.values.values() {
+            let mut areas: Vec<&str> = values.iter().map(|v| v.area_code.as_str()).collect();
+            areas.sort();
+            areas.dedup();
+            assert_eq!(areas.len(), 205);
+        }
+    }
 
     #[test]
     fn the_2023_composites_cover_41_areas_each_with_a_published_quintile() {

@@ -82,7 +82,8 @@ async fn every_level_holds_the_areas_the_ons_lookup_lists(store: Store) {
         .data(
             "{ uk: areas(level: UK) { totalCount } countries: areas(level: COUNTRY) { totalCount } \
              itl2: areas(level: ITL2) { totalCount } itl3: areas(level: ITL3) { totalCount } \
-             la: areas(level: LOCAL_AUTHORITY) { totalCount } all: areas { totalCount } }",
+             la: areas(level: LOCAL_AUTHORITY) { totalCount } all: areas { totalCount } \
+             localAreas: areas(level: LOCAL_AREA) { totalCount } }",
         )
         .await;
     assert_eq!(data["uk"]["totalCount"], 1);
@@ -91,7 +92,10 @@ async fn every_level_holds_the_areas_the_ons_lookup_lists(store: Store) {
     assert_eq!(data["itl3"]["totalCount"], distinct("ITL321CD"));
     assert_eq!(data["la"]["totalCount"], rows.len());
     assert_eq!(rows.len(), 379);
-    let all = 1 + 4 + 9 + distinct("ITL221CD") + distinct("ITL321CD") + rows.len();
+    // The Commission's 205 local areas: 26 are areas of their own (21 counties, Cumbria and
+    // four unitary authorities newer than 2020); the rest are existing areas.
+    assert_eq!(data["localAreas"]["totalCount"], 205);
+    let all = 1 + 4 + 9 + distinct("ITL221CD") + distinct("ITL321CD") + rows.len() + 26;
     assert_eq!(data["all"]["totalCount"], all);
     app.stop().await;
 }

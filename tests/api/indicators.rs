@@ -221,7 +221,7 @@ async fn published_z_scores_are_banded_as_published(store: Store) {
     };
     let data = app
         .data(
-            r#"{ socialMobilityIndex(period: "2021 to 2024", method: Z_BANDS) {
+            r#"{ socialMobilityIndex(period: "2021 to 2024", method: Z_BANDS, indicators: ["comp"]) {
                 method { indicators { code mean standardDeviation } }
                 nodes { areaCode score zBand classification publishedClassification } } }"#,
         )
@@ -645,3 +645,47 @@ async fn a_fresh_server_maps_synthetic_authority_indicators_never_mixed_with_rea
 }
 
 on_both_stores!(a_fresh_server_maps_synthetic_authority_indicators_never_mixed_with_real);
+
+async fn z_bands_reproduce_the_commissions_2025_groups_for_every_area_and_period(store: Store) {
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    let data = app
+        .data(r#"{ indicators(domain: "smc_2025_composites") { code unit periods } }"#)
+        .await;
+    let composites = data["indicators"].as_array().expect("indicators").clone();
+    assert_eq!(composites.len(), 4);
+    let mut compared = 0;
+    for composite in &composites {
+        let code = composite["code"].as_str().expect("code");
+        assert_eq!(composite["unit"], "z-score");
+        for period in composite["periods"].as_array().expect("periods") {
+            let period = period.as_str().expect("period");
+            let data = app
+                .data(&format!(
+                    r#"{{ socialMobilityIndex(level: LOCAL_AREA, period: "{period}", method: Z_BANDS,
+                          indicators: ["{code}"], first: 500) {{
+                        totalCount nodes {{ areaCode zBand classification publishedClassification }} }} }}"#
+                ))
+                .await;
+            let index = &data["socialMobilityIndex"];
+            assert_eq!(index["totalCount"], 205, "{code} {period}");
+            for node in index["nodes"].as_array().expect("nodes") {
+                let band = node["zBand"].as_str().expect("band");
+                let ours = band.to_lowercase().replace('_', " ");
+                assert_eq!(
+                    node["publishedClassification"].as_str(),
+                    Some(ours.as_str()),
+                    "{code} {period} {node}"
+                );
+                let cold = band.ends_with("UNFAVOURABLE");
+                assert_eq!(node["classification"] == "COLD_SPOT", cold, "{node}");
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 2870, "every published area-period value");
+    app.stop().await;
+}
+
+on_both_stores!(z_bands_reproduce_the_commissions_2025_groups_for_every_area_and_period);
