@@ -210,7 +210,56 @@ async fn import_workforce_from_the_command_line(store: Store) {
     test_store.drop_store().await;
 }
 
+async fn import_indicators_from_the_command_line(store: Store) {
+    let Some(test_store) = TestStore::new(store).await else {
+        return;
+    };
+    let url = test_store.url.clone();
+    let dir = tempfile::tempdir().expect("dir");
+    let demo = run(
+        &["demo-data", "--kind", "indicators", "--out", "demo"],
+        None,
+        dir.path(),
+    );
+    assert!(demo.status.success(), "{}", text(&demo));
+    // Definitions are found beside the values.
+    let first = run(
+        &["import", "indicators", "demo/values.csv"],
+        Some(&url),
+        dir.path(),
+    );
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(
+        text(&first).contains("Imported 8 indicator definition(s) and 2512 value(s)"),
+        "{}",
+        text(&first)
+    );
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "indicator,area_code,period,value,lower,upper\ndemo_school_ks2,NOWHERE,2017,50,,\nunknown,E08000025,2017,1,,\n",
+    )
+    .expect("written");
+    let out = run(&["import", "indicators", "bad.csv"], Some(&url), dir.path());
+    assert!(!out.status.success());
+    let message = text(&out);
+    assert!(
+        message.contains("2 problem(s), nothing was written"),
+        "{message}"
+    );
+    assert!(
+        message.contains("bad.csv line 2, column area_code, value \"NOWHERE\""),
+        "{message}"
+    );
+    assert!(
+        message.contains("bad.csv line 3, column indicator"),
+        "{message}"
+    );
+    test_store.drop_store().await;
+}
+
 on_both_stores!(
     migrate_and_load_reference_work_from_the_command_line,
     import_workforce_from_the_command_line,
+    import_indicators_from_the_command_line,
 );
