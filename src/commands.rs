@@ -154,6 +154,19 @@ async fn load_reference(args: &StoreArgs) -> Result<ExitCode, CommandError> {
         "  {:4} reference population shares",
         summary.reference_shares
     );
+    println!(
+        "  {:4} published indicator values (Social Mobility Commission)",
+        summary.indicator_values
+    );
+    if !summary.left_out.is_empty() {
+        println!(
+            "  {:4} published values not loaded (areas the bundled geography lacks):",
+            summary.left_out.len()
+        );
+        for line in &summary.left_out {
+            println!("       {line}");
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

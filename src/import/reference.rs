@@ -45,6 +45,8 @@ pub struct Summary {
     pub reference_shares: usize,
     /// Published indicator values (the Commission's indices) written.
     pub indicator_values: usize,
+    /// Published values not loaded, each with why.
+    pub left_out: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -285,6 +287,7 @@ where
         alt_codes: geography.alt_codes.len(),
         reference_shares: shares.len(),
         indicator_values,
+        left_out: published.left_out.clone(),
         ..Summary::default()
     };
     for area in &geography.areas {
@@ -297,9 +300,14 @@ where
 pub fn published_indicators(geography: &Geography) -> Result<super::smc::Published, ImportError> {
     let mut problems = Vec::new();
     let mut published = super::smc::composites_2023(&mut problems);
-    let later = super::smc::composites_2025(geography, &mut problems);
-    published.definitions.extend(later.definitions);
-    published.values.extend(later.values);
+    for later in [
+        super::smc::composites_2025(geography, &mut problems),
+        super::smc::son25_indicators(geography, &mut problems),
+    ] {
+        published.definitions.extend(later.definitions);
+        published.values.extend(later.values);
+        published.left_out.extend(later.left_out);
+    }
     let known: std::collections::HashSet<&str> =
         geography.areas.iter().map(|a| a.code.as_str()).collect();
     for (code, values) in &published.values {

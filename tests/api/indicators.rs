@@ -689,3 +689,45 @@ async fn z_bands_reproduce_the_commissions_2025_groups_for_every_area_and_period
 }
 
 on_both_stores!(z_bands_reproduce_the_commissions_2025_groups_for_every_area_and_period);
+
+async fn the_commissions_son25_indicators_are_served_with_breakdowns(store: Store) {
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    let data = app
+        .data(
+            r#"{
+              total: indicatorValues(indicator: "son25_in11", period: "2019", level: COUNTRY) {
+                nodes { areaCode value sampleSize breakdown }
+              }
+              fsm: indicatorValues(indicator: "son25_in11", period: "2019",
+                                   breakdown: "seb=Eligible for free school meals") {
+                nodes { areaCode value }
+              }
+              in11: indicators(domain: "son25_in1") { code unit source synthetic }
+            }"#,
+        )
+        .await;
+    let england = data["total"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .find(|n| n["areaCode"] == "E92000001")
+        .cloned()
+        .expect("England");
+    // As published: 72% of 638,946 children; 57% of those eligible for free school meals.
+    assert_eq!(england["value"].as_f64(), Some(72.0));
+    assert_eq!(england["sampleSize"], 638946);
+    assert_eq!(england["breakdown"], "");
+    assert_eq!(data["fsm"]["nodes"][0]["areaCode"], "E92000001");
+    assert_eq!(data["fsm"]["nodes"][0]["value"].as_f64(), Some(57.0));
+    let in1 = data["in11"].as_array().expect("indicators");
+    assert!(
+        in1.iter()
+            .any(|i| i["code"] == "son25_in11" && i["unit"] == "percent")
+    );
+    assert!(in1.iter().all(|i| i["synthetic"] == false));
+    app.stop().await;
+}
+
+on_both_stores!(the_commissions_son25_indicators_are_served_with_breakdowns);
