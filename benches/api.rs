@@ -66,7 +66,7 @@ const INDEX_QUERIES: [(&str, &str); 2] = [
             nodes { areaCode score rank quintile classification domainScores { domain score } } } }"#,
     ),
     (
-        "map: every authority with name, classification and 3 indicator values",
+        "map: every authority with name, classification and its 8 indicator values",
         r#"{ socialMobilityIndex(level: LOCAL_AUTHORITY, period: "2017", first: 500) {
             nodes { classification area { code name indicators(period: "2017") { indicator { code } value } } } } }"#,
     ),
