@@ -85,7 +85,19 @@ impl App {
         } else {
             None
         };
+        let demo_programmes = if config.demo_data && !store::programmes::any(&txn, true).await? {
+            Some(import::programmes::import_demo(&txn).await?)
+        } else {
+            None
+        };
         txn.commit().await.map_err(StoreError::from)?;
+        if let Some(summary) = demo_programmes {
+            tracing::info!(
+                figures = summary.figures.values().sum::<usize>(),
+                programmes = summary.programmes,
+                "loaded synthetic demo programme activity into a store with none"
+            );
+        }
         if let Some(summary) = demo_indicators {
             tracing::info!(
                 values = summary.values.values().sum::<usize>(),

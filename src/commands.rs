@@ -57,6 +57,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
                     store,
                 },
         }) => import_indicators(&file, definitions.as_deref(), &store).await,
+        Some(Command::Import {
+            kind:
+                ImportKind::Programmes {
+                    file,
+                    programmes,
+                    store,
+                },
+        }) => import_programmes(&file, programmes.as_deref(), &store).await,
         Some(Command::DemoData {
             kind,
             out,
@@ -65,6 +73,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         }) => match kind {
             DemoKind::Workforce => demo_data(&out, records, seed),
             DemoKind::Indicators => demo_indicators(&out, seed),
+            DemoKind::Programmes => demo_programmes(&out, seed),
         },
         Some(Command::ExportSchema { check, path }) => export_schema(check, &path),
     }
@@ -158,6 +167,10 @@ async fn load_reference(args: &StoreArgs) -> Result<ExitCode, CommandError> {
         "  {:4} published indicator values (Social Mobility Commission)",
         summary.indicator_values
     );
+    println!(
+        "  {:4} published programme figures (Ministry of Justice)",
+        summary.programme_figures
+    );
     if !summary.left_out.is_empty() {
         println!(
             "  {:4} published values not loaded (areas the bundled geography lacks):",
@@ -228,12 +241,9 @@ async fn import_indicators(
     store_args: &StoreArgs,
 ) -> Result<ExitCode, CommandError> {
     let url = store_args.database_url()?;
-    let beside = path.with_file_name("indicators.csv");
-    let definitions = match definitions {
-        Some(d) => Some(d.to_path_buf()),
-        None if beside.is_file() && beside != path => Some(beside),
-        None => None,
-    };
+    let definitions = definitions
+        .map(Path::to_path_buf)
+        .or_else(|| beside(path, "indicators.csv"));
     let values = import::indicators::Input {
         name: display_name(path),
         reader: open(path)?,
@@ -262,11 +272,73 @@ async fn import_indicators(
     Ok(ExitCode::SUCCESS)
 }
 
-fn demo_indicators(dir: &Path, seed: u64) -> Result<ExitCode, CommandError> {
+/// The file beside `path` named `name`, when it exists and is not `path` itself.
+fn beside(path: &Path, name: &str) -> Option<std::path::PathBuf> {
+    let other = path.with_file_name(name);
+    (other.is_file() && other != path).then_some(other)
+}
+
+async fn import_programmes(
+    path: &Path,
+    programmes: Option<&Path>,
+    store_args: &StoreArgs,
+) -> Result<ExitCode, CommandError> {
+    let url = store_args.database_url()?;
+    let programmes = programmes
+        .map(Path::to_path_buf)
+        .or_else(|| beside(path, "programmes.csv"));
+    let figures = import::indicators::Input {
+        name: display_name(path),
+        reader: open(path)?,
+    };
+    let programmes = match &programmes {
+        Some(p) => Some(import::indicators::Input {
+            name: display_name(p),
+            reader: open(p)?,
+        }),
+        None => None,
+    };
+    let db = store::connect(&url).await?;
+    let txn = store::begin_setup(&db).await?;
+    import::reference::load_if_empty(&txn).await?;
+    txn.commit().await.map_err(StoreError::from)?;
+
+    let summary = import::programmes::import(&db, figures, programmes).await?;
+    println!(
+        "Imported {} programme(s) and {} figure(s) (one transaction):",
+        summary.programmes,
+        summary.figures.values().sum::<usize>()
+    );
+    for (code, n) in &summary.figures {
+        println!("  {code}: {n} figure(s)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn demo_programmes(dir: &Path, seed: u64) -> Result<ExitCode, CommandError> {
+    let (programmes, figures) = demo_files(dir, "programmes.csv", "figures.csv")?;
+    let geography = import::reference::geography()?;
+    let written = crate::demo::programmes::write_csvs(programmes.1, figures.1, &geography, seed)
+        .map_err(|e| CommandError::File {
+            path: dir.display().to_string(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    eprintln!(
+        "Wrote synthetic programmes to {} and {written} figures (seed {seed}) to {}",
+        programmes.0.display(),
+        figures.0.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+type DemoFile = (std::path::PathBuf, std::io::BufWriter<std::fs::File>);
+
+/// Creates `dir` and two files in it, for demo data that comes as a pair.
+fn demo_files(dir: &Path, first: &str, second: &str) -> Result<(DemoFile, DemoFile), CommandError> {
     if dir.as_os_str() == "-" {
         return Err(ConfigError {
             name: "--out",
-            reason: "indicators are two files: give a directory".to_owned(),
+            reason: "this demo data is two files: give a directory".to_owned(),
         }
         .into());
     }
@@ -275,22 +347,23 @@ fn demo_indicators(dir: &Path, seed: u64) -> Result<ExitCode, CommandError> {
         move |source| CommandError::File { path, source }
     };
     std::fs::create_dir_all(dir).map_err(file_error(dir))?;
-    let definitions_path = dir.join("indicators.csv");
-    let values_path = dir.join("values.csv");
-    let definitions =
-        std::fs::File::create(&definitions_path).map_err(file_error(&definitions_path))?;
-    let values = std::fs::File::create(&values_path).map_err(file_error(&values_path))?;
+    let create = |name: &str| -> Result<DemoFile, CommandError> {
+        let path = dir.join(name);
+        let file = std::fs::File::create(&path).map_err(file_error(&path))?;
+        Ok((path, std::io::BufWriter::new(file)))
+    };
+    Ok((create(first)?, create(second)?))
+}
+
+fn demo_indicators(dir: &Path, seed: u64) -> Result<ExitCode, CommandError> {
+    let ((definitions_path, definitions), (values_path, values)) =
+        demo_files(dir, "indicators.csv", "values.csv")?;
     let geography = import::reference::geography()?;
-    let written = crate::demo::indicators::write_csvs(
-        std::io::BufWriter::new(definitions),
-        std::io::BufWriter::new(values),
-        &geography,
-        seed,
-    )
-    .map_err(|e| CommandError::File {
-        path: dir.display().to_string(),
-        source: std::io::Error::other(e.to_string()),
-    })?;
+    let written = crate::demo::indicators::write_csvs(definitions, values, &geography, seed)
+        .map_err(|e| CommandError::File {
+            path: dir.display().to_string(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
     eprintln!(
         "Wrote synthetic indicator definitions to {} and {written} values (seed {seed}) to {}",
         definitions_path.display(),

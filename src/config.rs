@@ -60,12 +60,13 @@ pub enum Command {
     /// Write synthetic (clearly labelled, seeded, deterministic) demo data in the import
     /// formats: a workforce CSV, or local-authority indicators.
     DemoData {
-        /// What to write: `workforce` (staff records) or `indicators` (definitions and values
-        /// for every English local authority).
+        /// What to write: `workforce` (staff records), `indicators` (definitions and values
+        /// for every English local authority) or `programmes` (activity by local authority).
         #[arg(long, value_enum, default_value_t = DemoKind::Workforce)]
         kind: DemoKind,
         /// Where to write. Workforce: a file, `-` for standard output. Indicators: a directory,
-        /// which receives `indicators.csv` (definitions) and `values.csv`.
+        /// which receives `indicators.csv` (definitions) and `values.csv`. Programmes: a
+        /// directory, which receives `programmes.csv` and `figures.csv`.
         #[arg(long, default_value = "-")]
         out: PathBuf,
         /// How many staff records in all (over every employer and year).
@@ -93,6 +94,8 @@ pub enum DemoKind {
     Workforce,
     /// Local-authority indicators.
     Indicators,
+    /// Programme activity by local authority.
+    Programmes,
 }
 
 /// Kinds of import.
@@ -110,6 +113,21 @@ pub enum ImportKind {
         /// The pseudonymisation key.
         #[command(flatten)]
         key: PersonKeyArgs,
+    },
+    /// Programme figures (columns `programme,metric,unit,period,kind,value,area_code,note`,
+    /// optionally `metric_name`, `numerator`, `denominator`). A figure replaces the stored one
+    /// with the same programme, metric, period, kind and area; any invalid row means nothing
+    /// is written.
+    Programmes {
+        /// The CSV file of figures.
+        file: PathBuf,
+        /// Programme descriptions (`code,name,description,stage,owner,owner_name`, optionally
+        /// `synthetic`). Default: `programmes.csv` beside FILE, when there is one.
+        #[arg(long)]
+        programmes: Option<PathBuf>,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Indicator values per area and period (columns
     /// `indicator,area_code,period,value,lower,upper`, optionally `sample_size`, `breakdown`,

@@ -7,6 +7,7 @@
 //! on engagement; about 7.5% went to independent schools.
 
 pub mod indicators;
+pub mod programmes;
 
 use std::io::Write;
 

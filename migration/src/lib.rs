@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_areas;
 mod m20261122_000002_create_workforce;
 mod m20261123_000003_create_indicators;
+mod m20261123_000004_create_programmes;
 
 /// Runs the project's migrations in order (`mobility-explorer migrate up|down|status`).
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_areas::Migration),
             Box::new(m20261122_000002_create_workforce::Migration),
             Box::new(m20261123_000003_create_indicators::Migration),
+            Box::new(m20261123_000004_create_programmes::Migration),
         ]
     }
 }

@@ -3,5 +3,6 @@
 pub mod disclosure;
 pub mod geography;
 pub mod index;
+pub mod programme;
 pub mod seb;
 pub mod workforce;

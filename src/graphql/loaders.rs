@@ -210,6 +210,30 @@ impl Loader<AreaValuesKey> for AreaLoader {
     }
 }
 
+/// Key: the metrics of a programme.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ProgrammeMetricsKey(pub i32);
+
+impl Loader<ProgrammeMetricsKey> for AreaLoader {
+    type Value = Vec<crate::store::programmes::Metric>;
+    type Error = Arc<StoreError>;
+
+    async fn load(
+        &self,
+        keys: &[ProgrammeMetricsKey],
+    ) -> Result<HashMap<ProgrammeMetricsKey, Self::Value>, Self::Error> {
+        let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
+        let mut result: HashMap<ProgrammeMetricsKey, Self::Value> =
+            keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+        for metric in crate::store::programmes::metrics(&self.db, &ids).await? {
+            if let Some(list) = result.get_mut(&ProgrammeMetricsKey(metric.programme_id)) {
+                list.push(metric);
+            }
+        }
+        Ok(result)
+    }
+}
+
 impl Loader<IndexKey> for AreaLoader {
     type Value = Arc<IndexResult>;
     type Error = Arc<StoreError>;

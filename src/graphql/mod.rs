@@ -6,6 +6,7 @@ pub mod indicators;
 pub mod limits;
 pub mod loaders;
 pub mod pagination;
+pub mod programmes;
 pub mod workforce;
 
 use async_graphql::{
@@ -26,6 +27,7 @@ pub use self::limits::Limits;
 pub struct QueryRoot(
     geography::GeographyQuery,
     indicators::IndicatorQuery,
+    programmes::ProgrammeQuery,
     workforce::WorkforceQuery,
 );
 

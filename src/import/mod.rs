@@ -3,6 +3,7 @@
 //! transaction, so a bad file or a crash leaves the store as it was.
 
 pub mod indicators;
+pub mod programmes;
 pub mod reference;
 pub mod smc;
 pub mod workforce;

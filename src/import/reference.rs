@@ -29,6 +29,14 @@ const COUNTRIES: (&str, &str) = (
     "geography/countries.csv",
     include_str!("../../data/reference/geography/countries.csv"),
 );
+const PROGRAMMES: (&str, &str) = (
+    "programmes/programmes.csv",
+    include_str!("../../data/reference/programmes/programmes.csv"),
+);
+const PROGRAMME_FIGURES: (&str, &str) = (
+    "programmes/programme_figures.csv",
+    include_str!("../../data/reference/programmes/programme_figures.csv"),
+);
 const BENCHMARKS: (&str, &str) = (
     "benchmarks/benchmarks_uk.csv",
     include_str!("../../data/reference/benchmarks/benchmarks_uk.csv"),
@@ -47,6 +55,8 @@ pub struct Summary {
     pub indicator_values: usize,
     /// Published values not loaded, each with why.
     pub left_out: Vec<String>,
+    /// Published programme figures written.
+    pub programme_figures: usize,
 }
 
 #[derive(Deserialize)]
@@ -281,6 +291,18 @@ where
         store::indicators::upsert_values(&txn, id, values).await?;
         indicator_values += values.len();
     }
+    let programmes = super::programmes::import(
+        &txn,
+        super::indicators::Input {
+            name: PROGRAMME_FIGURES.0.to_owned(),
+            reader: PROGRAMME_FIGURES.1.as_bytes(),
+        },
+        Some(super::indicators::Input {
+            name: PROGRAMMES.0.to_owned(),
+            reader: PROGRAMMES.1.as_bytes(),
+        }),
+    )
+    .await?;
     txn.commit().await?;
 
     let mut summary = Summary {
@@ -288,6 +310,7 @@ where
         reference_shares: shares.len(),
         indicator_values,
         left_out: published.left_out.clone(),
+        programme_figures: programmes.figures.values().sum(),
         ..Summary::default()
     };
     for area in &geography.areas {
@@ -340,6 +363,7 @@ where
     if store::areas::total(db).await? > 0
         && store::reference::total(db).await? > 0
         && store::indicators::any_published(db).await?
+        && store::programmes::any(db, false).await?
     {
         return Ok(None);
     }

@@ -614,3 +614,24 @@ pub async fn by_codes(
         .map(to_indicator)
         .collect())
 }
+
+/// The latest period with total values for areas of a filter.
+pub async fn latest_period(
+    db: &impl ConnectionTrait,
+    areas: &AreaFilter,
+) -> Result<Option<String>, StoreError> {
+    let mut inside = Query::select();
+    inside
+        .column(entity::area::Column::Code)
+        .from(entity::area::Entity)
+        .cond_where(filter_condition(areas));
+    let latest: Option<Option<String>> = indicator_value::Entity::find()
+        .select_only()
+        .column_as(indicator_value::Column::Period.max(), "latest")
+        .filter(indicator_value::Column::Breakdown.eq(""))
+        .filter(indicator_value::Column::AreaCode.in_subquery(inside))
+        .into_tuple::<Option<String>>()
+        .one(db)
+        .await?;
+    Ok(latest.flatten())
+}

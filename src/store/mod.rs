@@ -5,6 +5,7 @@
 
 pub mod areas;
 pub mod indicators;
+pub mod programmes;
 pub mod reference;
 pub mod workforce;
 

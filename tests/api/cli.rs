@@ -258,7 +258,48 @@ async fn import_indicators_from_the_command_line(store: Store) {
     test_store.drop_store().await;
 }
 
+async fn import_programmes_from_the_command_line(store: Store) {
+    let Some(test_store) = TestStore::new(store).await else {
+        return;
+    };
+    let url = test_store.url.clone();
+    let dir = tempfile::tempdir().expect("dir");
+    let demo = run(
+        &["demo-data", "--kind", "programmes", "--out", "demo"],
+        None,
+        dir.path(),
+    );
+    assert!(demo.status.success(), "{}", text(&demo));
+    // Programme descriptions are found beside the figures.
+    let first = run(
+        &["import", "programmes", "demo/figures.csv"],
+        Some(&url),
+        dir.path(),
+    );
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(
+        text(&first).contains("Imported 2 programme(s)"),
+        "{}",
+        text(&first)
+    );
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "programme,metric,unit,period,kind,value,area_code,note\np,events,hours,2023,actual,1,,\n",
+    )
+    .expect("written");
+    let out = run(&["import", "programmes", "bad.csv"], Some(&url), dir.path());
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("bad.csv line 2, column unit, value \"hours\""),
+        "{}",
+        text(&out)
+    );
+    test_store.drop_store().await;
+}
+
 on_both_stores!(
+    import_programmes_from_the_command_line,
     migrate_and_load_reference_work_from_the_command_line,
     import_workforce_from_the_command_line,
     import_indicators_from_the_command_line,

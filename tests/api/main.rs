@@ -7,6 +7,7 @@ mod geography;
 mod http;
 mod indicators;
 mod limits;
+mod programmes;
 mod schema;
 mod startup;
 mod workforce;

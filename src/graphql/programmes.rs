@@ -1,0 +1,537 @@
+//! Programme outcomes: what each programme delivered against its targets, where, and how much
+//! of it reached cold spots.
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject};
+use sea_orm::DatabaseConnection;
+
+use super::database;
+use super::error::{ApiError, ApiResult};
+use super::geography::{AreaLevelInput, AreaNode};
+use super::indicators::{IndexKey, index_of};
+use super::loaders::{AreaLoader, ProgrammeMetricsKey};
+use crate::domain::geography::AreaLevel;
+use crate::domain::index::{Classification, Method};
+use crate::domain::programme::{self, Aggregate, FigureKind, Sums, UnitKind, unit_kind};
+use crate::store::areas::{self, AreaFilter};
+use crate::store::programmes::{self as store, Metric, Programme};
+
+/// Whether a metric counts or gives a percentage.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(name = "MetricKind")]
+pub enum MetricKindOutput {
+    /// People, events, placements or matches: summed across areas and periods.
+    Count,
+    /// A percentage: never summed; re-derived from its numerator and denominator when both
+    /// are recorded.
+    Percentage,
+}
+
+/// What a programme counts or measures.
+#[derive(SimpleObject, Clone)]
+#[graphql(name = "ProgrammeMetric")]
+pub struct MetricNode {
+    /// Code within the programme.
+    pub code: String,
+    /// Display name.
+    pub name: String,
+    /// The unit as published: `people`, `events`, `placements`, `matches` or `percent`.
+    pub unit: String,
+    /// Count or percentage.
+    pub kind: MetricKindOutput,
+    /// For a percentage: the count metric it is the share of (numerator).
+    pub numerator: Option<String>,
+    /// For a percentage: the count metric it is a share of (denominator).
+    pub denominator: Option<String>,
+}
+
+fn kind_of(metric: &Metric) -> UnitKind {
+    unit_kind(&metric.unit).unwrap_or(UnitKind::Count)
+}
+
+impl From<&Metric> for MetricNode {
+    fn from(m: &Metric) -> Self {
+        MetricNode {
+            code: m.code.clone(),
+            name: m.name.clone(),
+            unit: m.unit.clone(),
+            kind: match kind_of(m) {
+                UnitKind::Count => MetricKindOutput::Count,
+                UnitKind::Percentage => MetricKindOutput::Percentage,
+            },
+            numerator: m.numerator.clone(),
+            denominator: m.denominator.clone(),
+        }
+    }
+}
+
+/// The organisation running a programme.
+#[derive(SimpleObject, Clone)]
+pub struct ProgrammeOwner {
+    /// Its code, for example `MOJ`.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// One period of a metric: delivered against planned.
+#[derive(SimpleObject, Clone)]
+pub struct SeriesPoint {
+    /// The period.
+    pub period: String,
+    /// What was delivered; null when none is recorded or it cannot be aggregated (see
+    /// `actualNotAggregated`).
+    pub actual: Option<f64>,
+    /// What was planned; null when none is recorded or it cannot be aggregated.
+    pub target: Option<f64>,
+    /// actual / target (1.0 = target met); null unless both are known and the target is not 0.
+    pub attainment: Option<f64>,
+    /// actual minus the actual of the previous period that has one (`changeFrom`).
+    pub change: Option<f64>,
+    /// The period `change` compares with.
+    pub change_from: Option<String>,
+    /// Why `actual` is null although figures exist (several percentages that cannot be
+    /// re-derived).
+    pub actual_not_aggregated: Option<String>,
+    /// Why `target` is null although figures exist.
+    pub target_not_aggregated: Option<String>,
+}
+
+/// A metric summed over areas for one period.
+#[derive(SimpleObject, Clone)]
+pub struct ProgrammeTotal {
+    /// The period.
+    pub period: String,
+    /// Actuals over every area with one; null when there is none or it cannot be aggregated.
+    pub actual: Option<f64>,
+    /// Targets over every area with one.
+    pub target: Option<f64>,
+    /// How many area figures the actual sums.
+    pub actual_areas: u64,
+    /// Why `actual` or `target` is null although figures exist.
+    pub not_aggregated: Option<String>,
+}
+
+/// A programme's activity in one area, and how much of it was in cold spots.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct ReachArea {
+    /// The area's code.
+    pub area_code: String,
+    /// Actual activity recorded within the area (summed over its figures).
+    pub value: f64,
+    /// The part recorded in local authorities (what the cold-spot share is a share of).
+    pub value_in_authorities: f64,
+    /// The part recorded in cold-spot local authorities.
+    pub cold_spot_value: f64,
+    /// cold-spot value / value in authorities (3 decimals); null when nothing was recorded in
+    /// a local authority.
+    pub cold_spot_share: Option<f64>,
+    /// The period of the local-authority index that says which authorities are cold spots.
+    pub index_period: String,
+}
+
+#[ComplexObject]
+impl ReachArea {
+    /// The area.
+    async fn area(&self, ctx: &Context<'_>) -> ApiResult<Option<AreaNode>> {
+        Ok(loader(ctx)?
+            .load_one(self.area_code.clone())
+            .await
+            .map_err(ApiError::from)?
+            .map(AreaNode))
+    }
+}
+
+fn loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<AreaLoader>> {
+    ctx.data::<DataLoader<AreaLoader>>()
+        .map_err(|_| ApiError::Internal("loader missing from the request".into()).into())
+}
+
+/// A programme and its figures.
+#[derive(Clone)]
+pub struct ProgrammeNode(pub Programme);
+
+impl ProgrammeNode {
+    async fn metrics_of(&self, ctx: &Context<'_>) -> ApiResult<Vec<Metric>> {
+        Ok(loader(ctx)?
+            .load_one(ProgrammeMetricsKey(self.0.id))
+            .await
+            .map_err(ApiError::from)?
+            .unwrap_or_default())
+    }
+
+    async fn metric(&self, ctx: &Context<'_>, code: &str) -> ApiResult<(Metric, Vec<Metric>)> {
+        let metrics = self.metrics_of(ctx).await?;
+        let found = metrics.iter().find(|m| m.code == code).cloned();
+        match found {
+            Some(m) => Ok((m, metrics)),
+            None => Err(ApiError::NotFound(format!(
+                "programme {} has no metric `{code}`; it has: {}",
+                self.0.code,
+                metrics
+                    .iter()
+                    .map(|m| m.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .into()),
+        }
+    }
+}
+
+/// Sums per period and kind, choosing programme-wide figures where they exist (`prefer_wide`)
+/// and the sum of area figures otherwise.
+fn pick(
+    rows: &[(String, FigureKind, bool, Sums)],
+    prefer_wide: bool,
+) -> std::collections::BTreeMap<(String, FigureKind), Sums> {
+    let mut chosen = std::collections::BTreeMap::new();
+    for (period, kind, wide, sums) in rows {
+        if !prefer_wide && *wide {
+            continue;
+        }
+        let key = (period.clone(), *kind);
+        if *wide || !chosen.contains_key(&key) {
+            chosen.insert(key, *sums);
+        }
+    }
+    chosen
+}
+
+/// Resolves an area argument to its primary code.
+async fn area_code(db: &DatabaseConnection, code: &str, argument: &str) -> ApiResult<String> {
+    Ok(areas::find(db, code)
+        .await
+        .map_err(ApiError::from)?
+        .ok_or_else(|| ApiError::NotFound(format!("`{argument}`: no area has the code `{code}`")))?
+        .code)
+}
+
+/// Aggregated actuals and targets per period of a metric: its own sums, and for a percentage
+/// those of its numerator and denominator.
+async fn aggregated(
+    db: &DatabaseConnection,
+    metric: &Metric,
+    metrics: &[Metric],
+    area: Option<&str>,
+    range: (Option<&str>, Option<&str>),
+    prefer_wide: bool,
+) -> ApiResult<Vec<(String, Aggregate, Aggregate, u64)>> {
+    let sums_of = |m: &Metric| {
+        let id = m.id;
+        async move {
+            store::sums(db, id, area, range.0, range.1)
+                .await
+                .map(|rows| pick(&rows, prefer_wide))
+                .map_err(ApiError::from)
+        }
+    };
+    let own = sums_of(metric).await?;
+    let part = |code: &Option<String>| {
+        code.as_ref()
+            .and_then(|c| metrics.iter().find(|m| &m.code == c))
+    };
+    let parts = match (part(&metric.numerator), part(&metric.denominator)) {
+        (Some(n), Some(d)) => Some((sums_of(n).await?, sums_of(d).await?)),
+        _ => None,
+    };
+    let mut periods: Vec<String> = own.keys().map(|(p, _)| p.clone()).collect();
+    periods.dedup();
+    Ok(periods
+        .into_iter()
+        .map(|period| {
+            let value = |kind: FigureKind| {
+                let key = (period.clone(), kind);
+                programme::aggregate(
+                    kind_of(metric),
+                    own.get(&key).copied(),
+                    parts
+                        .as_ref()
+                        .map(|(n, d)| (n.get(&key).copied(), d.get(&key).copied())),
+                )
+            };
+            let figures = own
+                .get(&(period.clone(), FigureKind::Actual))
+                .map_or(0, |s| s.figures);
+            (
+                period.clone(),
+                value(FigureKind::Actual),
+                value(FigureKind::Target),
+                figures,
+            )
+        })
+        .collect())
+}
+
+/// An outreach or progression programme, with what it delivered against its targets.
+#[Object(name = "Programme")]
+impl ProgrammeNode {
+    /// The code queries use.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// What it does.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// Its stage: `outreach`, `university`, `entry`, `cold-spot outreach`, `progression`.
+    async fn stage(&self) -> &str {
+        &self.0.stage
+    }
+    /// Who runs it.
+    async fn owner(&self) -> ProgrammeOwner {
+        ProgrammeOwner {
+            code: self.0.owner_code.clone(),
+            name: self.0.owner_name.clone(),
+        }
+    }
+    /// True when the programme and its figures are synthetic demo data.
+    async fn synthetic(&self) -> bool {
+        self.0.synthetic
+    }
+    /// What it counts or measures, by code.
+    async fn metrics(&self, ctx: &Context<'_>) -> ApiResult<Vec<MetricNode>> {
+        Ok(self.metrics_of(ctx).await?.iter().map(Into::into).collect())
+    }
+
+    /// One metric period by period: actual, target, attainment and change. Without `area`,
+    /// programme-wide figures where published, otherwise the sum over areas; with `area`,
+    /// the figures of that area and the areas within it.
+    async fn series(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The metric's code.")] metric: String,
+        #[graphql(desc = "The first period (inclusive), by label order.")] from: Option<String>,
+        #[graphql(desc = "The last period (inclusive), by label order.")] to: Option<String>,
+        #[graphql(desc = "Only figures within this area (any area code).")] area: Option<String>,
+    ) -> ApiResult<Vec<SeriesPoint>> {
+        let db = database(ctx)?;
+        let (metric, metrics) = self.metric(ctx, &metric).await?;
+        let area = match area {
+            Some(code) => Some(area_code(db, &code, "area").await?),
+            None => None,
+        };
+        let rows = aggregated(
+            db,
+            &metric,
+            &metrics,
+            area.as_deref(),
+            (from.as_deref(), to.as_deref()),
+            area.is_none(),
+        )
+        .await?;
+        let points = programme::series(rows.into_iter().map(|(p, a, t, _)| (p, a, t)).collect());
+        Ok(points
+            .into_iter()
+            .map(|p| SeriesPoint {
+                period: p.period,
+                actual: p.actual.clone().ok().flatten(),
+                target: p.target.clone().ok().flatten(),
+                attainment: p.attainment,
+                change: p.change,
+                change_from: p.change_from,
+                actual_not_aggregated: p.actual.err(),
+                target_not_aggregated: p.target.err(),
+            })
+            .collect())
+    }
+
+    /// A metric summed over the areas with figures (programme-wide figures left out), per
+    /// period or for one. Percentages are re-derived from their numerator and denominator, or
+    /// not aggregated.
+    async fn totals(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The metric's code.")] metric: String,
+        #[graphql(desc = "Only this period.")] period: Option<String>,
+    ) -> ApiResult<Vec<ProgrammeTotal>> {
+        let db = database(ctx)?;
+        let (metric, metrics) = self.metric(ctx, &metric).await?;
+        let rows = aggregated(
+            db,
+            &metric,
+            &metrics,
+            None,
+            (period.as_deref(), period.as_deref()),
+            false,
+        )
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(period, actual, target, figures)| ProgrammeTotal {
+                period,
+                not_aggregated: actual.clone().err().or_else(|| target.clone().err()),
+                actual: actual.ok().flatten(),
+                target: target.ok().flatten(),
+                actual_areas: figures,
+            })
+            .collect())
+    }
+}
+
+/// Programme queries.
+#[derive(Default)]
+pub struct ProgrammeQuery;
+
+#[Object]
+impl ProgrammeQuery {
+    /// Programmes, optionally of one stage or owner, by code.
+    async fn programmes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only programmes of this stage, for example `outreach`.")] stage: Option<
+            String,
+        >,
+        #[graphql(desc = "Only programmes of this owner (its code or name).")] owner: Option<
+            String,
+        >,
+    ) -> ApiResult<Vec<ProgrammeNode>> {
+        Ok(
+            store::list(database(ctx)?, stage.as_deref(), owner.as_deref())
+                .await
+                .map_err(ApiError::from)?
+                .into_iter()
+                .map(ProgrammeNode)
+                .collect(),
+        )
+    }
+
+    /// The programme with this code, or null.
+    async fn programme(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The programme's code, for example `schools_programme`.")] code: String,
+    ) -> ApiResult<Option<ProgrammeNode>> {
+        Ok(store::by_code(database(ctx)?, &code)
+            .await
+            .map_err(ApiError::from)?
+            .map(ProgrammeNode))
+    }
+
+    /// Where a count metric's actual activity happened: per area of `level`, the activity
+    /// within it and the share recorded in cold-spot local authorities (by the
+    /// local-authority index of `indexPeriod`, QUINTILES, every indicator).
+    async fn programme_reach(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this programme. Default: every programme with the metric.")]
+        programme: Option<String>,
+        #[graphql(desc = "The metric's code (a count).")] metric: String,
+        #[graphql(desc = "Only this period. Default: every period.")] period: Option<String>,
+        #[graphql(
+            default_with = "AreaLevelInput::Region",
+            desc = "The level of the areas reported."
+        )]
+        level: AreaLevelInput,
+        #[graphql(
+            desc = "The period of the local-authority index deciding the cold spots. Default: the latest with local-authority values."
+        )]
+        index_period: Option<String>,
+    ) -> ApiResult<Vec<ReachArea>> {
+        let db = database(ctx)?;
+        let candidates = match &programme {
+            Some(code) => vec![
+                store::by_code(db, code)
+                    .await
+                    .map_err(ApiError::from)?
+                    .ok_or_else(|| {
+                        ApiError::NotFound(format!("no programme has the code `{code}`"))
+                    })?,
+            ],
+            None => store::list(db, None, None).await.map_err(ApiError::from)?,
+        };
+        let ids: Vec<i32> = candidates.iter().map(|p| p.id).collect();
+        let metrics = store::metrics(db, &ids).await.map_err(ApiError::from)?;
+        let with_metric: Vec<&Programme> = candidates
+            .iter()
+            .filter(|p| {
+                metrics
+                    .iter()
+                    .any(|m| m.programme_id == p.id && m.code == metric)
+            })
+            .collect();
+        if with_metric.is_empty() {
+            return Err(ApiError::NotFound(format!(
+                "no {} has a metric `{metric}`",
+                programme
+                    .as_deref()
+                    .map_or("programme".to_owned(), |p| format!("programme {p}"))
+            ))
+            .into());
+        }
+        if metrics
+            .iter()
+            .filter(|m| m.code == metric)
+            .all(|m| kind_of(m) == UnitKind::Percentage)
+        {
+            return Err(ApiError::BadUserInput(format!(
+                "`{metric}` is a percentage: percentages are never summed over areas"
+            ))
+            .into());
+        }
+        if with_metric.iter().any(|p| p.synthetic) && with_metric.iter().any(|p| !p.synthetic) {
+            return Err(ApiError::BadUserInput(format!(
+                "`{metric}` is a metric of synthetic demo programmes and of published ones; name a `programme`, the two are never summed together"
+            ))
+            .into());
+        }
+        let programme_ids: Vec<i32> = with_metric.iter().map(|p| p.id).collect();
+        let index_period = match index_period {
+            Some(p) => p,
+            None => crate::store::indicators::latest_period(
+                db,
+                &AreaFilter {
+                    level: Some(AreaLevel::LocalAuthority),
+                    within: None,
+                    name_contains: None,
+                },
+            )
+            .await
+            .map_err(ApiError::from)?
+            .unwrap_or_default(),
+        };
+        let index = index_of(
+            ctx,
+            IndexKey {
+                level: AreaLevel::LocalAuthority,
+                period: index_period.clone(),
+                method: Method::Quintiles,
+                indicators: None,
+            },
+        )
+        .await?;
+        let cold: Vec<String> = index
+            .ranked
+            .iter()
+            .filter(|r| r.classification == Classification::ColdSpot)
+            .map(|r| r.area.clone())
+            .collect();
+        let rows = store::reach(
+            db,
+            &metric,
+            &programme_ids,
+            period.as_deref(),
+            level.into(),
+            &cold,
+        )
+        .await
+        .map_err(ApiError::from)?;
+        Ok(rows
+            .into_iter()
+            .map(|(code, value, in_authorities, cold)| ReachArea {
+                area_code: code,
+                value,
+                value_in_authorities: in_authorities,
+                cold_spot_value: cold,
+                cold_spot_share: (in_authorities > 0.0)
+                    .then(|| crate::domain::disclosure::round_fraction(cold / in_authorities)),
+                index_period: index_period.clone(),
+            })
+            .collect())
+    }
+}
