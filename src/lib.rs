@@ -6,11 +6,12 @@
 //!   `main` and the tests start the server the same way.
 //! - [`http`]: the only module that knows axum: `/graphql`, GraphiQL, health, layers.
 //! - [`graphql`]: the schema, one query module per domain, limits, dataloaders, errors.
-//! - [`domain`]: the rules (geography, SEB measures, disclosure control), free of HTTP,
-//!   GraphQL and storage.
+//! - [`domain`]: the rules (geography, SEB measures, disclosure control, the social mobility
+//!   index, programme figures), free of HTTP, GraphQL and storage.
 //! - [`store`]: every sea-orm query, as functions taking a connection.
 //! - [`import`]: loading data: validated in full, written in one transaction.
-//! - [`demo`]: the synthetic demo workforce (seeded, labelled synthetic on every row).
+//! - [`demo`]: synthetic demo data (workforce, local-authority indicators, programme
+//!   activity), seeded and labelled synthetic on every row.
 //! - [`commands`]: what each command-line command does.
 
 pub mod app;
