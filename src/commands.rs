@@ -244,12 +244,12 @@ async fn import_indicators(
     let definitions = definitions
         .map(Path::to_path_buf)
         .or_else(|| beside(path, "indicators.csv"));
-    let values = import::indicators::Input {
+    let values = import::Input {
         name: display_name(path),
         reader: open(path)?,
     };
     let definitions = match &definitions {
-        Some(d) => Some(import::indicators::Input {
+        Some(d) => Some(import::Input {
             name: display_name(d),
             reader: open(d)?,
         }),
@@ -287,12 +287,12 @@ async fn import_programmes(
     let programmes = programmes
         .map(Path::to_path_buf)
         .or_else(|| beside(path, "programmes.csv"));
-    let figures = import::indicators::Input {
+    let figures = import::Input {
         name: display_name(path),
         reader: open(path)?,
     };
     let programmes = match &programmes {
-        Some(p) => Some(import::indicators::Input {
+        Some(p) => Some(import::Input {
             name: display_name(p),
             reader: open(p)?,
         }),

@@ -17,6 +17,30 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::import::workforce::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
 
+/// The source every piece of demo data is imported under.
+pub const SOURCE: &str = "mobility-explorer demo-data (synthetic)";
+
+/// Every English local authority of `geography` with its region, by code.
+pub(crate) fn english_authorities(
+    geography: &crate::domain::geography::Geography,
+) -> Vec<(String, String)> {
+    use crate::domain::geography::AreaLevel;
+    let mut authorities: Vec<(String, String)> = geography
+        .containment
+        .iter()
+        .filter(|c| c.level == AreaLevel::Region && c.area.starts_with('E') && c.area != c.within)
+        .filter(|c| {
+            geography
+                .areas
+                .iter()
+                .any(|a| a.code == c.area && a.level == AreaLevel::LocalAuthority)
+        })
+        .map(|c| (c.area.clone(), c.within.clone()))
+        .collect();
+    authorities.sort();
+    authorities
+}
+
 /// The years covered.
 pub const YEARS: std::ops::RangeInclusive<i32> = 2020..=2024;
 

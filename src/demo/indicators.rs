@@ -8,7 +8,7 @@ use std::io::Write;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::domain::geography::{AreaLevel, Geography};
+use crate::domain::geography::Geography;
 use crate::import::indicators::{DEFINITION_COLUMNS, DEFINITION_OPTIONAL, VALUE_COLUMNS};
 
 /// The period the demo indicators describe.
@@ -126,24 +126,6 @@ fn regional_effect(region: &str) -> f64 {
     }
 }
 
-/// Every English local authority with its region, by code.
-fn english_authorities(geography: &Geography) -> Vec<(String, String)> {
-    let mut authorities: Vec<(String, String)> = geography
-        .containment
-        .iter()
-        .filter(|c| c.level == AreaLevel::Region && c.area.starts_with('E') && c.area != c.within)
-        .filter(|c| {
-            geography
-                .areas
-                .iter()
-                .any(|a| a.code == c.area && a.level == AreaLevel::LocalAuthority)
-        })
-        .map(|c| (c.area.clone(), c.within.clone()))
-        .collect();
-    authorities.sort();
-    authorities
-}
-
 /// Writes the definitions and the values (one per indicator and English authority).
 pub fn write_csvs(
     definitions: impl Write,
@@ -166,7 +148,7 @@ pub fn write_csvs(
             unit,
             domain,
             if higher { "true" } else { "false" },
-            "mobility-explorer demo-data (synthetic)",
+            super::SOURCE,
             "none: synthetic data",
             "true",
         ])?;
@@ -177,7 +159,7 @@ pub fn write_csvs(
     let mut out = csv::Writer::from_writer(values);
     out.write_record(VALUE_COLUMNS)?;
     let mut written = 0;
-    for (authority, region) in english_authorities(geography) {
+    for (authority, region) in super::english_authorities(geography) {
         let effect = regional_effect(&region);
         // A local pull shared by every indicator of the authority, so places differ as a whole.
         let local: f64 = (0..3).map(|_| rng.random::<f64>()).sum::<f64>() - 1.5;
@@ -216,7 +198,7 @@ mod tests {
         let n = write_csvs(&mut d1, &mut v1, &g, 1).expect("written");
         write_csvs(&mut d2, &mut v2, &g, 1).expect("written");
         assert_eq!((d1.clone(), v1.clone()), (d2, v2));
-        let authorities = english_authorities(&g);
+        let authorities = super::super::english_authorities(&g);
         assert_eq!(authorities.len(), 314);
         assert_eq!(n, 314 * INDICATORS.len());
         let definitions = String::from_utf8(d1).expect("UTF-8");

@@ -7,7 +7,7 @@ use std::io::Write;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::domain::geography::{AreaLevel, Geography};
+use crate::domain::geography::Geography;
 use crate::import::programmes::{FIGURE_COLUMNS, PROGRAMME_COLUMNS, PROGRAMME_OPTIONAL};
 
 /// The years of activity.
@@ -71,26 +71,14 @@ pub fn write_csvs(
     }
     out.flush()?;
 
-    let mut authorities: Vec<(&str, &str)> = geography
-        .containment
-        .iter()
-        .filter(|c| c.level == AreaLevel::Region && c.area.starts_with('E') && c.area != c.within)
-        .filter(|c| {
-            geography
-                .areas
-                .iter()
-                .any(|a| a.code == c.area && a.level == AreaLevel::LocalAuthority)
-        })
-        .map(|c| (c.area.as_str(), c.within.as_str()))
-        .collect();
-    authorities.sort();
+    let authorities = super::english_authorities(geography);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut out = csv::Writer::from_writer(figures);
     out.write_record(FIGURE_COLUMNS)?;
     let mut written = 0;
     for (code, _, _, _, metrics) in PROGRAMMES {
         for (authority, region) in &authorities {
-            let chance = if *region == "E12000007" { 0.1 } else { 0.3 };
+            let chance = if region == "E12000007" { 0.1 } else { 0.3 };
             if rng.random::<f64>() >= chance {
                 continue;
             }

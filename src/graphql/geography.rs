@@ -1,12 +1,11 @@
 //! Geography queries: areas of the UK by code, level and place in the hierarchy.
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, Object, SimpleObject};
 
-use super::database;
 use super::error::{ApiError, ApiResult};
-use super::loaders::{AltCodesKey, AreaLoader, ChildrenKey, WithinKey};
+use super::loaders::{AltCodesKey, ChildrenKey, WithinKey};
 use super::pagination::{Connection, connection, list_complexity, page_request};
+use super::{database, loader};
 use crate::domain::geography::{Area, AreaLevel};
 use crate::store::areas::{self, AreaFilter, ChildPosition};
 
@@ -78,11 +77,6 @@ pub struct AlternativeCode {
 /// An area of the UK, as a GraphQL object.
 #[derive(Clone)]
 pub struct AreaNode(pub Area);
-
-fn loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<AreaLoader>> {
-    ctx.data::<DataLoader<AreaLoader>>()
-        .map_err(|_| ApiError::Internal("area loader missing from the request".into()).into())
-}
 
 /// The cursor key of a child: its line and code, as `line:code`.
 fn child_cursor(area: &Area) -> String {

@@ -4,17 +4,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use async_graphql::connection::{CursorType, OpaqueCursor, PageInfo};
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject};
 use sea_orm::DatabaseConnection;
 
-use super::database;
 use super::error::{ApiError, ApiResult};
 use super::geography::{AreaLevelInput, AreaNode};
-use super::loaders::{AreaLoader, IndicatorKey};
+use super::loaders::IndicatorKey;
 use super::pagination::{
     Connection, Edge, MAX_MAP_PAGE_SIZE, connection, map_list_complexity, page_request_up_to,
 };
+use super::{database, loader};
 use crate::domain::geography::AreaLevel;
 use crate::domain::index::{self, BAND_CUT_OFFS, Band, Classification, Method, Ranked};
 use crate::store::StoreError;
@@ -155,9 +154,11 @@ impl IndicatorNode {
     }
     /// The periods it has values for, in order.
     async fn periods(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        Ok(indicators::periods(database(ctx)?, self.0.id)
+        Ok(loader(ctx)?
+            .load_one(super::loaders::PeriodsKey(self.0.id))
             .await
-            .map_err(ApiError::from)?)
+            .map_err(ApiError::from)?
+            .unwrap_or_default())
     }
 }
 
@@ -203,11 +204,6 @@ impl From<Value> for IndicatorValueNode {
             indicator_id: v.indicator_id,
         }
     }
-}
-
-fn loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<AreaLoader>> {
-    ctx.data::<DataLoader<AreaLoader>>()
-        .map_err(|_| ApiError::Internal("loader missing from the request".into()).into())
 }
 
 async fn area_node(ctx: &Context<'_>, code: &str) -> ApiResult<AreaNode> {
@@ -598,14 +594,6 @@ async fn find_indicator(db: &DatabaseConnection, code: &str) -> ApiResult<Indica
         })
 }
 
-async fn find_area_code(db: &DatabaseConnection, code: &str, argument: &str) -> ApiResult<String> {
-    Ok(areas::find(db, code)
-        .await
-        .map_err(ApiError::from)?
-        .ok_or_else(|| ApiError::NotFound(format!("`{argument}`: no area has the code `{code}`")))?
-        .code)
-}
-
 /// Indicator queries.
 #[derive(Default)]
 pub struct IndicatorQuery;
@@ -658,10 +646,11 @@ impl IndicatorQuery {
         let indicator = find_indicator(db, &indicator).await?;
         let period = match period {
             Some(p) => p,
-            None => match indicators::periods(db, indicator.id)
+            None => match indicators::periods(db, &[indicator.id])
                 .await
                 .map_err(ApiError::from)?
-                .pop()
+                .remove(&indicator.id)
+                .and_then(|mut periods| periods.pop())
             {
                 Some(p) => p,
                 None => {
@@ -679,7 +668,7 @@ impl IndicatorQuery {
             crate::import::indicators::canonical_breakdown(breakdown.as_deref().unwrap_or(""))
                 .map_err(|e| ApiError::BadUserInput(format!("`breakdown`: {e}")))?;
         let within = match parent {
-            Some(code) => Some(find_area_code(db, &code, "parent").await?),
+            Some(code) => Some(super::area_argument(db, &code, "parent").await?),
             None => None,
         };
         let filter = AreaFilter {
@@ -775,7 +764,7 @@ impl IndicatorQuery {
         let level: AreaLevel = level.into();
         let listed: Option<Vec<String>> = match parent {
             Some(code) => {
-                let within = find_area_code(db, &code, "parent").await?;
+                let within = super::area_argument(db, &code, "parent").await?;
                 Some(
                     areas::codes(
                         db,

@@ -147,6 +147,27 @@ impl Loader<IndicatorKey> for AreaLoader {
     }
 }
 
+/// Key: the periods an indicator has values for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PeriodsKey(pub i32);
+
+impl Loader<PeriodsKey> for AreaLoader {
+    type Value = Vec<String>;
+    type Error = Arc<StoreError>;
+
+    async fn load(
+        &self,
+        keys: &[PeriodsKey],
+    ) -> Result<HashMap<PeriodsKey, Self::Value>, Self::Error> {
+        let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
+        let mut found = indicators::periods(&self.db, &ids).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (k.clone(), found.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
 /// Key: the local authorities within an area.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AuthoritiesKey(pub String);

@@ -1,19 +1,18 @@
 //! Programme outcomes: what each programme delivered against its targets, where, and how much
 //! of it reached cold spots.
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject};
 use sea_orm::DatabaseConnection;
 
-use super::database;
 use super::error::{ApiError, ApiResult};
 use super::geography::{AreaLevelInput, AreaNode};
 use super::indicators::{IndexKey, index_of};
-use super::loaders::{AreaLoader, ProgrammeMetricsKey};
+use super::loaders::ProgrammeMetricsKey;
+use super::{database, loader};
 use crate::domain::geography::AreaLevel;
 use crate::domain::index::{Classification, Method};
 use crate::domain::programme::{self, Aggregate, FigureKind, Sums, UnitKind, unit_kind};
-use crate::store::areas::{self, AreaFilter};
+use crate::store::areas::AreaFilter;
 use crate::store::programmes::{self as store, Metric, Programme};
 
 /// Whether a metric counts or gives a percentage.
@@ -143,11 +142,6 @@ impl ReachArea {
     }
 }
 
-fn loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<AreaLoader>> {
-    ctx.data::<DataLoader<AreaLoader>>()
-        .map_err(|_| ApiError::Internal("loader missing from the request".into()).into())
-}
-
 /// A programme and its figures.
 #[derive(Clone)]
 pub struct ProgrammeNode(pub Programme);
@@ -197,15 +191,6 @@ fn pick(
         }
     }
     chosen
-}
-
-/// Resolves an area argument to its primary code.
-async fn area_code(db: &DatabaseConnection, code: &str, argument: &str) -> ApiResult<String> {
-    Ok(areas::find(db, code)
-        .await
-        .map_err(ApiError::from)?
-        .ok_or_else(|| ApiError::NotFound(format!("`{argument}`: no area has the code `{code}`")))?
-        .code)
 }
 
 /// Aggregated actuals and targets per period of a metric: its own sums, and for a percentage
@@ -313,7 +298,7 @@ impl ProgrammeNode {
         let db = database(ctx)?;
         let (metric, metrics) = self.metric(ctx, &metric).await?;
         let area = match area {
-            Some(code) => Some(area_code(db, &code, "area").await?),
+            Some(code) => Some(super::area_argument(db, &code, "area").await?),
             None => None,
         };
         let rows = aggregated(

@@ -10,7 +10,7 @@ use std::io::Read;
 
 use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 
-use super::{ImportError, Problem, field, read_records};
+use super::{ImportError, Input, Problem, field, read_records};
 use crate::store::{
     self,
     indicators::{Definition, NewValue},
@@ -53,24 +53,6 @@ pub struct Summary {
     pub values: BTreeMap<String, usize>,
 }
 
-/// A values file (or a definitions file) to read: its name for problems, and its content.
-pub struct Input<R> {
-    /// The name problems refer to.
-    pub name: String,
-    /// The content.
-    pub reader: R,
-}
-
-fn problem(file: &str, line: u64, column: &str, value: &str, reason: impl Into<String>) -> Problem {
-    Problem {
-        file: file.to_owned(),
-        line: Some(line),
-        column: Some(column.to_owned()),
-        value: Some(value.to_owned()),
-        reason: reason.into(),
-    }
-}
-
 fn parse_bool(text: &str) -> Option<bool> {
     match text.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "1" => Some(true),
@@ -97,13 +79,13 @@ pub fn read_definitions(
             let before = problems.len();
             for name in ["code", "name", "unit", "domain", "source", "licence"] {
                 if field(name).is_empty() {
-                    problems.push(problem(file, line, name, "", "required"));
+                    problems.push(Problem::at(file, line, name, "", "required"));
                 }
             }
             let higher = field("higher_is_better");
             let higher_is_better = parse_bool(&higher);
             if higher_is_better.is_none() {
-                problems.push(problem(
+                problems.push(Problem::at(
                     file,
                     line,
                     "higher_is_better",
@@ -118,7 +100,7 @@ pub fn read_definitions(
                 parse_bool(&synthetic_text)
             };
             if synthetic.is_none() {
-                problems.push(problem(
+                problems.push(Problem::at(
                     file,
                     line,
                     "synthetic",
@@ -128,7 +110,7 @@ pub fn read_definitions(
             }
             let code = field("code");
             if let Some(first) = seen.get(&code) {
-                problems.push(problem(
+                problems.push(Problem::at(
                     file,
                     line,
                     "code",
@@ -208,7 +190,7 @@ fn read_values(
             let before = problems.len();
             let indicator = field("indicator");
             if !known.contains(&indicator) {
-                problems.push(problem(
+                problems.push(Problem::at(
                     file,
                     line,
                     "indicator",
@@ -219,7 +201,7 @@ fn read_values(
             let area_text = field("area_code");
             let area = areas.get(&area_text.to_uppercase()).cloned();
             if area.is_none() {
-                problems.push(problem(
+                problems.push(Problem::at(
                     file,
                     line,
                     "area_code",
@@ -229,20 +211,20 @@ fn read_values(
             }
             let period = field("period");
             if period.is_empty() {
-                problems.push(problem(file, line, "period", "", "required"));
+                problems.push(Problem::at(file, line, "period", "", "required"));
             }
             let number = |name: &str, problems: &mut Vec<Problem>, required: bool| {
                 let text = field(name);
                 if text.is_empty() || (!required && text.eq_ignore_ascii_case("NA")) {
                     if required {
-                        problems.push(problem(file, line, name, &text, "required"));
+                        problems.push(Problem::at(file, line, name, &text, "required"));
                     }
                     return None;
                 }
                 match text.parse::<f64>() {
                     Ok(x) if x.is_finite() => Some(x),
                     _ => {
-                        problems.push(problem(file, line, name, &text, "not a number"));
+                        problems.push(Problem::at(file, line, name, &text, "not a number"));
                         None
                     }
                 }
@@ -253,7 +235,7 @@ fn read_values(
             if let (Some(v), Some(l), Some(u)) = (value, lower, upper)
                 && !(l <= v && v <= u)
             {
-                problems.push(problem(
+                problems.push(Problem::at(
                     file,
                     line,
                     "lower",
@@ -268,7 +250,7 @@ fn read_values(
                 match sample_text.parse::<i64>() {
                     Ok(n) if n >= 0 => Some(n),
                     _ => {
-                        problems.push(problem(
+                        problems.push(Problem::at(
                             file,
                             line,
                             "sample_size",
@@ -283,7 +265,13 @@ fn read_values(
             let breakdown = match canonical_breakdown(&breakdown_text) {
                 Ok(b) => b,
                 Err(reason) => {
-                    problems.push(problem(file, line, "breakdown", &breakdown_text, reason));
+                    problems.push(Problem::at(
+                        file,
+                        line,
+                        "breakdown",
+                        &breakdown_text,
+                        reason,
+                    ));
                     String::new()
                 }
             };
@@ -300,7 +288,7 @@ fn read_values(
                 breakdown.clone(),
             );
             if let Some(first) = seen.get(&key) {
-                problems.push(problem(
+                problems.push(Problem::at(
                     file,
                     line,
                     "area_code",
@@ -353,15 +341,10 @@ where
     let mut known: HashSet<String> = stored.iter().map(|i| i.definition.code.clone()).collect();
     known.extend(definitions.iter().map(|(_, d)| d.code.clone()));
     let areas = store::areas::code_index(db).await?;
+    let file = values.name.clone();
     let values = read_values(values, &known, &areas, &mut problems);
     if problems.is_empty() && values.is_empty() && definitions.is_empty() {
-        problems.push(Problem {
-            file: "values".to_owned(),
-            line: None,
-            column: None,
-            value: None,
-            reason: "no values after the header".to_owned(),
-        });
+        problems.push(Problem::whole(&file, "no values after the header"));
     }
     if !problems.is_empty() {
         return Err(ImportError::Invalid(problems));
@@ -397,9 +380,6 @@ where
     Ok(summary)
 }
 
-/// The source demo indicators are imported under.
-pub const DEMO_SOURCE: &str = "mobility-explorer demo-data (synthetic)";
-
 /// Generates the synthetic local-authority indicators and imports them (a fresh `serve`).
 pub async fn import_demo<C>(db: &C) -> Result<Summary, ImportError>
 where
@@ -407,29 +387,20 @@ where
 {
     let geography = super::reference::geography()?;
     let (mut definitions, mut values) = (Vec::new(), Vec::new());
-    crate::demo::indicators::write_csvs(
+    super::generated(crate::demo::indicators::write_csvs(
         &mut definitions,
         &mut values,
         &geography,
         crate::demo::DEFAULT_SEED,
-    )
-    .map_err(|e| {
-        ImportError::Invalid(vec![Problem {
-            file: DEMO_SOURCE.to_owned(),
-            line: None,
-            column: None,
-            value: None,
-            reason: e.to_string(),
-        }])
-    })?;
+    ))?;
     import(
         db,
         Input {
-            name: DEMO_SOURCE.to_owned(),
+            name: crate::demo::SOURCE.to_owned(),
             reader: values.as_slice(),
         },
         Some(Input {
-            name: DEMO_SOURCE.to_owned(),
+            name: crate::demo::SOURCE.to_owned(),
             reader: definitions.as_slice(),
         }),
     )

@@ -45,6 +45,50 @@ impl fmt::Display for Problem {
     }
 }
 
+impl Problem {
+    /// A problem with one field of one line.
+    pub fn at(
+        file: &str,
+        line: u64,
+        column: &str,
+        value: &str,
+        reason: impl Into<String>,
+    ) -> Problem {
+        Problem {
+            file: file.to_owned(),
+            line: Some(line),
+            column: Some(column.to_owned()),
+            value: Some(value.to_owned()),
+            reason: reason.into(),
+        }
+    }
+
+    /// A problem with a file (or data set) as a whole.
+    pub fn whole(file: &str, reason: impl Into<String>) -> Problem {
+        Problem {
+            file: file.to_owned(),
+            line: None,
+            column: None,
+            value: None,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A file (or generated data) to read: its name for problems, and its content.
+pub struct Input<R> {
+    /// The name problems refer to.
+    pub name: String,
+    /// The content.
+    pub reader: R,
+}
+
+/// Demo data as generated, or why generating it failed (as a problem of the demo source).
+pub(crate) fn generated<T>(result: Result<T, csv::Error>) -> Result<T, ImportError> {
+    result
+        .map_err(|e| ImportError::Invalid(vec![Problem::whole(crate::demo::SOURCE, e.to_string())]))
+}
+
 /// How many problems an error lists before it only counts the rest.
 pub const PROBLEMS_SHOWN: usize = 100;
 

@@ -9,7 +9,7 @@ use std::io::Read;
 
 use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 
-use super::indicators::Input;
+use super::Input;
 use super::{ImportError, Problem, field, read_records};
 use crate::domain::programme::{FigureKind, UNITS, UnitKind, unit_kind};
 use crate::store::{
@@ -55,16 +55,6 @@ pub struct Summary {
     pub figures: BTreeMap<String, usize>,
 }
 
-fn problem(file: &str, line: u64, column: &str, value: &str, reason: impl Into<String>) -> Problem {
-    Problem {
-        file: file.to_owned(),
-        line: Some(line),
-        column: Some(column.to_owned()),
-        value: Some(value.to_owned()),
-        reason: reason.into(),
-    }
-}
-
 /// A metric as the file describes it.
 #[derive(Debug, Clone)]
 struct FileMetric {
@@ -97,18 +87,18 @@ fn read_programmes(input: Input<impl Read>, problems: &mut Vec<Problem>) -> Vec<
             let get = |name: &str| field(columns, record, name).to_owned();
             let code = get("code");
             if code.is_empty() {
-                problems.push(problem(file, line, "code", "", "required"));
+                problems.push(Problem::at(file, line, "code", "", "required"));
                 return;
             }
             if programmes.iter().any(|p| p.code == code) {
-                problems.push(problem(file, line, "code", &code, "described twice"));
+                problems.push(Problem::at(file, line, "code", &code, "described twice"));
                 return;
             }
             let synthetic = match get("synthetic").to_ascii_lowercase().as_str() {
                 "" | "false" | "no" => false,
                 "true" | "yes" => true,
                 other => {
-                    problems.push(problem(
+                    problems.push(Problem::at(
                         file,
                         line,
                         "synthetic",
@@ -179,13 +169,13 @@ where
             let metric = get("metric");
             for (column, text) in [("programme", &programme), ("metric", &metric)] {
                 if text.is_empty() {
-                    problems.push(problem(&file, line, column, "", "required"));
+                    problems.push(Problem::at(&file, line, column, "", "required"));
                 }
             }
             let unit = get("unit");
             let kind_of_unit = unit_kind(&unit);
             if kind_of_unit.is_none() {
-                problems.push(problem(
+                problems.push(Problem::at(
                     &file,
                     line,
                     "unit",
@@ -198,12 +188,12 @@ where
             }
             let period = get("period");
             if period.is_empty() {
-                problems.push(problem(&file, line, "period", "", "required"));
+                problems.push(Problem::at(&file, line, "period", "", "required"));
             }
             let kind_text = get("kind");
             let kind = FigureKind::parse(&kind_text);
             if kind.is_none() {
-                problems.push(problem(
+                problems.push(Problem::at(
                     &file,
                     line,
                     "kind",
@@ -215,7 +205,7 @@ where
             let value = match value_text.parse::<f64>() {
                 Ok(v) if v.is_finite() && v >= 0.0 => {
                     if kind_of_unit == Some(UnitKind::Percentage) && v > 100.0 {
-                        problems.push(problem(
+                        problems.push(Problem::at(
                             &file,
                             line,
                             "value",
@@ -226,7 +216,7 @@ where
                     Some(v)
                 }
                 _ => {
-                    problems.push(problem(
+                    problems.push(Problem::at(
                         &file,
                         line,
                         "value",
@@ -242,7 +232,7 @@ where
             } else {
                 let found = areas.get(&area_text.to_uppercase()).cloned();
                 if found.is_none() {
-                    problems.push(problem(
+                    problems.push(Problem::at(
                         &file,
                         line,
                         "area_code",
@@ -257,7 +247,7 @@ where
             if (numerator.is_some() || denominator.is_some())
                 && kind_of_unit != Some(UnitKind::Percentage)
             {
-                problems.push(problem(
+                problems.push(Problem::at(
                     &file,
                     line,
                     "numerator",
@@ -266,7 +256,7 @@ where
                 ));
             }
             if numerator.is_some() != denominator.is_some() {
-                problems.push(problem(
+                problems.push(Problem::at(
                     &file,
                     line,
                     "denominator",
@@ -278,7 +268,7 @@ where
                 && !unit.is_empty()
                 && stored != unit
             {
-                problems.push(problem(
+                problems.push(Problem::at(
                     &file,
                     line,
                     "unit",
@@ -288,7 +278,7 @@ where
             }
             let key = (programme.clone(), metric.clone());
             match metrics.get(&key) {
-                Some(first) if first.unit != unit => problems.push(problem(
+                Some(first) if first.unit != unit => problems.push(Problem::at(
                     &file,
                     line,
                     "unit",
@@ -328,7 +318,7 @@ where
                 area.clone(),
             );
             if let Some(first) = seen.get(&dup) {
-                problems.push(problem(
+                problems.push(Problem::at(
                     &file,
                     line,
                     "period",
@@ -359,7 +349,7 @@ where
                 .map(|p| p.unit.clone())
                 .or_else(|| stored_unit(programme, part));
             if unit.as_deref().and_then(unit_kind) != Some(UnitKind::Count) {
-                problems.push(problem(
+                problems.push(Problem::at(
                     &file,
                     m.line,
                     "numerator",
@@ -372,13 +362,7 @@ where
         }
     }
     if problems.is_empty() && rows.is_empty() && described.is_empty() {
-        problems.push(Problem {
-            file: file.clone(),
-            line: None,
-            column: None,
-            value: None,
-            reason: "no figures after the header".to_owned(),
-        });
+        problems.push(Problem::whole(&file, "no figures after the header"));
     }
     if !problems.is_empty() {
         return Err(ImportError::Invalid(problems));
@@ -438,9 +422,6 @@ where
     Ok(summary)
 }
 
-/// The source demo programmes are imported under.
-pub const DEMO_SOURCE: &str = "mobility-explorer demo-data (synthetic)";
-
 /// Generates the synthetic programme activity and imports it (a fresh `serve`).
 pub async fn import_demo<C>(db: &C) -> Result<Summary, ImportError>
 where
@@ -448,29 +429,20 @@ where
 {
     let geography = super::reference::geography()?;
     let (mut programmes, mut figures) = (Vec::new(), Vec::new());
-    crate::demo::programmes::write_csvs(
+    super::generated(crate::demo::programmes::write_csvs(
         &mut programmes,
         &mut figures,
         &geography,
         crate::demo::DEFAULT_SEED,
-    )
-    .map_err(|e| {
-        ImportError::Invalid(vec![Problem {
-            file: DEMO_SOURCE.to_owned(),
-            line: None,
-            column: None,
-            value: None,
-            reason: e.to_string(),
-        }])
-    })?;
+    ))?;
     import(
         db,
         Input {
-            name: DEMO_SOURCE.to_owned(),
+            name: crate::demo::SOURCE.to_owned(),
             reader: figures.as_slice(),
         },
         Some(Input {
-            name: DEMO_SOURCE.to_owned(),
+            name: crate::demo::SOURCE.to_owned(),
             reader: programmes.as_slice(),
         }),
     )

@@ -293,11 +293,11 @@ where
     }
     let programmes = super::programmes::import(
         &txn,
-        super::indicators::Input {
+        super::Input {
             name: PROGRAMME_FIGURES.0.to_owned(),
             reader: PROGRAMME_FIGURES.1.as_bytes(),
         },
-        Some(super::indicators::Input {
+        Some(super::Input {
             name: PROGRAMMES.0.to_owned(),
             reader: PROGRAMMES.1.as_bytes(),
         }),

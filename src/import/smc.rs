@@ -67,16 +67,6 @@ struct NewerRecord {
     region: String,
 }
 
-fn file_problem(file: &str, reason: String) -> Problem {
-    Problem {
-        file: file.to_owned(),
-        line: None,
-        column: None,
-        value: None,
-        reason,
-    }
-}
-
 /// The Commission's 2025 local areas and the newer authorities their code list uses.
 pub fn local_areas(problems: &mut Vec<Problem>) -> (Vec<LocalAreaSpec>, Vec<NewerAuthority>) {
     let (file, text) = LOCAL_AREAS;
@@ -91,7 +81,7 @@ pub fn local_areas(problems: &mut Vec<Problem>) -> (Vec<LocalAreaSpec>, Vec<Newe
             })
             .collect(),
         Err(e) => {
-            problems.push(file_problem(file, e.to_string()));
+            problems.push(Problem::whole(file, e.to_string()));
             Vec::new()
         }
     };
@@ -104,7 +94,7 @@ pub fn local_areas(problems: &mut Vec<Problem>) -> (Vec<LocalAreaSpec>, Vec<Newe
                 name: r.name,
                 region: r.region,
             }),
-            Err(e) => problems.push(file_problem(file, e.to_string())),
+            Err(e) => problems.push(Problem::whole(file, e.to_string())),
         }
     }
     (specs, newer)
@@ -143,7 +133,7 @@ pub fn composites_2025(geography: &Geography, problems: &mut Vec<Problem>) -> Pu
             column("value"),
             column("secondary_split_value"),
         ) else {
-            problems.push(file_problem(
+            problems.push(Problem::whole(
                 file,
                 "expected columns measure_title, area_name, time_period, value, secondary_split_value"
                     .to_owned(),

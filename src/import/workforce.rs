@@ -664,9 +664,6 @@ fn missing(what: &str, name: &str) -> ImportError {
     )))
 }
 
-/// The source name demo snapshots carry.
-pub const DEMO_SOURCE: &str = "mobility-explorer demo-data (synthetic)";
-
 /// Generates the default demo workforce and imports it (a fresh `serve`).
 ///
 /// Its person references are invented, so any key serves; the configured one is used when
@@ -676,20 +673,17 @@ where
     C: ConnectionTrait + TransactionTrait,
 {
     let mut csv = Vec::new();
-    crate::demo::write_csv(
+    super::generated(crate::demo::write_csv(
         &mut csv,
         crate::demo::DEFAULT_RECORDS,
         crate::demo::DEFAULT_SEED,
-    )
-    .map_err(|e| {
-        ImportError::Invalid(vec![Problem {
-            file: DEMO_SOURCE.to_owned(),
-            line: None,
-            column: None,
-            value: None,
-            reason: e.to_string(),
-        }])
-    })?;
+    ))?;
     let synthetic = PersonKey::for_synthetic_data();
-    import(db, DEMO_SOURCE, csv.as_slice(), key.unwrap_or(&synthetic)).await
+    import(
+        db,
+        crate::demo::SOURCE,
+        csv.as_slice(),
+        key.unwrap_or(&synthetic),
+    )
+    .await
 }

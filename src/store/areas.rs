@@ -127,6 +127,15 @@ fn level_condition(level: AreaLevel) -> Condition {
     Condition::all().add(area::Column::Code.in_subquery(playing(level)))
 }
 
+/// `SELECT code FROM area WHERE <filter>`, to filter other tables by area.
+pub fn codes_matching(filter: &AreaFilter) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(area::Column::Code)
+        .from(area::Entity)
+        .cond_where(filter_condition(filter))
+        .to_owned()
+}
+
 /// The condition on `area.code` selecting the areas of a filter.
 pub fn filter_condition(filter: &AreaFilter) -> Condition {
     let mut cond = Condition::all();

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use super::StoreError;
-use super::areas::{AreaFilter, Page, filter_condition};
+use super::areas::{AreaFilter, Page, codes_matching};
 use crate::domain::index::AreaScores;
 
 /// An indicator's definition.
@@ -259,11 +259,7 @@ pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i32]) -> Result<Vec<Indica
 
 /// Total values (no breakdown) of some indicators in one period, for areas of a filter.
 fn totals_condition(indicator_ids: &[i32], period: &str, areas: &AreaFilter) -> Condition {
-    let mut inside = Query::select();
-    inside
-        .column(entity::area::Column::Code)
-        .from(entity::area::Entity)
-        .cond_where(filter_condition(areas));
+    let inside = codes_matching(areas);
     Condition::all()
         .add(indicator_value::Column::IndicatorId.is_in(indicator_ids.iter().copied()))
         .add(indicator_value::Column::Period.eq(period))
@@ -271,20 +267,27 @@ fn totals_condition(indicator_ids: &[i32], period: &str, areas: &AreaFilter) -> 
         .add(indicator_value::Column::AreaCode.in_subquery(inside))
 }
 
-/// The periods an indicator has values for, in order.
+/// The periods each of some indicators has values for, in order, in one statement.
 pub async fn periods(
     db: &impl ConnectionTrait,
-    indicator_id: i32,
-) -> Result<Vec<String>, StoreError> {
-    Ok(indicator_value::Entity::find()
+    indicator_ids: &[i32],
+) -> Result<BTreeMap<i32, Vec<String>>, StoreError> {
+    let rows: Vec<(i32, String)> = indicator_value::Entity::find()
         .select_only()
+        .column(indicator_value::Column::IndicatorId)
         .column(indicator_value::Column::Period)
         .distinct()
-        .filter(indicator_value::Column::IndicatorId.eq(indicator_id))
+        .filter(indicator_value::Column::IndicatorId.is_in(indicator_ids.iter().copied()))
+        .order_by_asc(indicator_value::Column::IndicatorId)
         .order_by_asc(indicator_value::Column::Period)
-        .into_tuple::<String>()
+        .into_tuple()
         .all(db)
-        .await?)
+        .await?;
+    let mut periods: BTreeMap<i32, Vec<String>> = BTreeMap::new();
+    for (id, period) in rows {
+        periods.entry(id).or_default().push(period);
+    }
+    Ok(periods)
 }
 
 /// One page of an indicator's values in one period and breakdown, for the areas of a
@@ -298,11 +301,7 @@ pub async fn values_page(
     after: Option<&str>,
     first: u64,
 ) -> Result<(Page<Value>, u64), StoreError> {
-    let mut inside = Query::select();
-    inside
-        .column(entity::area::Column::Code)
-        .from(entity::area::Entity)
-        .cond_where(filter_condition(areas));
+    let inside = codes_matching(areas);
     let condition = Condition::all()
         .add(indicator_value::Column::IndicatorId.eq(indicator_id))
         .add(indicator_value::Column::Period.eq(period))
@@ -366,11 +365,7 @@ pub async fn with_totals(
     period: &str,
     areas: &AreaFilter,
 ) -> Result<Vec<Indicator>, StoreError> {
-    let mut inside = Query::select();
-    inside
-        .column(entity::area::Column::Code)
-        .from(entity::area::Entity)
-        .cond_where(filter_condition(areas));
+    let inside = codes_matching(areas);
     let ids: Vec<i32> = indicator_value::Entity::find()
         .select_only()
         .column(indicator_value::Column::IndicatorId)
@@ -620,11 +615,7 @@ pub async fn latest_period(
     db: &impl ConnectionTrait,
     areas: &AreaFilter,
 ) -> Result<Option<String>, StoreError> {
-    let mut inside = Query::select();
-    inside
-        .column(entity::area::Column::Code)
-        .from(entity::area::Entity)
-        .cond_where(filter_condition(areas));
+    let inside = codes_matching(areas);
     let latest: Option<Option<String>> = indicator_value::Entity::find()
         .select_only()
         .column_as(indicator_value::Column::Period.max(), "latest")

@@ -1,10 +1,7 @@
 //! Indicators and the social mobility index on a small hand-built set whose z-scores, domain
 //! scores, ranks and classifications are worked out here by hand.
 
-use mobility_explorer::import::{
-    self, ImportError,
-    indicators::{Input, Summary},
-};
+use mobility_explorer::import::{self, ImportError, Input, indicators::Summary};
 use serde_json::Value;
 
 use crate::helpers::{Store, TestApp, error_code, error_message};

@@ -1,7 +1,7 @@
 //! Programme outcomes: the Ministry of Justice's published figures, and a hand-built set for
 //! the percentage rule, reach by region and the share in cold spots.
 
-use mobility_explorer::import::{self, ImportError, indicators::Input};
+use mobility_explorer::import::{self, ImportError, Input};
 use serde_json::{Value, json};
 
 use crate::helpers::{Store, TestApp, error_code, error_message};
