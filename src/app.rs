@@ -59,7 +59,7 @@ impl App {
     /// Opens and migrates the store, loads the reference data into an empty store, builds the
     /// schema and binds the address (port 0 picks a free one).
     pub async fn build(config: Config) -> Result<App, AppError> {
-        let mut db = store::connect(&config.database_url).await?;
+        let mut db = store::connect_with(&config.database_url, config.pool).await?;
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
         db.set_metric_callback(move |info| {
@@ -161,9 +161,7 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), AppError> {
         let router = crate::http::router(self.state, &self.config);
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(AppError::Serve)
+        crate::http::serve(self.listener, router, &self.config, shutdown).await;
+        Ok(())
     }
 }

@@ -9,7 +9,7 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 use crate::domain::disclosure::Policy;
 use crate::domain::workforce::{MIN_KEY_BYTES, PersonKey};
 use crate::graphql::Limits;
-use crate::store::{Engine, redact_url};
+use crate::store::{Engine, PoolSettings, redact_url};
 
 /// The data API behind the social mobility data explorer.
 ///
@@ -230,9 +230,33 @@ pub struct ServeArgs {
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
 
-    /// Longest a request may take, in seconds, before it is answered 503.
+    /// Longest a request may take, in seconds, before it is answered 503 and its work
+    /// (including its database statements) is stopped.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+
+    /// Longest a client may take to send a request's headers, in seconds, before the
+    /// connection is closed.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+
+    /// Most GraphQL requests served at once; beyond it a request is answered 503 at once.
+    #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = 64)]
+    pub max_concurrent_requests: usize,
+
+    /// Most database connections the server opens.
+    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub db_max_connections: u32,
+
+    /// Longest a request waits for a database connection, in milliseconds, before it is
+    /// answered 503 `UNAVAILABLE` (the store is down, or every connection stays busy).
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = 500)]
+    pub db_acquire_timeout_ms: u64,
+
+    /// Whether the schema can be introspected (GraphiQL's documentation and autocomplete,
+    /// code generators).
+    #[arg(long, env = "INTROSPECTION", default_value_t = true, action = ArgAction::Set)]
+    pub introspection: bool,
 
     /// How long, in milliseconds, related look-ups (parents, children, containing areas) are
     /// gathered into one SQL statement.
@@ -280,6 +304,12 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Longest a request may take.
     pub request_timeout: Duration,
+    /// Longest a client may take to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// Most GraphQL requests served at once.
+    pub max_concurrent_requests: usize,
+    /// The server's connection pool.
+    pub pool: PoolSettings,
     /// How long related look-ups are gathered into one statement.
     pub batch_window: Duration,
     /// Disclosure control of workforce figures.
@@ -316,6 +346,16 @@ fn positive(name: &'static str, value: usize) -> Result<usize, ConfigError> {
     Ok(value)
 }
 
+fn seconds(name: &'static str, value: u64) -> Result<Duration, ConfigError> {
+    if value == 0 {
+        return Err(ConfigError {
+            name,
+            reason: "must be greater than 0".to_owned(),
+        });
+    }
+    Ok(Duration::from_secs(value))
+}
+
 impl TryFrom<&ServeArgs> for Config {
     type Error = ConfigError;
 
@@ -328,12 +368,33 @@ impl TryFrom<&ServeArgs> for Config {
                 max_complexity: positive("MAX_QUERY_COMPLEXITY", args.max_query_complexity)?,
                 max_root_fields: positive("MAX_ROOT_FIELDS", args.max_root_fields)?,
                 max_aliases: args.max_aliases,
+                introspection: args.introspection,
+                ..Limits::default()
             },
             max_body_bytes: positive("MAX_BODY_BYTES", args.max_body_bytes)?,
-            request_timeout: Duration::from_secs(positive(
-                "REQUEST_TIMEOUT_SECS",
-                usize::try_from(args.request_timeout_secs).unwrap_or(usize::MAX),
-            )? as u64),
+            request_timeout: seconds("REQUEST_TIMEOUT_SECS", args.request_timeout_secs)?,
+            header_read_timeout: seconds("HEADER_READ_TIMEOUT_SECS", args.header_read_timeout_secs)?,
+            max_concurrent_requests: positive(
+                "MAX_CONCURRENT_REQUESTS",
+                args.max_concurrent_requests,
+            )?,
+            pool: PoolSettings {
+                max_connections: u32::try_from(positive(
+                    "DB_MAX_CONNECTIONS",
+                    usize::try_from(args.db_max_connections).unwrap_or(usize::MAX),
+                )?)
+                .unwrap_or(u32::MAX),
+                acquire_timeout: Duration::from_millis(
+                    positive(
+                        "DB_ACQUIRE_TIMEOUT_MS",
+                        usize::try_from(args.db_acquire_timeout_ms).unwrap_or(usize::MAX),
+                    )? as u64,
+                ),
+                statement_timeout: Some(seconds(
+                    "REQUEST_TIMEOUT_SECS",
+                    args.request_timeout_secs,
+                )?),
+            },
             batch_window: Duration::from_millis(args.batch_window_ms),
             disclosure: Policy {
                 min_count: positive(
@@ -361,6 +422,13 @@ impl Config {
             limits: Limits::default(),
             max_body_bytes: 1_048_576,
             request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
+            max_concurrent_requests: 64,
+            pool: PoolSettings {
+                max_connections: 10,
+                acquire_timeout: Duration::from_millis(500),
+                statement_timeout: Some(Duration::from_secs(30)),
+            },
             batch_window: Duration::from_millis(10),
             disclosure: Policy::default(),
             demo_data: false,

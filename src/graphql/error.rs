@@ -15,6 +15,12 @@ pub enum ApiError {
     BadUserInput(String),
     /// The named thing does not exist.
     NotFound(String),
+    /// The answer would be longer than the field's documented maximum; the message names
+    /// the field and how to ask for less.
+    ResultTooLarge(String),
+    /// The store cannot be reached (down, or every connection busy past the wait allowed).
+    /// Logged; the client sees an opaque message and HTTP 503, and may retry.
+    Unavailable(String),
     /// Something failed inside the server. Logged in full; the client sees an opaque message.
     Internal(String),
 }
@@ -25,6 +31,8 @@ impl ApiError {
         match self {
             ApiError::BadUserInput(_) => "BAD_USER_INPUT",
             ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::ResultTooLarge(_) => "RESULT_TOO_LARGE",
+            ApiError::Unavailable(_) => UNAVAILABLE,
             ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -32,29 +40,60 @@ impl ApiError {
     /// The message the client sees.
     pub fn message(&self) -> &str {
         match self {
-            ApiError::BadUserInput(m) | ApiError::NotFound(m) => m,
+            ApiError::BadUserInput(m) | ApiError::NotFound(m) | ApiError::ResultTooLarge(m) => m,
+            ApiError::Unavailable(_) => "the data store is unavailable; try again shortly",
             ApiError::Internal(_) => "internal error",
+        }
+    }
+}
+
+/// The code of errors that mean "the store is unreachable": the HTTP layer answers 503.
+pub const UNAVAILABLE: &str = "UNAVAILABLE";
+
+impl From<&StoreError> for ApiError {
+    fn from(e: &StoreError) -> Self {
+        if e.is_unavailable() {
+            ApiError::Unavailable(e.to_string())
+        } else {
+            ApiError::Internal(e.to_string())
         }
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::Internal(e.to_string())
+        ApiError::from(&e)
     }
 }
 
 impl From<std::sync::Arc<StoreError>> for ApiError {
     fn from(e: std::sync::Arc<StoreError>) -> Self {
-        ApiError::Internal(e.to_string())
+        ApiError::from(e.as_ref())
+    }
+}
+
+/// The longest piece of a client's input quoted back in a message, in characters.
+const MAX_QUOTE_CHARS: usize = 100;
+
+/// `input` as quoted back to its sender: cut after [`MAX_QUOTE_CHARS`] characters.
+pub fn quote(input: &str) -> String {
+    match input.char_indices().nth(MAX_QUOTE_CHARS) {
+        Some((cut, _)) => format!("{}…", &input[..cut]),
+        None => input.to_owned(),
     }
 }
 
 impl From<ApiError> for async_graphql::Error {
     fn from(e: ApiError) -> Self {
-        if let ApiError::Internal(source) = &e {
+        match &e {
             // Logged once, here; the message sent to the client carries no SQL or paths.
-            tracing::error!(error = %source, "internal error while resolving a query");
+            ApiError::Internal(source) => {
+                tracing::error!(error = %source, "internal error while resolving a query");
+            }
+            ApiError::Unavailable(source) => {
+                tracing::warn!(error = %source, "store unavailable while resolving a query");
+            }
+            ApiError::BadUserInput(_) | ApiError::NotFound(_) | ApiError::ResultTooLarge(_) => {}
         }
         async_graphql::Error::new(e.message()).extend_with(|_, ext| ext.set("code", e.code()))
     }
@@ -62,3 +101,17 @@ impl From<ApiError> for async_graphql::Error {
 
 /// The result type of resolvers.
 pub type ApiResult<T> = Result<T, async_graphql::Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_are_cut_at_a_character_boundary() {
+        assert_eq!(quote("E09000001"), "E09000001");
+        let long = "é".repeat(150);
+        let quoted = quote(&long);
+        assert_eq!(quoted.chars().count(), MAX_QUOTE_CHARS + 1);
+        assert!(quoted.ends_with('…'));
+    }
+}

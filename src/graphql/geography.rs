@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Enum, Object, SimpleObject};
 
+use super::cost;
 use super::error::{ApiError, ApiResult};
 use super::loaders::{AltCodesKey, ChildrenKey, WithinKey};
 use super::pagination::{Connection, connection, list_complexity, page_request};
@@ -124,23 +125,27 @@ impl AreaNode {
 
     /// Other codes the area is known by (an English region's ITL1 code, say). `area(code:)`
     /// finds an area by any of them.
+    #[graphql(complexity = "cost::list(cost::ALTERNATIVE_CODES, child_complexity)")]
     async fn alternative_codes(&self, ctx: &Context<'_>) -> ApiResult<Vec<AlternativeCode>> {
         let codes = loader(ctx)?
             .load_one(AltCodesKey(self.0.code.clone()))
             .await
             .map_err(ApiError::from)?
             .unwrap_or_default();
-        Ok(codes
+        let codes = codes
             .into_iter()
             .map(|c| AlternativeCode {
                 code: c.code,
                 scheme: c.scheme,
             })
-            .collect())
+            .collect();
+        cost::within(codes, cost::ALTERNATIVE_CODES, "Area.alternativeCodes", "")
     }
 
     /// The area's indicator values (totals, no breakdown), in one period or every period,
-    /// by indicator.
+    /// by indicator. At most 200 values in one period, 1,000 over every period (pass
+    /// `period` when an area has more).
+    #[graphql(complexity = "cost::list(if period.is_some() { cost::AREA_VALUES_IN_PERIOD } else { cost::AREA_VALUES }, child_complexity)")]
     async fn indicators(
         &self,
         ctx: &Context<'_>,
@@ -148,7 +153,13 @@ impl AreaNode {
             String,
         >,
     ) -> ApiResult<Vec<super::indicators::IndicatorValueNode>> {
-        super::indicators::area_values(ctx, &self.0.code, period).await
+        let bound = if period.is_some() {
+            cost::AREA_VALUES_IN_PERIOD
+        } else {
+            cost::AREA_VALUES
+        };
+        let values = super::indicators::area_values(ctx, &self.0.code, period).await?;
+        cost::within(values, bound, "Area.indicators", "; pass `period`")
     }
 
     /// The area's place in the social mobility index of its own level, from every indicator

@@ -7,6 +7,7 @@ use async_graphql::connection::{CursorType, OpaqueCursor, PageInfo};
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject};
 use sea_orm::DatabaseConnection;
 
+use super::cost;
 use super::error::{ApiError, ApiResult};
 use super::geography::{AreaLevelInput, AreaNode};
 use super::loaders::IndicatorKey;
@@ -152,13 +153,15 @@ impl IndicatorNode {
     async fn synthetic(&self) -> bool {
         self.0.definition.synthetic
     }
-    /// The periods it has values for, in order.
+    /// The periods it has values for, in order (at most 100).
+    #[graphql(complexity = "cost::list(cost::PERIODS, child_complexity)")]
     async fn periods(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        Ok(loader(ctx)?
+        let periods = loader(ctx)?
             .load_one(super::loaders::PeriodsKey(self.0.id))
             .await
             .map_err(ApiError::from)?
-            .unwrap_or_default())
+            .unwrap_or_default();
+        cost::within(periods, cost::PERIODS, "Indicator.periods", "")
     }
 }
 
@@ -350,6 +353,7 @@ pub struct IndexEntry {
     /// Hot spot, cold spot or neither, by the method asked for.
     pub classification: ClassificationOutput,
     /// Each domain's score.
+    #[graphql(complexity = "cost::list(cost::DOMAINS, child_complexity)")]
     pub domain_scores: Vec<DomainScore>,
     /// How many indicator values the score was computed from (an area missing some keeps a
     /// score from the rest).
@@ -416,18 +420,23 @@ pub struct IndexParameters {
     /// The method.
     pub method: IndexMethodInput,
     /// The indicators used, by code.
+    #[graphql(complexity = "cost::list(cost::INDICATORS, child_complexity)")]
     pub indicators: Vec<IndicatorUsed>,
     /// Indicators left out because their values do not vary (they cannot be standardised).
+    #[graphql(complexity = "cost::list(cost::INDICATORS, child_complexity)")]
     pub skipped_indicators: Vec<String>,
     /// The domains, in order.
+    #[graphql(complexity = "cost::list(cost::DOMAINS, child_complexity)")]
     pub domains: Vec<String>,
     /// How many areas were scored.
     pub areas_scored: u64,
     /// True when the indicators are synthetic demo data (never combined with published ones).
     pub synthetic: bool,
     /// QUINTILES: the last rank of quintiles 1 to 4 (the rank nearest each fifth).
+    #[graphql(complexity = "cost::list(cost::CUT_OFFS, child_complexity)")]
     pub quintile_cut_offs: Option<Vec<u32>>,
     /// Z_BANDS: the band cut-offs, symmetric around 0.
+    #[graphql(complexity = "cost::list(cost::CUT_OFFS, child_complexity)")]
     pub band_cut_offs: Option<Vec<f64>>,
     /// How the score is built.
     pub description: String,
@@ -600,7 +609,8 @@ pub struct IndicatorQuery;
 
 #[Object]
 impl IndicatorQuery {
-    /// Every indicator, or those of one domain, by code.
+    /// Every indicator, or those of one domain, by code (at most 200).
+    #[graphql(complexity = "cost::list(cost::INDICATORS, child_complexity)")]
     async fn indicators(
         &self,
         ctx: &Context<'_>,
@@ -608,12 +618,13 @@ impl IndicatorQuery {
             String,
         >,
     ) -> ApiResult<Vec<IndicatorNode>> {
-        Ok(indicators::all(database(ctx)?, domain.as_deref())
+        let all = indicators::all(database(ctx)?, domain.as_deref())
             .await
             .map_err(ApiError::from)?
             .into_iter()
             .map(IndicatorNode)
-            .collect())
+            .collect();
+        cost::within(all, cost::INDICATORS, "indicators", "; pass `domain`")
     }
 
     /// The values of one indicator in one period, by area code.

@@ -1,26 +1,48 @@
 //! Limits every query must stay within, so one request cannot exhaust the server, and error
 //! codes for requests refused before execution (unparseable, invalid or over a limit).
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
 };
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
+
+use super::document::{self, BadInput, InputBounds};
+use super::error::quote;
 
 /// The limits a query is checked against. Each refusal names the limit and its value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Deepest nesting of selections.
+    /// Deepest nesting of data fields (introspection has its own limits below).
     pub max_depth: usize,
-    /// Highest total cost; a list field costs its `first` times the cost of its items.
+    /// Highest total cost; a list field costs the items it can return times each item's
+    /// cost (see `graphql::cost`).
     pub max_complexity: usize,
     /// Most fields selected at the root of one operation (aliases included).
     pub max_root_fields: usize,
     /// Most aliases in one document.
     pub max_aliases: usize,
+    /// Most lexical tokens in the query text, counted before it is parsed.
+    pub max_tokens: usize,
+    /// Most fragment definitions in one document.
+    pub max_fragments: usize,
+    /// Most field selections once every fragment spread is expanded (counted without
+    /// expanding).
+    pub max_fields: u64,
+    /// Deepest nesting inside `__schema` or `__type` (graphql-js' standard introspection
+    /// query needs 14).
+    pub max_introspection_depth: usize,
+    /// Most introspection list fields (`types`, `fields`, `args`, ...) on one path: each level
+    /// multiplies the answer by the size of the schema (the standard query needs 3).
+    pub max_introspection_lists: usize,
+    /// Most `__schema` and `__type` fields in one document, once expanded.
+    pub max_introspection_roots: u64,
+    /// Bounds on every argument and variable value.
+    pub input: InputBounds,
+    /// Whether the schema can be introspected (GraphiQL and code generators need it).
+    pub introspection: bool,
 }
 
 impl Default for Limits {
@@ -30,6 +52,17 @@ impl Default for Limits {
             max_complexity: 10_000,
             max_root_fields: 10,
             max_aliases: 30,
+            max_tokens: 5_000,
+            max_fragments: 50,
+            max_fields: 1_000,
+            max_introspection_depth: 16,
+            max_introspection_lists: 3,
+            max_introspection_roots: 2,
+            input: InputBounds {
+                max_string_chars: 100,
+                max_list_items: 500,
+            },
+            introspection: true,
         }
     }
 }
@@ -43,6 +76,19 @@ impl ExtensionFactory for QueryLimits {
     }
 }
 
+/// The longest error message sent, in characters: messages may quote the query or its input,
+/// and a client must not get a megabyte back for a megabyte sent.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+/// Cuts an over-long message, at a character boundary.
+fn bounded(mut error: ServerError) -> ServerError {
+    if let Some((cut, _)) = error.message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        error.message.truncate(cut);
+        error.message.push_str("… (message cut)");
+    }
+    error
+}
+
 fn with_code(mut error: ServerError, code: &'static str) -> ServerError {
     let has_code = error
         .extensions
@@ -54,10 +100,10 @@ fn with_code(mut error: ServerError, code: &'static str) -> ServerError {
             .get_or_insert_with(Default::default)
             .set("code", code);
     }
-    error
+    bounded(error)
 }
 
-fn refusal(message: String, code: &'static str, limit: &'static str, value: usize) -> ServerError {
+fn refusal(message: String, code: &'static str, limit: &'static str, value: u64) -> ServerError {
     let mut error = ServerError::new(message, None);
     let ext = error.extensions.get_or_insert_with(Default::default);
     ext.set("code", code);
@@ -66,89 +112,105 @@ fn refusal(message: String, code: &'static str, limit: &'static str, value: usiz
     error
 }
 
-/// Counts root fields (through fragments) and aliases, guarding against fragment cycles,
-/// which validation reports later.
-struct Counter<'a> {
-    doc: &'a ExecutableDocument,
-    visiting: HashSet<&'a str>,
+fn bad_input(bad: BadInput) -> ServerError {
+    let mut error = ServerError::new(format!("`{}` {}", quote(&bad.name), bad.reason), None);
+    let ext = error.extensions.get_or_insert_with(Default::default);
+    ext.set("code", "BAD_USER_INPUT");
+    ext.set("argument", quote(&bad.name));
+    error
 }
 
-impl<'a> Counter<'a> {
-    fn root_fields(&mut self, set: &'a SelectionSet) -> usize {
-        let mut n = 0;
-        for selection in &set.items {
-            n += match &selection.node {
-                Selection::Field(_) => 1,
-                Selection::InlineFragment(f) => self.root_fields(&f.node.selection_set.node),
-                Selection::FragmentSpread(spread) => {
-                    let name = spread.node.fragment_name.node.as_str();
-                    match self.doc.fragments.get(name) {
-                        Some(fragment) if self.visiting.insert(name) => {
-                            let n = self.root_fields(&fragment.node.selection_set.node);
-                            self.visiting.remove(name);
-                            n
-                        }
-                        _ => 0,
-                    }
-                }
-            };
-        }
-        n
+/// Refuses when `actual` is over `limit`, with a message of the form
+/// "<what>: <actual>; the limit is <limit>".
+fn at_most(
+    actual: u64,
+    limit: u64,
+    what: &str,
+    code: &'static str,
+    name: &'static str,
+) -> ServerResult<()> {
+    if actual > limit {
+        return Err(refusal(
+            format!("{what}: {actual}; the limit is {limit}"),
+            code,
+            name,
+            limit,
+        ));
     }
-}
-
-fn aliases(set: &SelectionSet) -> usize {
-    set.items
-        .iter()
-        .map(|selection| match &selection.node {
-            Selection::Field(f) => {
-                usize::from(f.node.alias.is_some()) + aliases(&f.node.selection_set.node)
-            }
-            Selection::InlineFragment(f) => aliases(&f.node.selection_set.node),
-            Selection::FragmentSpread(_) => 0,
-        })
-        .sum()
+    Ok(())
 }
 
 impl QueryLimits {
     fn check_document(&self, doc: &ExecutableDocument) -> ServerResult<()> {
-        let mut alias_count: usize = doc
-            .fragments
-            .values()
-            .map(|f| aliases(&f.node.selection_set.node))
-            .sum();
-        for (_, operation) in doc.operations.iter() {
-            let set = &operation.node.selection_set.node;
-            let mut counter = Counter {
-                doc,
-                visiting: HashSet::new(),
-            };
-            let roots = counter.root_fields(set);
-            if roots > self.0.max_root_fields {
-                return Err(refusal(
-                    format!(
-                        "the operation selects {roots} root fields; the limit is {}",
-                        self.0.max_root_fields
-                    ),
-                    "TOO_MANY_ROOT_FIELDS",
-                    "maxRootFields",
-                    self.0.max_root_fields,
-                ));
-            }
-            alias_count += aliases(set);
+        let l = &self.0;
+        let m = document::measure(doc);
+        let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
+        // Fragments first: the measures below recurse through them.
+        at_most(
+            n(m.fragments),
+            n(l.max_fragments),
+            "fragment definitions in the query",
+            "TOO_MANY_FRAGMENTS",
+            "maxFragments",
+        )?;
+        at_most(
+            m.fields,
+            l.max_fields,
+            "fields in the query once its fragments are expanded",
+            "QUERY_TOO_LARGE",
+            "maxFields",
+        )?;
+        at_most(
+            m.root_fields,
+            n(l.max_root_fields),
+            "root fields in one operation",
+            "TOO_MANY_ROOT_FIELDS",
+            "maxRootFields",
+        )?;
+        at_most(
+            n(m.aliases),
+            n(l.max_aliases),
+            "aliases in the query",
+            "TOO_MANY_ALIASES",
+            "maxAliases",
+        )?;
+        at_most(
+            n(m.depth),
+            n(l.max_depth),
+            "the query's nesting depth",
+            "QUERY_TOO_DEEP",
+            "maxDepth",
+        )?;
+        if m.introspection_roots > 0 && !l.introspection {
+            let mut error = ServerError::new("introspection is turned off on this server", None);
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "INTROSPECTION_DISABLED");
+            return Err(error);
         }
-        if alias_count > self.0.max_aliases {
-            return Err(refusal(
-                format!(
-                    "the query uses {alias_count} aliases; the limit is {}",
-                    self.0.max_aliases
-                ),
-                "TOO_MANY_ALIASES",
-                "maxAliases",
-                self.0.max_aliases,
-            ));
-        }
-        Ok(())
+        at_most(
+            m.introspection_roots,
+            l.max_introspection_roots,
+            "introspection fields (`__schema`, `__type`) in the query",
+            "INTROSPECTION_TOO_LARGE",
+            "maxIntrospectionRoots",
+        )?;
+        at_most(
+            n(m.introspection_depth),
+            n(l.max_introspection_depth),
+            "the nesting depth inside introspection",
+            "INTROSPECTION_TOO_DEEP",
+            "maxIntrospectionDepth",
+        )?;
+        at_most(
+            n(m.introspection_lists),
+            n(l.max_introspection_lists),
+            "introspection lists (`types`, `fields`, `args`, ...) nested on one path",
+            "INTROSPECTION_TOO_DEEP",
+            "maxIntrospectionLists",
+        )?;
+        document::check_arguments(doc, l.input).map_err(bad_input)
     }
 }
 
@@ -161,6 +223,16 @@ impl Extension for QueryLimits {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
+        let tokens = document::count_tokens(query);
+        let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
+        at_most(
+            n(tokens),
+            n(self.0.max_tokens),
+            "tokens in the query text",
+            "TOO_MANY_TOKENS",
+            "maxTokens",
+        )?;
+        document::check_variables(variables, self.0.input).map_err(bad_input)?;
         let doc = next
             .run(ctx, query, variables)
             .await
@@ -180,27 +252,17 @@ impl Extension for QueryLimits {
                 .map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED"))
                 .collect::<Vec<_>>()
         })?;
-        if result.depth > self.0.max_depth {
-            return Err(vec![refusal(
-                format!(
-                    "the query is nested {} levels deep; the limit is {}",
-                    result.depth, self.0.max_depth
-                ),
-                "QUERY_TOO_DEEP",
-                "maxDepth",
-                self.0.max_depth,
-            )]);
-        }
         if result.complexity > self.0.max_complexity {
             return Err(vec![refusal(
                 format!(
-                    "the query's complexity is {}; the limit is {} (a list field costs its \
-                     `first` times the cost of its items)",
+                    "the query's complexity is {}; the limit is {} (a list field costs the \
+                     items it can return, its `first` or its documented maximum, times the cost \
+                     of each item)",
                     result.complexity, self.0.max_complexity
                 ),
                 "QUERY_TOO_COMPLEX",
                 "maxComplexity",
-                self.0.max_complexity,
+                u64::try_from(self.0.max_complexity).unwrap_or(u64::MAX),
             )]);
         }
         Ok(result)

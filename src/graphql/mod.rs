@@ -1,5 +1,7 @@
 //! The GraphQL schema: one query module per domain, merged into one root; no HTTP in here.
 
+pub mod cost;
+pub mod document;
 pub mod error;
 pub mod geography;
 pub mod indicators;
@@ -46,12 +48,16 @@ pub fn build_schema(
     batch_window: Duration,
     policy: Policy,
 ) -> ApiSchema {
-    builder()
+    let builder = builder()
         .data(db.clone())
         .data(policy)
         .extension(limits::QueryLimits(limits))
-        .extension(loaders::PerRequestLoaders::new(db, batch_window))
-        .finish()
+        .extension(loaders::PerRequestLoaders::new(db, batch_window));
+    if limits.introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
+    }
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.
@@ -82,6 +88,11 @@ pub(crate) async fn area_argument(
     Ok(crate::store::areas::find(db, code)
         .await
         .map_err(ApiError::from)?
-        .ok_or_else(|| ApiError::NotFound(format!("`{argument}`: no area has the code `{code}`")))?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "`{argument}`: no area has the code `{}`",
+                error::quote(code)
+            ))
+        })?
         .code)
 }

@@ -4,6 +4,7 @@
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject};
 use sea_orm::DatabaseConnection;
 
+use super::cost;
 use super::error::{ApiError, ApiResult};
 use super::geography::{AreaLevelInput, AreaNode};
 use super::indicators::{IndexKey, index_of};
@@ -280,6 +281,7 @@ impl ProgrammeNode {
         self.0.synthetic
     }
     /// What it counts or measures, by code.
+    #[graphql(complexity = "cost::list(cost::METRICS, child_complexity)")]
     async fn metrics(&self, ctx: &Context<'_>) -> ApiResult<Vec<MetricNode>> {
         Ok(self.metrics_of(ctx).await?.iter().map(Into::into).collect())
     }
@@ -287,6 +289,7 @@ impl ProgrammeNode {
     /// One metric period by period: actual, target, attainment and change. Without `area`,
     /// programme-wide figures where published, otherwise the sum over areas; with `area`,
     /// the figures of that area and the areas within it.
+    #[graphql(complexity = "cost::list(cost::SERIES_POINTS, child_complexity)")]
     async fn series(
         &self,
         ctx: &Context<'_>,
@@ -329,6 +332,7 @@ impl ProgrammeNode {
     /// A metric summed over the areas with figures (programme-wide figures left out), per
     /// period or for one. Percentages are re-derived from their numerator and denominator, or
     /// not aggregated.
+    #[graphql(complexity = "cost::list(cost::SERIES_POINTS, child_complexity)")]
     async fn totals(
         &self,
         ctx: &Context<'_>,
@@ -366,6 +370,7 @@ pub struct ProgrammeQuery;
 #[Object]
 impl ProgrammeQuery {
     /// Programmes, optionally of one stage or owner, by code.
+    #[graphql(complexity = "cost::list(cost::PROGRAMMES, child_complexity)")]
     async fn programmes(
         &self,
         ctx: &Context<'_>,
@@ -376,13 +381,17 @@ impl ProgrammeQuery {
             String,
         >,
     ) -> ApiResult<Vec<ProgrammeNode>> {
-        Ok(
-            store::list(database(ctx)?, stage.as_deref(), owner.as_deref())
-                .await
-                .map_err(ApiError::from)?
-                .into_iter()
-                .map(ProgrammeNode)
-                .collect(),
+        let programmes = store::list(database(ctx)?, stage.as_deref(), owner.as_deref())
+            .await
+            .map_err(ApiError::from)?
+            .into_iter()
+            .map(ProgrammeNode)
+            .collect();
+        cost::within(
+            programmes,
+            cost::PROGRAMMES,
+            "programmes",
+            "; pass `stage` or `owner`",
         )
     }
 
@@ -401,6 +410,7 @@ impl ProgrammeQuery {
     /// Where a count metric's actual activity happened: per area of `level`, the activity
     /// within it and the share recorded in cold-spot local authorities (by the
     /// local-authority index of `indexPeriod`, QUINTILES, every indicator).
+    #[graphql(complexity = "cost::list(cost::REACH_AREAS, child_complexity)")]
     async fn programme_reach(
         &self,
         ctx: &Context<'_>,
@@ -506,6 +516,7 @@ impl ProgrammeQuery {
         )
         .await
         .map_err(ApiError::from)?;
+        let rows = cost::within(rows, cost::REACH_AREAS, "programmeReach", "")?;
         Ok(rows
             .into_iter()
             .map(|(code, value, in_authorities, cold)| ReachArea {

@@ -7,8 +7,9 @@ use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObj
 use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
 
+use super::cost;
 use super::database;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, quote};
 use crate::domain::disclosure::{self, Count, Policy, Suppression, round_fraction, round_score};
 use crate::domain::seb::{self, Measure};
 use crate::domain::workforce::{Dimension, GroupKey as DomainKey, Scope};
@@ -110,7 +111,8 @@ impl From<Suppression> for SuppressionReason {
     }
 }
 
-/// Which staff records to count. Every list is "any of"; fields combine with "and".
+/// Which staff records to count. Every list is "any of" and holds at most 500 items (as
+/// does any list argument); fields combine with "and".
 #[derive(InputObject, Default, Debug)]
 pub struct WorkforceFilter {
     /// Employer codes. Default: every employer with real data, or the synthetic demo
@@ -180,11 +182,12 @@ pub struct GradeNode {
 
 #[ComplexObject]
 impl EmployerNode {
-    /// The years loaded, each with its source. (Record counts are not published: a
+    /// The years loaded (at most 50), each with its source. (Record counts are not published: a
     /// snapshot's size is itself a headcount.)
+    #[graphql(complexity = "cost::list(cost::YEARS, child_complexity)")]
     async fn snapshots(&self, ctx: &Context<'_>) -> ApiResult<Vec<SnapshotNode>> {
         let db = database(ctx)?;
-        Ok(workforce_store::snapshots(db, &[self.id])
+        let snapshots = workforce_store::snapshots(db, &[self.id])
             .await
             .map_err(ApiError::from)?
             .into_iter()
@@ -193,24 +196,28 @@ impl EmployerNode {
                 source: s.source,
                 imported_at: s.imported_at,
             })
-            .collect())
+            .collect();
+        cost::within(snapshots, cost::YEARS, "EmployerNode.snapshots", "")
     }
 
-    /// Its business units, by name.
+    /// Its business units, by name (at most 500).
+    #[graphql(complexity = "cost::list(cost::BUSINESS_UNITS, child_complexity)")]
     async fn business_units(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
         let db = database(ctx)?;
-        Ok(workforce_store::business_units(db, &[self.id])
+        let units = workforce_store::business_units(db, &[self.id])
             .await
             .map_err(ApiError::from)?
             .into_iter()
             .map(|u| u.name)
-            .collect())
+            .collect();
+        cost::within(units, cost::BUSINESS_UNITS, "EmployerNode.businessUnits", "")
     }
 
-    /// Its grades, most junior first.
+    /// Its grades, most junior first (at most 200).
+    #[graphql(complexity = "cost::list(cost::GRADES, child_complexity)")]
     async fn grades(&self, ctx: &Context<'_>) -> ApiResult<Vec<GradeNode>> {
         let db = database(ctx)?;
-        Ok(workforce_store::grades(db, &[self.id])
+        let grades = workforce_store::grades(db, &[self.id])
             .await
             .map_err(ApiError::from)?
             .into_iter()
@@ -218,7 +225,8 @@ impl EmployerNode {
                 label: g.label,
                 level: g.level,
             })
-            .collect())
+            .collect();
+        cost::within(grades, cost::GRADES, "EmployerNode.grades", "")
     }
 }
 
@@ -342,6 +350,7 @@ pub struct DistributionGroup {
     /// Respondents over headcount (a fraction, 3 decimals); null when either is withheld.
     pub declaration_rate: Option<f64>,
     /// One entry per background group of the measure, in a fixed order.
+    #[graphql(complexity = "cost::list(cost::CATEGORIES, child_complexity)")]
     pub categories: Vec<CategoryCount>,
 }
 
@@ -405,6 +414,22 @@ fn bad(message: impl Into<String>) -> async_graphql::Error {
     ApiError::BadUserInput(message.into()).into()
 }
 
+/// Names a few of the values a client sent, each cut short: an error must not echo a
+/// 500-item list of long strings back.
+fn quote_list(values: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = values
+        .iter()
+        .take(SHOWN)
+        .map(|v| format!("`{}`", quote(v)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if values.len() > SHOWN {
+        text.push_str(&format!(" and {} more", values.len() - SHOWN));
+    }
+    text
+}
+
 fn store_error(e: crate::store::StoreError) -> async_graphql::Error {
     ApiError::from(e).into()
 }
@@ -430,8 +455,8 @@ async fn resolve_scope(
                 .collect();
             if !unknown.is_empty() {
                 return Err(bad(format!(
-                    "unknown employer code(s): {}; the `employers` query lists them",
-                    unknown.join(", ")
+                    "`filter.employers`: unknown employer code(s): {}; the `employers` query lists them",
+                    quote_list(&unknown)
                 )));
             }
             all.into_iter()
@@ -475,8 +500,8 @@ async fn resolve_scope(
                 .collect();
             if !unknown.is_empty() {
                 return Err(bad(format!(
-                    "unknown business unit(s) for these employers: {}",
-                    unknown.join(", ")
+                    "`filter.businessUnits`: unknown business unit(s) for these employers: {}",
+                    quote_list(&unknown)
                 )));
             }
             Some(
@@ -492,12 +517,22 @@ async fn resolve_scope(
     let work_areas = match filter.areas {
         None => None,
         Some(codes) => {
+            let found = areas::primary_codes(db, &codes)
+                .await
+                .map_err(store_error)?;
             let mut primary = Vec::with_capacity(codes.len());
+            let mut unknown = Vec::new();
             for code in &codes {
-                match areas::find(db, code).await.map_err(store_error)? {
-                    Some(area) => primary.push(area.code),
-                    None => return Err(bad(format!("unknown area code `{code}`"))),
+                match found.get(&code.trim().to_uppercase()) {
+                    Some(area) => primary.push(area.clone()),
+                    None => unknown.push(code.as_str()),
                 }
+            }
+            if !unknown.is_empty() {
+                return Err(bad(format!(
+                    "`filter.areas`: unknown area code(s): {}",
+                    quote_list(&unknown)
+                )));
             }
             Some(
                 areas::authorities_within(db, &primary)
@@ -655,11 +690,13 @@ fn lower_share(table: &disclosure::Table) -> Result<Option<f64>, Suppression> {
 #[Object]
 impl Workforce {
     /// The years the figures cover.
+    #[graphql(complexity = "cost::list(cost::YEARS, child_complexity)")]
     async fn years(&self) -> &[i32] {
         &self.scope.years
     }
 
     /// The employers the figures cover.
+    #[graphql(complexity = "cost::list(cost::EMPLOYERS, child_complexity)")]
     async fn employers(&self) -> Vec<EmployerNode> {
         self.employers.iter().cloned().map(Into::into).collect()
     }
@@ -701,6 +738,7 @@ impl Workforce {
     /// The distribution over a measure's background groups, for each group of staff formed
     /// by `by` (none: one group of everyone). Shares are over those who declared.
     /// `benchmark` names a reference population by area: `UK` or an area code.
+    #[graphql(complexity = "cost::list(if by.is_empty() { 1 } else { cost::GROUPS }, child_complexity)")]
     async fn distribution(
         &self,
         ctx: &Context<'_>,
@@ -725,7 +763,12 @@ impl Workforce {
             Some(area) => Some(benchmark_shares(db, &area, measure).await?),
             None => None,
         };
-        let groups = self.groups(db, measure, &by).await?;
+        let groups = cost::within(
+            self.groups(db, measure, &by).await?,
+            cost::GROUPS,
+            "Workforce.distribution",
+            "; group by fewer dimensions or narrow the filter",
+        )?;
         let names = self.names(db, &groups).await?;
         Ok(groups
             .iter()
@@ -762,6 +805,7 @@ impl Workforce {
 
     /// Who gets on: for each group formed by `by`, its lower-SEB share (parental
     /// occupation) minus that of all staff in the filter.
+    #[graphql(complexity = "cost::list(cost::GROUPS, child_complexity)")]
     async fn who_gets_on(
         &self,
         ctx: &Context<'_>,
@@ -781,7 +825,12 @@ impl Workforce {
             Some(Err(s)) => Err(s),
             None => Ok(None),
         };
-        let groups = self.groups(db, Measure::ParentalOccupation, &[by]).await?;
+        let groups = cost::within(
+            self.groups(db, Measure::ParentalOccupation, &[by]).await?,
+            cost::GROUPS,
+            "Workforce.whoGetsOn",
+            "; narrow the filter",
+        )?;
         let names = self.names(db, &groups).await?;
         Ok(groups
             .iter()
@@ -953,18 +1002,21 @@ impl WorkforceQuery {
     }
 
     /// Every employer whose workforce is loaded, by code.
+    #[graphql(complexity = "cost::list(cost::EMPLOYERS, child_complexity)")]
     async fn employers(&self, ctx: &Context<'_>) -> ApiResult<Vec<EmployerNode>> {
         let db = database(ctx)?;
-        Ok(workforce_store::employers(db)
+        let employers = workforce_store::employers(db)
             .await
             .map_err(store_error)?
             .into_iter()
             .map(Into::into)
-            .collect())
+            .collect();
+        cost::within(employers, cost::EMPLOYERS, "employers", "")
     }
 
     /// Reference populations (benchmarks), optionally of one measure or one area (`UK` or an
     /// area code).
+    #[graphql(complexity = "cost::list(cost::REFERENCE_SHARES, child_complexity)")]
     async fn reference_populations(
         &self,
         ctx: &Context<'_>,

@@ -12,6 +12,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::error_response;
 use crate::app::AppState;
+use crate::graphql::error::UNAVAILABLE;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -65,6 +66,14 @@ async fn execute(
     request: async_graphql::Request,
 ) -> Response {
     let response = state.schema.execute(request).await;
+    // The store being unreachable is the server's condition, not the query's: 503, so
+    // clients and load balancers retry, whatever media type was asked for.
+    let unavailable = response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|ext| ext.get("code"))
+            .is_some_and(|code| *code == async_graphql::Value::from(UNAVAILABLE))
+    });
     // Under the GraphQL response media type, a request that failed before execution (no
     // data, and errors that point at no field) is a 400; executed requests are 200.
     let failed_before_execution = response.data == async_graphql::Value::Null
@@ -72,7 +81,11 @@ async fn execute(
         && response.errors.iter().all(|e| e.path.is_empty());
     let graphql_media = wants_graphql_response(headers);
     let mut http = GraphQLResponse::from(response).into_response();
-    if graphql_media {
+    if unavailable {
+        *http.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        http.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    } else if graphql_media {
         if failed_before_execution {
             *http.status_mut() = StatusCode::BAD_REQUEST;
         }

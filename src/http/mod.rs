@@ -2,12 +2,22 @@
 
 mod graphql;
 mod health;
+mod server;
 
-use axum::http::{Method, StatusCode, header};
+pub use server::serve;
+
+use std::sync::Arc;
+
+use axum::error_handling::HandleErrorLayer;
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::load_shed::LoadShedLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -24,11 +34,21 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers([header::CONTENT_TYPE, header::ACCEPT])
         .max_age(std::time::Duration::from_secs(86_400));
+    // One semaphore for GET and POST: beyond the cap a request is refused at once, not
+    // queued, so a flood cannot build a backlog that outlives it.
+    let concurrency = Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_requests));
+    let graphql_route = get(graphql::get_graphql)
+        .post(graphql::post_graphql)
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                    overloaded()
+                }))
+                .layer(LoadShedLayer::new())
+                .layer(GlobalConcurrencyLimitLayer::with_semaphore(concurrency)),
+        );
     Router::new()
-        .route(
-            "/graphql",
-            get(graphql::get_graphql).post(graphql::post_graphql),
-        )
+        .route("/graphql", graphql_route)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(not_found)
@@ -42,7 +62,25 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(axum::middleware::map_response(json_refusals))
         .layer(CompressionLayer::new().gzip(true))
         .layer(cors)
+        // Every answer, refusals included: browsers must not guess a JSON body is a page.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(TraceLayer::new_for_http())
+}
+
+/// The answer to a request beyond the concurrency cap.
+fn overloaded() -> Response {
+    let mut response = error_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "OVERLOADED",
+        "the server is answering as many requests as it allows; try again shortly",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }
 
 /// A JSON error body in the GraphQL shape, for requests refused before GraphQL runs.

@@ -98,6 +98,40 @@ pub async fn find(db: &impl ConnectionTrait, code: &str) -> Result<Option<Area>,
         .transpose()
 }
 
+/// The primary code of each area named by any of its codes (primary or alternative, any
+/// case), in one statement; codes that name no area are absent from the map.
+pub async fn primary_codes(
+    db: &impl ConnectionTrait,
+    codes: &[String],
+) -> Result<HashMap<String, String>, StoreError> {
+    #[derive(FromQueryResult)]
+    struct Named {
+        given: String,
+        code: String,
+    }
+    let wanted: Vec<String> = codes.iter().map(|c| c.trim().to_uppercase()).collect();
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let by_alt = Query::select()
+        .expr_as(Expr::col(area_alt_code::Column::Code), Alias::new("given"))
+        .expr_as(Expr::col(area_alt_code::Column::AreaCode), Alias::new("code"))
+        .from(area_alt_code::Entity)
+        .and_where(area_alt_code::Column::Code.is_in(wanted.iter().map(String::as_str)))
+        .to_owned();
+    let statement = Query::select()
+        .expr_as(Expr::col(area::Column::Code), Alias::new("given"))
+        .expr_as(Expr::col(area::Column::Code), Alias::new("code"))
+        .from(area::Entity)
+        .and_where(area::Column::Code.is_in(wanted.iter().map(String::as_str)))
+        .union(sea_orm::sea_query::UnionType::All, by_alt)
+        .to_owned();
+    let rows = Named::find_by_statement(db.get_database_backend().build(&statement))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.given, r.code)).collect())
+}
+
 /// Areas by primary code, in no particular order; unknown codes are left out.
 pub async fn by_codes(
     db: &impl ConnectionTrait,

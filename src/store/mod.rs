@@ -14,7 +14,7 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, TransactionTrait,
+    DbErr, RuntimeErr, TransactionTrait,
 };
 
 /// A failure of the store.
@@ -34,6 +34,66 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+}
+
+impl StoreError {
+    /// Whether the failure means the store cannot be reached right now (down, restarting,
+    /// its connections cut, or every pooled connection busy past the wait allowed), as
+    /// opposed to a statement that failed. Such failures pass when the store is back.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Open { .. } => true,
+            StoreError::Corrupt(_) => false,
+            StoreError::Db(DbErr::ConnectionAcquire(_)) => true,
+            StoreError::Db(DbErr::Conn(e) | DbErr::Exec(e) | DbErr::Query(e)) => {
+                unreachable_store(e)
+            }
+            StoreError::Db(_) => false,
+        }
+    }
+}
+
+fn unreachable_store(e: &RuntimeErr) -> bool {
+    use sea_orm::sqlx::Error;
+    let RuntimeErr::SqlxError(e) = e else {
+        return false;
+    };
+    match e.as_ref() {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed => true,
+        // SQLSTATE class 08 is "connection exception"; 57P01-57P03 are the server shutting
+        // down, crashing or starting up.
+        Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
+}
+
+/// How the server's connection pool behaves when the store is slow or gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Most connections open at once.
+    pub max_connections: u32,
+    /// Longest a request waits for a connection (or for the store to accept one) before it
+    /// is answered "unavailable".
+    pub acquire_timeout: Duration,
+    /// Longest one statement may run on PostgreSQL before the server cancels it.
+    pub statement_timeout: Option<Duration>,
+}
+
+impl Default for PoolSettings {
+    /// What commands use: patient, since a command has no client waiting on a socket.
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: None,
+        }
+    }
 }
 
 /// Which database engine a URL selects.
@@ -91,8 +151,18 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Opens a connection pool, creating the SQLite file's directory when it is missing.
+/// Opens a connection pool with the commands' settings, creating the SQLite file's directory
+/// when it is missing.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
+    connect_with(url, PoolSettings::default()).await
+}
+
+/// Opens a connection pool with the given settings, creating the SQLite file's directory when
+/// it is missing.
+pub async fn connect_with(
+    url: &str,
+    settings: PoolSettings,
+) -> Result<DatabaseConnection, StoreError> {
     let open_error = |reason: String| StoreError::Open {
         url: redact_url(url),
         reason,
@@ -114,10 +184,18 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5))
+        .max_connections(settings.max_connections)
+        .connect_timeout(settings.acquire_timeout)
+        .acquire_timeout(settings.acquire_timeout)
         // Statements are logged by the metric callback at debug level, not by sqlx at info.
         .sqlx_logging(false);
+    if let (Some(timeout), Some(Engine::Postgres)) =
+        (settings.statement_timeout, Engine::of_url(url))
+    {
+        // A request that times out drops its future, but PostgreSQL would go on running the
+        // statement; this makes the server stop it too.
+        options.statement_timeout(timeout);
+    }
     Database::connect(options)
         .await
         .map_err(|e| open_error(e.to_string()))

@@ -1,0 +1,78 @@
+//! The cost model: what each list field can return at most, so that a query's cost (checked
+//! against `MAX_QUERY_COMPLEXITY` before it runs) bounds the work it can cause.
+//!
+//! A field costs 1 plus its selections; a list field costs the items it can return times the
+//! cost of one item, multiplied through nesting. Paged lists take their `first`. Unpaged lists
+//! take the maximum below, which their resolvers enforce: an answer that would be longer is
+//! refused with `RESULT_TOO_LARGE` naming the field, never silently cut. Each maximum is
+//! stated in the field's description and sized well above the data the explorer serves.
+
+use super::error::{ApiError, ApiResult};
+
+/// `Area.alternativeCodes`: code schemes an area is also known by (ITL1 today).
+pub const ALTERNATIVE_CODES: usize = 4;
+/// `Area.indicators(period:)` with a period: at most one total value per indicator.
+pub const AREA_VALUES_IN_PERIOD: usize = INDICATORS;
+/// `Area.indicators` without a period: every period's totals.
+pub const AREA_VALUES: usize = 1_000;
+/// `indicators`, and the indicator lists of `IndexParameters`.
+pub const INDICATORS: usize = 200;
+/// `Indicator.periods`.
+pub const PERIODS: usize = 100;
+/// `IndexEntry.domainScores` and `IndexParameters.domains`.
+pub const DOMAINS: usize = 20;
+/// `IndexParameters.quintileCutOffs` and `bandCutOffs`.
+pub const CUT_OFFS: usize = 6;
+/// `DistributionGroup.categories`: the background groups of one SEB question.
+pub const CATEGORIES: usize = 8;
+/// `Workforce.distribution` and `whoGetsOn`: groups of staff in one answer.
+pub const GROUPS: usize = 1_000;
+/// `employers`, `Workforce.employers`.
+pub const EMPLOYERS: usize = 200;
+/// `EmployerNode.snapshots`, `Workforce.years`: one per year.
+pub const YEARS: usize = 50;
+/// `EmployerNode.businessUnits`.
+pub const BUSINESS_UNITS: usize = 500;
+/// `EmployerNode.grades`.
+pub const GRADES: usize = 200;
+/// `referencePopulations`.
+pub const REFERENCE_SHARES: usize = 500;
+/// `programmes`.
+pub const PROGRAMMES: usize = 100;
+/// `Programme.metrics`.
+pub const METRICS: usize = 30;
+/// `Programme.series` and `Programme.totals`: one point per period.
+pub const SERIES_POINTS: usize = 100;
+/// `programmeReach`: one row per area of the chosen level (local authorities at most).
+pub const REACH_AREAS: usize = 500;
+
+/// The cost of a list of at most `bound` items each costing `child` (at least 1: a list of
+/// scalars still costs its items).
+pub fn list(bound: usize, child: usize) -> usize {
+    bound.saturating_mul(child.max(1)).saturating_add(1)
+}
+
+/// `items`, or `RESULT_TOO_LARGE` when there are more than the field's documented maximum
+/// (`hint` says how to ask for fewer).
+pub fn within<T>(items: Vec<T>, bound: usize, field: &str, hint: &str) -> ApiResult<Vec<T>> {
+    if items.len() > bound {
+        return Err(ApiError::ResultTooLarge(format!(
+            "`{field}` would return {} items; at most {bound} are returned{hint}",
+            items.len()
+        ))
+        .into());
+    }
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_costs_its_bound_times_its_items() {
+        assert_eq!(list(10, 3), 31);
+        assert_eq!(list(10, 0), 11);
+        assert_eq!(list(usize::MAX, 2), usize::MAX);
+    }
+}
