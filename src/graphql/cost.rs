@@ -8,6 +8,7 @@
 //! stated in the field's description and sized well above the data the explorer serves.
 
 use super::error::{ApiError, ApiResult};
+use super::workforce::WorkforceDimension;
 
 /// `Area.alternativeCodes`: code schemes an area is also known by (ITL1 today).
 pub const ALTERNATIVE_CODES: usize = 4;
@@ -25,16 +26,23 @@ pub const DOMAINS: usize = 20;
 pub const CUT_OFFS: usize = 6;
 /// `DistributionGroup.categories`: the background groups of one SEB question.
 pub const CATEGORIES: usize = 8;
-/// `Workforce.distribution` and `whoGetsOn`: groups of staff in one answer.
+/// `Workforce.distribution` and `whoGetsOn`: groups of staff in one answer, whatever the
+/// dimensions.
 pub const GROUPS: usize = 1_000;
+/// Regions a place of work can lie in (England's nine, Wales, Scotland, Northern Ireland).
+pub const REGIONS: usize = 12;
+/// Grade levels an import accepts (1 to 100).
+pub const GRADE_LEVELS: usize = 100;
+/// Local authority districts, with the newer unitary authorities.
+pub const LOCAL_AUTHORITIES: usize = 400;
 /// `employers`, `Workforce.employers`.
-pub const EMPLOYERS: usize = 200;
+pub const EMPLOYERS: usize = 100;
 /// `EmployerNode.snapshots`, `Workforce.years`: one per year.
-pub const YEARS: usize = 50;
+pub const YEARS: usize = 30;
 /// `EmployerNode.businessUnits`.
-pub const BUSINESS_UNITS: usize = 500;
+pub const BUSINESS_UNITS: usize = 200;
 /// `EmployerNode.grades`.
-pub const GRADES: usize = 200;
+pub const GRADES: usize = 50;
 /// `referencePopulations`.
 pub const REFERENCE_SHARES: usize = 500;
 /// `programmes`.
@@ -45,6 +53,22 @@ pub const METRICS: usize = 30;
 pub const SERIES_POINTS: usize = 100;
 /// `programmeReach`: one row per area of the chosen level (local authorities at most).
 pub const REACH_AREAS: usize = 500;
+
+/// How many groups staff grouped by `by` can form: the product of each dimension's values,
+/// at most [`GROUPS`] (one group when `by` is empty).
+pub fn groups(by: &[WorkforceDimension]) -> usize {
+    by.iter()
+        .map(|d| match d {
+            WorkforceDimension::Employer => EMPLOYERS,
+            WorkforceDimension::Year => YEARS,
+            WorkforceDimension::BusinessUnit => BUSINESS_UNITS,
+            WorkforceDimension::GradeLevel => GRADE_LEVELS,
+            WorkforceDimension::Region => REGIONS,
+            WorkforceDimension::LocalAuthority => LOCAL_AUTHORITIES,
+        })
+        .fold(1usize, usize::saturating_mul)
+        .min(GROUPS)
+}
 
 /// The cost of a list of at most `bound` items each costing `child` (at least 1: a list of
 /// scalars still costs its items).
@@ -74,5 +98,15 @@ mod tests {
         assert_eq!(list(10, 3), 31);
         assert_eq!(list(10, 0), 11);
         assert_eq!(list(usize::MAX, 2), usize::MAX);
+    }
+
+    #[test]
+    fn groups_multiply_the_values_of_each_dimension_up_to_the_cap() {
+        assert_eq!(groups(&[]), 1);
+        assert_eq!(groups(&[WorkforceDimension::Region]), 12);
+        assert_eq!(
+            groups(&[WorkforceDimension::Region, WorkforceDimension::GradeLevel]),
+            1_000
+        );
     }
 }

@@ -49,7 +49,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_depth: 12,
-            max_complexity: 10_000,
+            max_complexity: 50_000,
             max_root_fields: 10,
             max_aliases: 30,
             max_tokens: 5_000,

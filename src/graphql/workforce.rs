@@ -182,7 +182,7 @@ pub struct GradeNode {
 
 #[ComplexObject]
 impl EmployerNode {
-    /// The years loaded (at most 50), each with its source. (Record counts are not published: a
+    /// The years loaded (at most 30), each with its source. (Record counts are not published: a
     /// snapshot's size is itself a headcount.)
     #[graphql(complexity = "cost::list(cost::YEARS, child_complexity)")]
     async fn snapshots(&self, ctx: &Context<'_>) -> ApiResult<Vec<SnapshotNode>> {
@@ -200,7 +200,7 @@ impl EmployerNode {
         cost::within(snapshots, cost::YEARS, "EmployerNode.snapshots", "")
     }
 
-    /// Its business units, by name (at most 500).
+    /// Its business units, by name (at most 200).
     #[graphql(complexity = "cost::list(cost::BUSINESS_UNITS, child_complexity)")]
     async fn business_units(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
         let db = database(ctx)?;
@@ -213,7 +213,7 @@ impl EmployerNode {
         cost::within(units, cost::BUSINESS_UNITS, "EmployerNode.businessUnits", "")
     }
 
-    /// Its grades, most junior first (at most 200).
+    /// Its grades, most junior first (at most 50).
     #[graphql(complexity = "cost::list(cost::GRADES, child_complexity)")]
     async fn grades(&self, ctx: &Context<'_>) -> ApiResult<Vec<GradeNode>> {
         let db = database(ctx)?;
@@ -738,7 +738,7 @@ impl Workforce {
     /// The distribution over a measure's background groups, for each group of staff formed
     /// by `by` (none: one group of everyone). Shares are over those who declared.
     /// `benchmark` names a reference population by area: `UK` or an area code.
-    #[graphql(complexity = "cost::list(if by.is_empty() { 1 } else { cost::GROUPS }, child_complexity)")]
+    #[graphql(complexity = "cost::list(cost::groups(&by), child_complexity)")]
     async fn distribution(
         &self,
         ctx: &Context<'_>,
@@ -765,7 +765,7 @@ impl Workforce {
         };
         let groups = cost::within(
             self.groups(db, measure, &by).await?,
-            cost::GROUPS,
+            cost::groups(&by),
             "Workforce.distribution",
             "; group by fewer dimensions or narrow the filter",
         )?;
@@ -805,7 +805,7 @@ impl Workforce {
 
     /// Who gets on: for each group formed by `by`, its lower-SEB share (parental
     /// occupation) minus that of all staff in the filter.
-    #[graphql(complexity = "cost::list(cost::GROUPS, child_complexity)")]
+    #[graphql(complexity = "cost::list(cost::groups(&[by]), child_complexity)")]
     async fn who_gets_on(
         &self,
         ctx: &Context<'_>,
@@ -827,7 +827,7 @@ impl Workforce {
         };
         let groups = cost::within(
             self.groups(db, Measure::ParentalOccupation, &[by]).await?,
-            cost::GROUPS,
+            cost::groups(&[by]),
             "Workforce.whoGetsOn",
             "; narrow the filter",
         )?;

@@ -113,6 +113,18 @@ async fn json_refusals(response: Response) -> Response {
             "TIMEOUT",
             "the request took longer than this server allows",
         ),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = response.headers().get(header::ALLOW).cloned();
+            let mut refused = error_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "this route does not answer that method",
+            );
+            if let Some(allow) = allow {
+                refused.headers_mut().insert(header::ALLOW, allow);
+            }
+            refused
+        }
         _ => response,
     }
 }

@@ -1,5 +1,8 @@
-//! The accept loop: HTTP/1.1 and HTTP/2 on each connection, with a deadline for a client to
-//! send its request headers, and a graceful shutdown.
+//! The accept loop: HTTP/1.1 on each connection, with a deadline for a client to send its
+//! request headers, and a graceful shutdown.
+//!
+//! HTTP/1.1 only: a TLS-terminating proxy in front speaks HTTP/2 to browsers, and detecting
+//! cleartext HTTP/2 would mean reading the first bytes before any deadline applies.
 //!
 //! `axum::serve` offers no header-read timeout, so a client could hold a connection open
 //! forever by sending nothing (or one byte a minute); hyper's own builder can time that out.
@@ -7,8 +10,8 @@
 use std::future::Future;
 
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -26,12 +29,10 @@ pub async fn serve(
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(config.header_read_timeout);
-    builder.http2().timer(TokioTimer::new());
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -48,9 +49,7 @@ pub async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let service = TowerToHyperService::new(router.clone());
-                let connection = builder
-                    .serve_connection(TokioIo::new(stream), service)
-                    .into_owned();
+                let connection = builder.serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
                     if let Err(e) = connection.await {

@@ -59,8 +59,11 @@ fn unreachable_store(e: &RuntimeErr) -> bool {
         return false;
     };
     match e.as_ref() {
+        // A conversation cut short (the connection closed mid-handshake or mid-answer) shows
+        // as an I/O, TLS or protocol error, depending on where it was cut.
         Error::Io(_)
         | Error::Tls(_)
+        | Error::Protocol(_)
         | Error::PoolTimedOut
         | Error::PoolClosed
         | Error::WorkerCrashed => true,

@@ -123,7 +123,14 @@ impl TestApp {
     /// Starts the server with settings adjusted by `adjust`.
     pub async fn spawn_with(store: Store, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let store = TestStore::new(store).await?;
-        let mut config = Config::new(store.url.clone(), "127.0.0.1:0".parse().expect("addr"));
+        let mut app = Self::spawn_on(&store.url, adjust).await;
+        app.store = Some(store);
+        Some(app)
+    }
+
+    /// Starts the server on a store the caller owns (and drops).
+    pub async fn spawn_on(url: &str, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config::new(url.to_owned(), "127.0.0.1:0".parse().expect("addr"));
         adjust(&mut config);
         let app = App::build(config).await.expect("the server starts");
         let addr = app.local_addr().expect("bound");
@@ -137,15 +144,15 @@ impl TestApp {
             .await
             .expect("the server runs");
         });
-        Some(TestApp {
+        TestApp {
             addr,
             client: reqwest::Client::new(),
             db,
             statements,
             shutdown: Some(tx),
             server: Some(server),
-            store: Some(store),
-        })
+            store: None,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

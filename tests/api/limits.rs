@@ -35,7 +35,7 @@ async fn a_query_nested_too_deep_is_refused_naming_the_depth_limit(store: Store)
 }
 
 async fn complexity_grows_with_first_and_is_refused_over_the_limit(store: Store) {
-    let Some(app) = TestApp::spawn(store).await else {
+    let Some(app) = TestApp::spawn_with(store, |c| c.limits.max_complexity = 10_000).await else {
         return;
     };
     // 100 areas with 5 children each is fine; 100 with 100 children each is not.

@@ -4,9 +4,11 @@ mod helpers;
 
 mod cli;
 mod geography;
+mod hostile;
 mod http;
 mod indicators;
 mod limits;
+mod outage;
 mod programmes;
 mod schema;
 mod startup;
