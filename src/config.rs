@@ -252,6 +252,10 @@ pub struct ServeArgs {
     #[arg(long, env = "DEMO_DATA", default_value_t = true, action = ArgAction::Set)]
     pub demo_data: bool,
 
+    /// Serve GraphiQL to browsers at `/graphql` (its files under `/graphiql/`).
+    #[arg(long, env = "GRAPHIQL", default_value_t = true, action = ArgAction::Set)]
+    pub graphiql: bool,
+
     /// The pseudonymisation key (only used here for the demo workforce).
     #[command(flatten)]
     pub key: PersonKeyArgs,
@@ -286,6 +290,8 @@ pub struct Config {
     pub disclosure: Policy,
     /// Load the synthetic demo workforce into a store with no staff records.
     pub demo_data: bool,
+    /// Serve GraphiQL to browsers.
+    pub graphiql: bool,
     /// The pseudonymisation key, when configured.
     pub person_key: Option<PersonKey>,
 }
@@ -343,6 +349,7 @@ impl TryFrom<&ServeArgs> for Config {
                 round_to_5: args.round_counts,
             },
             demo_data: args.demo_data,
+            graphiql: args.graphiql,
             person_key: match args.key.person_key {
                 Some(_) => Some(args.key.key()?),
                 None => None,
@@ -364,6 +371,7 @@ impl Config {
             batch_window: Duration::from_millis(10),
             disclosure: Policy::default(),
             demo_data: false,
+            graphiql: true,
             person_key: None,
         }
     }
@@ -413,6 +421,15 @@ mod tests {
         let off =
             Cli::try_parse_from(["mobility-explorer", "--demo-data", "false"]).expect("parses");
         assert!(!Config::try_from(&off.serve).expect("valid").demo_data);
+    }
+
+    #[test]
+    fn graphiql_is_on_by_default_and_can_be_turned_off() {
+        let on = Cli::try_parse_from(["mobility-explorer"]).expect("parses");
+        assert!(Config::try_from(&on.serve).expect("valid").graphiql);
+        let off =
+            Cli::try_parse_from(["mobility-explorer", "--graphiql", "false"]).expect("parses");
+        assert!(!Config::try_from(&off.serve).expect("valid").graphiql);
     }
 
     #[test]

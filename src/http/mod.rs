@@ -1,9 +1,11 @@
 //! HTTP: the only module that knows axum. Routes, and the layers every request passes.
 
+mod graphiql;
 mod graphql;
 mod health;
 
-use axum::http::{Method, StatusCode, header};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -24,13 +26,18 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers([header::CONTENT_TYPE, header::ACCEPT])
         .max_age(std::time::Duration::from_secs(86_400));
-    Router::new()
-        .route(
-            "/graphql",
-            get(graphql::get_graphql).post(graphql::post_graphql),
-        )
+    let graphiql = config.graphiql;
+    let get_graphql = move |state: State<AppState>, headers: HeaderMap, query: RawQuery| {
+        graphql::get_graphql(state, headers, query, graphiql)
+    };
+    let mut routes = Router::new()
+        .route("/graphql", get(get_graphql).post(graphql::post_graphql))
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+        .route("/readyz", get(health::readyz));
+    if graphiql {
+        routes = routes.merge(graphiql::routes());
+    }
+    routes
         .fallback(not_found)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
