@@ -276,6 +276,10 @@ pub struct ServeArgs {
     #[arg(long, env = "DEMO_DATA", default_value_t = true, action = ArgAction::Set)]
     pub demo_data: bool,
 
+    /// Serve GraphiQL to browsers at `/graphql` (its files under `/graphiql/`).
+    #[arg(long, env = "GRAPHIQL", default_value_t = true, action = ArgAction::Set)]
+    pub graphiql: bool,
+
     /// The pseudonymisation key (only used here for the demo workforce).
     #[command(flatten)]
     pub key: PersonKeyArgs,
@@ -316,6 +320,8 @@ pub struct Config {
     pub disclosure: Policy,
     /// Load the synthetic demo workforce into a store with no staff records.
     pub demo_data: bool,
+    /// Serve GraphiQL to browsers.
+    pub graphiql: bool,
     /// The pseudonymisation key, when configured.
     pub person_key: Option<PersonKey>,
 }
@@ -373,7 +379,10 @@ impl TryFrom<&ServeArgs> for Config {
             },
             max_body_bytes: positive("MAX_BODY_BYTES", args.max_body_bytes)?,
             request_timeout: seconds("REQUEST_TIMEOUT_SECS", args.request_timeout_secs)?,
-            header_read_timeout: seconds("HEADER_READ_TIMEOUT_SECS", args.header_read_timeout_secs)?,
+            header_read_timeout: seconds(
+                "HEADER_READ_TIMEOUT_SECS",
+                args.header_read_timeout_secs,
+            )?,
             max_concurrent_requests: positive(
                 "MAX_CONCURRENT_REQUESTS",
                 args.max_concurrent_requests,
@@ -384,12 +393,10 @@ impl TryFrom<&ServeArgs> for Config {
                     usize::try_from(args.db_max_connections).unwrap_or(usize::MAX),
                 )?)
                 .unwrap_or(u32::MAX),
-                acquire_timeout: Duration::from_millis(
-                    positive(
-                        "DB_ACQUIRE_TIMEOUT_MS",
-                        usize::try_from(args.db_acquire_timeout_ms).unwrap_or(usize::MAX),
-                    )? as u64,
-                ),
+                acquire_timeout: Duration::from_millis(positive(
+                    "DB_ACQUIRE_TIMEOUT_MS",
+                    usize::try_from(args.db_acquire_timeout_ms).unwrap_or(usize::MAX),
+                )? as u64),
                 statement_timeout: Some(seconds(
                     "REQUEST_TIMEOUT_SECS",
                     args.request_timeout_secs,
@@ -404,6 +411,7 @@ impl TryFrom<&ServeArgs> for Config {
                 round_to_5: args.round_counts,
             },
             demo_data: args.demo_data,
+            graphiql: args.graphiql,
             person_key: match args.key.person_key {
                 Some(_) => Some(args.key.key()?),
                 None => None,
@@ -432,6 +440,7 @@ impl Config {
             batch_window: Duration::from_millis(10),
             disclosure: Policy::default(),
             demo_data: false,
+            graphiql: true,
             person_key: None,
         }
     }
@@ -481,6 +490,15 @@ mod tests {
         let off =
             Cli::try_parse_from(["mobility-explorer", "--demo-data", "false"]).expect("parses");
         assert!(!Config::try_from(&off.serve).expect("valid").demo_data);
+    }
+
+    #[test]
+    fn graphiql_is_on_by_default_and_can_be_turned_off() {
+        let on = Cli::try_parse_from(["mobility-explorer"]).expect("parses");
+        assert!(Config::try_from(&on.serve).expect("valid").graphiql);
+        let off =
+            Cli::try_parse_from(["mobility-explorer", "--graphiql", "false"]).expect("parses");
+        assert!(!Config::try_from(&off.serve).expect("valid").graphiql);
     }
 
     #[test]

@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::Name;
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql_value::Value;
 
 /// Root fields of the introspection system, measured by their own rules: their nesting is
@@ -165,7 +165,9 @@ pub fn measure(doc: &ExecutableDocument) -> DocumentMeasure {
         total.root_fields = total.root_fields.max(m.root_fields);
         total.introspection_depth = total.introspection_depth.max(m.introspection_depth);
         total.introspection_lists = total.introspection_lists.max(m.introspection_lists);
-        total.introspection_roots = total.introspection_roots.saturating_add(m.introspection_roots);
+        total.introspection_roots = total
+            .introspection_roots
+            .saturating_add(m.introspection_roots);
         total.aliases += aliases(set);
     }
     total
@@ -237,7 +239,8 @@ impl<'a> Walker<'a> {
                                 root_fields: 1,
                                 introspection_depth: 1 + sub.intro_depth,
                                 introspection_lists: sub.intro_lists,
-                                introspection_roots: 1u64.saturating_add(sub.data.introspection_roots),
+                                introspection_roots: 1u64
+                                    .saturating_add(sub.data.introspection_roots),
                             },
                             ..as_intro
                         }
@@ -265,10 +268,14 @@ impl<'a> Walker<'a> {
                 .introspection_roots
                 .saturating_add(inner.data.introspection_roots);
             out.data.depth = out.data.depth.max(inner.data.depth);
-            out.data.introspection_depth =
-                out.data.introspection_depth.max(inner.data.introspection_depth);
-            out.data.introspection_lists =
-                out.data.introspection_lists.max(inner.data.introspection_lists);
+            out.data.introspection_depth = out
+                .data
+                .introspection_depth
+                .max(inner.data.introspection_depth);
+            out.data.introspection_lists = out
+                .data
+                .introspection_lists
+                .max(inner.data.introspection_lists);
             out.intro_depth = out.intro_depth.max(inner.intro_depth);
             out.intro_lists = out.intro_lists.max(inner.intro_lists);
         }
@@ -395,10 +402,7 @@ fn check_string(s: &str, path: &str, bounds: InputBounds) -> Result<(), BadInput
     if s.chars().nth(bounds.max_string_chars).is_some() {
         return Err(BadInput {
             name: path.to_owned(),
-            reason: format!(
-                "is longer than {} characters",
-                bounds.max_string_chars
-            ),
+            reason: format!("is longer than {} characters", bounds.max_string_chars),
         });
     }
     Ok(())
@@ -425,7 +429,10 @@ mod tests {
     fn doubling(levels: usize) -> String {
         let mut text = String::from("query { ...F0 } fragment F0 on Query { __typename }");
         for n in 1..=levels {
-            text.push_str(&format!(" fragment F{n} on Query {{ ...F{m} ...F{m} }}", m = n - 1));
+            text.push_str(&format!(
+                " fragment F{n} on Query {{ ...F{m} ...F{m} }}",
+                m = n - 1
+            ));
         }
         text.replacen("...F0 }", &format!("...F{levels} }}"), 1)
     }
@@ -433,7 +440,10 @@ mod tests {
     #[test]
     fn tokens_are_counted_without_parsing() {
         assert_eq!(count_tokens("{ a }"), 3);
-        assert_eq!(count_tokens("query Q($x: [Int!]) { a(x: $x, s: \"a b\") }"), 23);
+        assert_eq!(
+            count_tokens("query Q($x: [Int!]) { a(x: $x, s: \"a b\") }"),
+            23
+        );
         assert_eq!(count_tokens("# only a comment\n"), 0);
         assert_eq!(count_tokens("{ a(s: \"\"\"x \\\"\"\" y\"\"\") ...F }"), 10);
         assert_eq!(count_tokens("{ a(n: -1.5e3) }"), 8);
@@ -466,8 +476,9 @@ mod tests {
 
     #[test]
     fn fragment_cycles_end_the_walk() {
-        let doc = parse_query("{ ...A } fragment A on Query { a ...B } fragment B on Query { b ...A }")
-            .expect("parses");
+        let doc =
+            parse_query("{ ...A } fragment A on Query { a ...B } fragment B on Query { b ...A }")
+                .expect("parses");
         assert_eq!(measure(&doc).fields, 2);
     }
 

@@ -145,7 +145,9 @@ impl AreaNode {
     /// The area's indicator values (totals, no breakdown), in one period or every period,
     /// by indicator. At most 200 values in one period, 1,000 over every period (pass
     /// `period` when an area has more).
-    #[graphql(complexity = "cost::list(if period.is_some() { cost::AREA_VALUES_IN_PERIOD } else { cost::AREA_VALUES }, child_complexity)")]
+    #[graphql(
+        complexity = "cost::list(if period.is_some() { cost::AREA_VALUES_IN_PERIOD } else { cost::AREA_VALUES }, child_complexity)"
+    )]
     async fn indicators(
         &self,
         ctx: &Context<'_>,

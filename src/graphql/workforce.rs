@@ -210,7 +210,12 @@ impl EmployerNode {
             .into_iter()
             .map(|u| u.name)
             .collect();
-        cost::within(units, cost::BUSINESS_UNITS, "EmployerNode.businessUnits", "")
+        cost::within(
+            units,
+            cost::BUSINESS_UNITS,
+            "EmployerNode.businessUnits",
+            "",
+        )
     }
 
     /// Its grades, most junior first (at most 50).

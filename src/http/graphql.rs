@@ -3,12 +3,11 @@
 //! type the client asked for.
 
 use async_graphql::ParseRequestError;
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use super::error_response;
 use crate::app::AppState;
@@ -110,28 +109,25 @@ pub async fn post_graphql(
     }
 }
 
-/// `GET /graphql`: GraphiQL for a browser with no query, else the query in the URL.
+/// `GET /graphql`: GraphiQL for a browser with no query (when `graphiql` is on), else the
+/// query in the URL.
 pub async fn get_graphql(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
+    graphiql: bool,
 ) -> Response {
     let query = query.unwrap_or_default();
     if !query.split('&').any(|pair| pair.starts_with("query=")) {
-        if accepts_html(&headers) {
-            return Html(
-                GraphiQLSource::build()
-                    .endpoint("/graphql")
-                    .title("Social mobility explorer API")
-                    .finish(),
-            )
-            .into_response();
+        if graphiql && accepts_html(&headers) {
+            return super::graphiql::page();
         }
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            "a GET request needs a `query` parameter (or open /graphql in a browser for GraphiQL)",
-        );
+        let message = if graphiql {
+            "a GET request needs a `query` parameter (or open /graphql in a browser for GraphiQL)"
+        } else {
+            "a GET request needs a `query` parameter"
+        };
+        return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", message);
     }
     let request = match async_graphql::http::parse_query_string(&query) {
         Ok(request) => request,

@@ -1,5 +1,6 @@
 //! HTTP: the only module that knows axum. Routes, and the layers every request passes.
 
+mod graphiql;
 mod graphql;
 mod health;
 mod server;
@@ -9,7 +10,8 @@ pub use server::serve;
 use std::sync::Arc;
 
 use axum::error_handling::HandleErrorLayer;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -17,9 +19,9 @@ use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::LoadShedLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -34,23 +36,29 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers([header::CONTENT_TYPE, header::ACCEPT])
         .max_age(std::time::Duration::from_secs(86_400));
+    let graphiql = config.graphiql;
+    let get_graphql = move |state: State<AppState>, headers: HeaderMap, query: RawQuery| {
+        graphql::get_graphql(state, headers, query, graphiql)
+    };
     // One semaphore for GET and POST: beyond the cap a request is refused at once, not
     // queued, so a flood cannot build a backlog that outlives it.
     let concurrency = Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_requests));
-    let graphql_route = get(graphql::get_graphql)
-        .post(graphql::post_graphql)
-        .layer(
-            ServiceBuilder::new()
-                .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
-                    overloaded()
-                }))
-                .layer(LoadShedLayer::new())
-                .layer(GlobalConcurrencyLimitLayer::with_semaphore(concurrency)),
-        );
-    Router::new()
+    let graphql_route = get(get_graphql).post(graphql::post_graphql).layer(
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                overloaded()
+            }))
+            .layer(LoadShedLayer::new())
+            .layer(GlobalConcurrencyLimitLayer::with_semaphore(concurrency)),
+    );
+    let mut routes = Router::new()
         .route("/graphql", graphql_route)
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+        .route("/readyz", get(health::readyz));
+    if graphiql {
+        routes = routes.merge(graphiql::routes());
+    }
+    routes
         .fallback(not_found)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))

@@ -115,7 +115,10 @@ pub async fn primary_codes(
     }
     let by_alt = Query::select()
         .expr_as(Expr::col(area_alt_code::Column::Code), Alias::new("given"))
-        .expr_as(Expr::col(area_alt_code::Column::AreaCode), Alias::new("code"))
+        .expr_as(
+            Expr::col(area_alt_code::Column::AreaCode),
+            Alias::new("code"),
+        )
         .from(area_alt_code::Entity)
         .and_where(area_alt_code::Column::Code.is_in(wanted.iter().map(String::as_str)))
         .to_owned();

@@ -20,7 +20,9 @@ async fn still_serving(app: &TestApp) {
 fn limit_of(answer: &Value) -> (&str, u64) {
     let ext = &answer["errors"][0]["extensions"];
     (
-        ext["limit"].as_str().unwrap_or_else(|| panic!("no limit in {answer}")),
+        ext["limit"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no limit in {answer}")),
         ext["limitValue"]
             .as_u64()
             .unwrap_or_else(|| panic!("no value in {answer}")),
@@ -182,7 +184,10 @@ async fn huge_filter_lists_are_bad_user_input_naming_the_argument(store: Store) 
         ))
         .await;
     assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{answer}");
-    assert_eq!(answer["errors"][0]["extensions"]["argument"], "filter.areas");
+    assert_eq!(
+        answer["errors"][0]["extensions"]["argument"],
+        "filter.areas"
+    );
     assert!(error_message(&answer).contains("at most 500"), "{answer}");
     // As variables.
     let levels: Vec<i32> = (0..100_000).collect();
@@ -193,7 +198,10 @@ async fn huge_filter_lists_are_bad_user_input_naming_the_argument(store: Store) 
         )
         .await;
     assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{answer}");
-    assert_eq!(answer["errors"][0]["extensions"]["argument"], "$f.gradeLevels");
+    assert_eq!(
+        answer["errors"][0]["extensions"]["argument"],
+        "$f.gradeLevels"
+    );
     let answer = app
         .query_with(
             "query($y: [Int!]) { workforce(filter: { years: $y }) { headcount } }",
@@ -232,7 +240,10 @@ async fn five_hundred_area_codes_are_resolved_together(store: Store) {
         .await;
     assert!(answer.get("errors").is_none(), "{answer}");
     // Every place of work lies in one of the twelve regions.
-    assert_eq!(answer["data"]["workforce"]["headcount"], all["workforce"]["headcount"]);
+    assert_eq!(
+        answer["data"]["workforce"]["headcount"],
+        all["workforce"]["headcount"]
+    );
     assert!(
         app.statements() - before < 20,
         "500 area codes cost {} statements",
@@ -242,7 +253,10 @@ async fn five_hundred_area_codes_are_resolved_together(store: Store) {
         .query(r#"{ workforce(filter: { areas: ["E12000007", "NOPE1", "NOPE2"] }) { headcount } }"#)
         .await;
     assert_eq!(error_code(&answer), "BAD_USER_INPUT");
-    assert!(error_message(&answer).contains("`NOPE1`, `NOPE2`"), "{answer}");
+    assert!(
+        error_message(&answer).contains("`NOPE1`, `NOPE2`"),
+        "{answer}"
+    );
     app.stop().await;
 }
 
@@ -262,7 +276,10 @@ async fn nul_characters_and_oversize_strings_are_bad_user_input(store: Store) {
         .query("{ areas(nameContains: \"Lon\\u0000don\") { totalCount } }")
         .await;
     assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{answer}");
-    assert_eq!(answer["errors"][0]["extensions"]["argument"], "nameContains");
+    assert_eq!(
+        answer["errors"][0]["extensions"]["argument"],
+        "nameContains"
+    );
     // A megabyte-long code: refused by name, and not echoed back.
     let long = "E".repeat(1_000_000);
     let answer = app
@@ -272,16 +289,25 @@ async fn nul_characters_and_oversize_strings_are_bad_user_input(store: Store) {
         )
         .await;
     assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{answer}");
-    assert!(answer.to_string().len() < 1_000, "an answer of {} bytes", answer.to_string().len());
+    assert!(
+        answer.to_string().len() < 1_000,
+        "an answer of {} bytes",
+        answer.to_string().len()
+    );
     // A megabyte-long field name is not echoed back whole either.
-    let answer = app
-        .query(&format!("{{ {} }}", "x".repeat(900_000)))
-        .await;
+    let answer = app.query(&format!("{{ {} }}", "x".repeat(900_000))).await;
     assert!(answer.get("errors").is_some(), "{answer}");
-    assert!(answer.to_string().len() < 1_000, "an answer of {} bytes", answer.to_string().len());
+    assert!(
+        answer.to_string().len() < 1_000,
+        "an answer of {} bytes",
+        answer.to_string().len()
+    );
     // An unknown code is quoted, cut to a hundred characters.
     let answer = app
-        .query(&format!(r#"{{ area(code: "{}") {{ name }} }}"#, "Z".repeat(99)))
+        .query(&format!(
+            r#"{{ area(code: "{}") {{ name }} }}"#,
+            "Z".repeat(99)
+        ))
         .await;
     assert!(answer["data"]["area"].is_null() || answer.get("errors").is_some());
     still_serving(&app).await;
@@ -294,8 +320,13 @@ async fn the_standard_introspection_query_is_answered_and_bombs_are_refused(stor
     };
     let answer = app.query(STANDARD_INTROSPECTION).await;
     assert!(answer.get("errors").is_none(), "{answer}");
-    let types = answer["data"]["__schema"]["types"].as_array().expect("types");
-    assert!(types.iter().any(|t| t["name"] == "Area"), "Area is described");
+    let types = answer["data"]["__schema"]["types"]
+        .as_array()
+        .expect("types");
+    assert!(
+        types.iter().any(|t| t["name"] == "Area"),
+        "Area is described"
+    );
     let area = types.iter().find(|t| t["name"] == "Area").expect("Area");
     assert!(area["description"].as_str().is_some_and(|d| !d.is_empty()));
     // Each level of introspection lists multiplies the answer by the size of the schema.

@@ -1,10 +1,13 @@
 //! The GraphQL over HTTP protocol: statuses, media types, refusals, and the server surviving them.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use reqwest::StatusCode;
 use reqwest::header::{
-    ACCEPT, ACCESS_CONTROL_ALLOW_ORIGIN, CONTENT_ENCODING, CONTENT_TYPE, ORIGIN,
+    ACCEPT, ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ORIGIN,
 };
 use serde_json::Value;
+use sha2::{Digest, Sha384};
 
 use crate::helpers::{Store, TestApp, error_code, error_message};
 use crate::on_both_stores;
@@ -166,13 +169,161 @@ async fn a_browser_gets_graphiql(store: Store) {
         .await
         .expect("sent");
     assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[CONTENT_TYPE], "text/html; charset=utf-8");
     let html = response.text().await.expect("text");
     assert!(
-        html.contains("graphiql"),
+        html.contains("graphiql") && html.contains("<title>Social mobility explorer API</title>"),
         "not GraphiQL: {}",
         &html[..200.min(html.len())]
     );
     app.stop().await;
+}
+
+/// GETs the GraphiQL page as a browser does.
+async fn graphiql_page(app: &TestApp) -> reqwest::Response {
+    app.client
+        .get(app.url("/graphql"))
+        .header(ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8")
+        .send()
+        .await
+        .expect("sent")
+}
+
+/// The value of `name="..."` in one tag.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let len = tag[start..].find('"')?;
+    Some(&tag[start..start + len])
+}
+
+/// Every file the page loads (`<script src>` and `<link href>`, data URLs aside), with the
+/// `integrity` value the page gives it; fails when one has none.
+fn page_assets(html: &str) -> Vec<(String, String)> {
+    let mut assets = Vec::new();
+    for (opening, url_attribute) in [("<script", "src"), ("<link", "href")] {
+        for (at, _) in html.match_indices(opening) {
+            let tag = &html[at..at + html[at..].find('>').expect("tag ends")];
+            let Some(url) = attribute(tag, url_attribute) else {
+                panic!("inline script or link without a URL: {tag}");
+            };
+            if url.starts_with("data:") {
+                continue;
+            }
+            let integrity = attribute(tag, "integrity")
+                .unwrap_or_else(|| panic!("no integrity attribute: {tag}"));
+            assert!(
+                attribute(tag, "crossorigin").is_some(),
+                "no crossorigin attribute: {tag}"
+            );
+            assets.push((url.to_owned(), integrity.to_owned()));
+        }
+    }
+    assets
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphiql_comes_whole_from_this_server_under_a_strict_policy() {
+    let Some(app) = TestApp::spawn(Store::Sqlite).await else {
+        return;
+    };
+    let response = graphiql_page(&app).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .expect("ASCII")
+        .to_owned();
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(
+            policy.split(';').any(|d| d.trim() == directive),
+            "{directive} missing from {policy}"
+        );
+    }
+    assert!(!policy.contains("unsafe-eval"), "{policy}");
+    let html = response.text().await.expect("text");
+    // No CDN: every URL the page names is on this server.
+    assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("//cdn"));
+
+    let assets = page_assets(&html);
+    let names: Vec<&str> = assets.iter().map(|(url, _)| url.as_str()).collect();
+    for wanted in [
+        "graphiql.min.js",
+        "graphiql.min.css",
+        "react.production.min.js",
+        "react-dom.production.min.js",
+    ] {
+        assert!(
+            names.iter().any(|url| url.ends_with(wanted)),
+            "{wanted} not loaded: {names:?}"
+        );
+    }
+    for (url, integrity) in &assets {
+        assert!(url.starts_with("/graphiql/"), "{url}");
+        let response = app.get(url).await;
+        assert_eq!(response.status(), StatusCode::OK, "{url}");
+        let media = response.headers()[CONTENT_TYPE].to_str().expect("ASCII");
+        let expected = if url.ends_with(".js") {
+            "text/javascript"
+        } else {
+            "text/css"
+        };
+        assert!(media.starts_with(expected), "{url}: {media}");
+        assert!(response.headers().contains_key(CACHE_CONTROL), "{url}");
+        let body = response.bytes().await.expect("body");
+        let actual = format!("sha384-{}", STANDARD.encode(Sha384::digest(&body)));
+        assert_eq!(&actual, integrity, "{url}: the page and the file disagree");
+    }
+    // Vendored files sit under a path naming their version, so they may be cached for good.
+    let vendored = app
+        .get(
+            names
+                .iter()
+                .find(|u| u.ends_with("graphiql.min.js"))
+                .expect("there"),
+        )
+        .await;
+    assert!(
+        vendored.headers()[CACHE_CONTROL]
+            .to_str()
+            .expect("ASCII")
+            .contains("immutable")
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_graphiql_off_a_browser_gets_the_api_answer_and_no_files() {
+    let Some(on) = TestApp::spawn(Store::Sqlite).await else {
+        return;
+    };
+    let html = graphiql_page(&on).await.text().await.expect("text");
+    let assets = page_assets(&html);
+    on.stop().await;
+
+    let Some(off) = TestApp::spawn_with(Store::Sqlite, |c| c.graphiql = false).await else {
+        return;
+    };
+    let browser = graphiql_page(&off).await;
+    assert_eq!(browser.status(), StatusCode::BAD_REQUEST);
+    assert!(browser.headers().get("content-security-policy").is_none());
+    let browser: Value = browser.json().await.expect("JSON");
+    let client = off.get("/graphql").await;
+    assert_eq!(client.status(), StatusCode::BAD_REQUEST);
+    let client: Value = client.json().await.expect("JSON");
+    assert_eq!(browser, client);
+    assert_eq!(error_code(&browser), "BAD_REQUEST");
+    assert!(!assets.is_empty());
+    for (url, _) in &assets {
+        let response = off.get(url).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{url}");
+    }
+    off.stop().await;
 }
 
 async fn health_and_readiness_answer(store: Store) {
