@@ -14,11 +14,35 @@ use tokio::sync::watch;
 
 use crate::helpers::{Store, TestApp, TestStore, error_code};
 
-/// A relay from a local port to PostgreSQL that can be cut and restored.
+/// A relay from a local port to PostgreSQL that can be cut and restored, or stalled (bytes
+/// held, connections kept open: a store that hangs).
 struct Relay {
     addr: SocketAddr,
     up: Arc<AtomicBool>,
+    stalled: Arc<AtomicBool>,
     cut: watch::Sender<u64>,
+}
+
+/// Copies `from` to `to`, holding the bytes while `stalled` is set.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    stalled: Arc<AtomicBool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        while stalled.load(Ordering::SeqCst) {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
 }
 
 impl Relay {
@@ -26,28 +50,42 @@ impl Relay {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("relay bound");
         let addr = listener.local_addr().expect("relay address");
         let up = Arc::new(AtomicBool::new(true));
+        let stalled = Arc::new(AtomicBool::new(false));
         let (cut, _) = watch::channel(0u64);
-        let (accept_up, accept_cut) = (up.clone(), cut.clone());
+        let (accept_up, accept_cut, accept_stalled) = (up.clone(), cut.clone(), stalled.clone());
         tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
+            while let Ok((client, _)) = listener.accept().await {
                 if !accept_up.load(Ordering::SeqCst) {
                     // Down: close at once, as a refused connection would.
                     drop(client);
                     continue;
                 }
                 let mut cut = accept_cut.subscribe();
+                let stalled = accept_stalled.clone();
                 tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(target).await else {
+                    let Ok(server) = TcpStream::connect(target).await else {
                         return;
                     };
+                    let (client_read, client_write) = client.into_split();
+                    let (server_read, server_write) = server.into_split();
                     tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        () = pump(client_read, server_write, stalled.clone()) => {}
+                        () = pump(server_read, client_write, stalled) => {}
                         _ = cut.changed() => {}
                     }
                 });
             }
         });
-        Relay { addr, up, cut }
+        Relay {
+            addr,
+            up,
+            stalled,
+            cut,
+        }
+    }
+
+    fn stall(&self, on: bool) {
+        self.stalled.store(on, Ordering::SeqCst);
     }
 
     fn down(&self) {
@@ -89,22 +127,67 @@ async fn answer(app: &TestApp) -> (u16, Value) {
     (status, response.json().await.expect("JSON"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_store_that_goes_away_gives_503_unavailable_and_the_api_recovers_by_itself() {
-    let Some(store) = TestStore::new(Store::Postgres).await else {
-        return;
-    };
-    let relay = Relay::start(postgres_target(&store.url)).await;
-    let (base, name) = store.url.rsplit_once('/').expect("a database name");
-    let via_relay = format!(
+/// The store's URL, through `relay`.
+fn via(relay: &Relay, url: &str) -> String {
+    let (base, name) = url.rsplit_once('/').expect("a database name");
+    format!(
         "postgres://{}@{}/{name}",
         base.trim_start_matches("postgres://")
             .split('@')
             .next()
             .unwrap_or("postgres"),
         relay.addr
+    )
+}
+
+/// Asks until the API answers again (bounded, so a loaded machine only makes it slower).
+async fn answers_again(app: &TestApp) -> bool {
+    for _ in 0..200 {
+        let (status, body) = answer(app).await;
+        if status == 200 && body["data"]["area"]["name"] == "London" {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_past_the_timeout_gets_503_and_the_server_goes_on() {
+    let Some(store) = TestStore::new(Store::Postgres).await else {
+        return;
+    };
+    let relay = Relay::start(postgres_target(&store.url)).await;
+    let app = TestApp::spawn_on(&via(&relay, &store.url), |c| {
+        c.request_timeout = std::time::Duration::from_secs(1);
+        // Longer than the request may take, so the request's own deadline is what ends it
+        // (a shorter wait would answer UNAVAILABLE first, as the other test checks).
+        c.pool.acquire_timeout = std::time::Duration::from_secs(30);
+    })
+    .await;
+    let (status, _) = answer(&app).await;
+    assert_eq!(status, 200);
+    // The store hangs: the connection the pool holds stays open but nothing comes back.
+    relay.stall(true);
+    let (status, body) = answer(&app).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(error_code(&body), "TIMEOUT");
+    relay.stall(false);
+    assert!(
+        answers_again(&app).await,
+        "the API answers once the store does"
     );
-    let app = TestApp::spawn_on(&via_relay, |_| {}).await;
+    app.stop().await;
+    store.drop_store().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_goes_away_gives_503_unavailable_and_the_api_recovers_by_itself() {
+    let Some(store) = TestStore::new(Store::Postgres).await else {
+        return;
+    };
+    let relay = Relay::start(postgres_target(&store.url)).await;
+    let app = TestApp::spawn_on(&via(&relay, &store.url), |_| {}).await;
 
     let (status, body) = answer(&app).await;
     assert_eq!(status, 200, "{body}");
@@ -122,18 +205,11 @@ async fn a_store_that_goes_away_gives_503_unavailable_and_the_api_recovers_by_it
     assert_eq!(app.get("/healthz").await.status(), 200);
 
     relay.up();
-    // The pool reconnects on its own; ask until it has (bounded, so a loaded machine only
-    // makes this slower).
-    let mut recovered = false;
-    for _ in 0..200 {
-        let (status, body) = answer(&app).await;
-        if status == 200 && body["data"]["area"]["name"] == "London" {
-            recovered = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(recovered, "the API answers again once the store is back");
+    // The pool reconnects on its own.
+    assert!(
+        answers_again(&app).await,
+        "the API answers again once the store is back"
+    );
     assert_eq!(app.get("/readyz").await.status(), 200);
     app.stop().await;
     store.drop_store().await;
