@@ -4,10 +4,13 @@
 use std::sync::Arc;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
+    NextPrepareRequest, NextValidation,
 };
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{
+    Request, Response, ServerError, ServerResult, ValidationResult, Variables,
+};
 
 use super::document::{self, BadInput, InputBounds};
 use super::error::quote;
@@ -216,14 +219,17 @@ impl QueryLimits {
 
 #[async_trait::async_trait]
 impl Extension for QueryLimits {
-    async fn parse_query(
+    /// Every check that needs only the text runs here, before async-graphql's own parse
+    /// step: that step walks fragment spreads without memoising them (its recursion-depth
+    /// check), which is exponential in a fragment-doubling document. The document parsed here
+    /// is kept on the request, so it is parsed once.
+    async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let tokens = document::count_tokens(query);
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let tokens = document::count_tokens(&request.query);
         let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
         at_most(
             n(tokens),
@@ -232,13 +238,24 @@ impl Extension for QueryLimits {
             "TOO_MANY_TOKENS",
             "maxTokens",
         )?;
-        document::check_variables(variables, self.0.input).map_err(bad_input)?;
-        let doc = next
-            .run(ctx, query, variables)
-            .await
+        document::check_variables(&request.variables, self.0.input).map_err(bad_input)?;
+        let doc = request
+            .parsed_query()
             .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
-        self.check_document(&doc)?;
-        Ok(doc)
+        self.check_document(doc)?;
+        next.run(ctx, request).await
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        next.run(ctx, query, variables)
+            .await
+            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))
     }
 
     async fn validation(

@@ -474,7 +474,37 @@ async fn an_unsupported_method_gets_a_coded_json_error(store: Store) {
     app.stop().await;
 }
 
+/// The sections of `benches/queries/worst-accepted.graphql`, by name.
+fn worst_accepted() -> Vec<(String, String)> {
+    let text = include_str!("../../benches/queries/worst-accepted.graphql");
+    let mut sections: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("# name:") {
+            sections.push((name.trim().to_owned(), String::new()));
+        } else if let Some((_, query)) = sections.last_mut() {
+            query.push_str(line);
+            query.push('\n');
+        }
+    }
+    sections
+}
+
+async fn the_most_expensive_accepted_queries_stay_accepted(store: Store) {
+    let Some(app) = TestApp::spawn_with(store, |c| c.demo_data = true).await else {
+        return;
+    };
+    let sections = worst_accepted();
+    assert!(sections.len() >= 5, "the file lists the worst cases");
+    for (name, query) in sections {
+        let answer = app.query(&query).await;
+        assert!(answer.get("errors").is_none(), "{name}: {answer}");
+    }
+    still_serving(&app).await;
+    app.stop().await;
+}
+
 on_both_stores!(
+    the_most_expensive_accepted_queries_stay_accepted,
     an_unsupported_method_gets_a_coded_json_error,
     nested_area_indicators_are_refused_by_their_cost,
     a_fragment_doubling_document_is_refused_before_validation,
