@@ -14,7 +14,7 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, TransactionTrait,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 /// A failure of the store.
@@ -65,16 +65,38 @@ const SETUP_LOCK_KEY: i64 = 0x004d_5853_4554_5550;
 /// The caller adds its own work (a reference load) and commits.
 ///
 /// On PostgreSQL the advisory lock is held until the transaction ends, so servers starting
-/// together on one store take turns and the later ones find the work done. SQLite is embedded
-/// and serialises writers on its file lock.
+/// together on one store take turns and the later ones find the work done. On SQLite the
+/// transaction holds the file's write lock from its first statement (see [`begin_write`]),
+/// which serves the same purpose.
 pub async fn begin_setup(db: &DatabaseConnection) -> Result<DatabaseTransaction, StoreError> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     if txn.get_database_backend() == DbBackend::Postgres {
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({SETUP_LOCK_KEY})"))
             .await?;
     }
     Migrator::up(&txn, None).await?;
     Ok(txn)
+}
+
+/// How long a SQLite statement waits for another connection's lock before failing with
+/// `database is locked`. A replica starting beside another waits for that one's whole setup
+/// (migrations, reference data, the demo workforce), which takes seconds on a busy machine.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Begins a transaction that writes (every import and the setup use it).
+///
+/// On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken at the start, waiting up to
+/// [`SQLITE_BUSY_TIMEOUT`] for another writer to finish. A plain (deferred) transaction that
+/// reads before it writes cannot wait: SQLite refuses its upgrade from a read lock to a write
+/// lock at once with `database is locked`, since waiting there could deadlock two such
+/// transactions. Inside another transaction it is a savepoint, and on PostgreSQL a plain
+/// `BEGIN`.
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// The URL with any password replaced, fit for logs and messages.
@@ -117,7 +139,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
         // Statements are logged by the metric callback at debug level, not by sqlx at info.
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|options| options.busy_timeout(SQLITE_BUSY_TIMEOUT));
     Database::connect(options)
         .await
         .map_err(|e| open_error(e.to_string()))
