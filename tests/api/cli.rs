@@ -71,6 +71,63 @@ fn a_bad_database_url_is_refused_naming_the_variable() {
     assert!(!message.contains("secret"), "{message}");
 }
 
+/// Runs the binary with `envs` set and at the most verbose log level.
+fn run_verbose(args: &[&str], envs: &[(&str, &str)], dir: &std::path::Path) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mobility-explorer"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "trace")
+        .env_remove("DATABASE_URL")
+        .env_remove("PERSON_KEY")
+        .envs(envs.iter().copied());
+    command.output().expect("the binary runs")
+}
+
+#[test]
+fn no_password_reaches_help_errors_or_logs() {
+    let dir = tempfile::tempdir().expect("dir");
+    for url in [
+        // Refused: nothing listens on port 1.
+        "postgres://u:s3cr3tpw@127.0.0.1:1/x",
+        // Not a URL the drivers can parse.
+        "postgres://u:s3cr3tpw@host:notaport/x",
+        "postgres://:s3cr3tpw@host:notaport/x",
+        "postgres://u:s3cr3%74pw@host:notaport/x",
+        "postgres://u:s3cr3t@pw@host:notaport/x",
+        "postgres://u@host:notaport/x?password=s3cr3tpw",
+    ] {
+        let out = run_verbose(
+            &["migrate", "status", "--database-url", url],
+            &[],
+            dir.path(),
+        );
+        let message = text(&out);
+        assert!(!out.status.success(), "{url}: {message}");
+        assert!(
+            message.contains("cannot open the store"),
+            "{url}: {message}"
+        );
+        assert!(!message.contains("s3cr3t"), "{url}: {message}");
+        assert!(!message.contains("panicked"), "{url}: {message}");
+    }
+    let url = ("DATABASE_URL", "postgres://u:s3cr3tpw@h/d");
+    let key = ("PERSON_KEY", "s3cr3tpw person key");
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "status", "--help"],
+        &["load-reference", "--help"],
+        &["import", "workforce", "--help"],
+    ] {
+        let out = run_verbose(args, &[url, key], dir.path());
+        let help = text(&out);
+        assert!(out.status.success(), "{args:?}: {help}");
+        assert!(help.contains("DATABASE_URL"), "{args:?}: {help}");
+        assert!(!help.contains("s3cr3t"), "{args:?}: {help}");
+    }
+}
+
 async fn migrate_and_load_reference_work_from_the_command_line(store: Store) {
     let Some(test_store) = TestStore::new(store).await else {
         return;
