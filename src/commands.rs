@@ -1,5 +1,12 @@
 //! What each command-line command does.
+//!
+//! Nothing here prints with `println!`, which panics when standard output is closed (`| head`).
+//! A command's report of what it did goes through `report`: the work is done, so a report
+//! that cannot be written is noted on standard error and the command still succeeds. Output
+//! that is the command's product (demo data, the migration list) goes through `data`: when
+//! it cannot all be written the command fails.
 
+use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -37,6 +44,54 @@ pub enum CommandError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The command's output could not all be written to standard output.
+    #[error("{what} was not all written: {}", stdout_problem(.source))]
+    Output {
+        /// What was being written.
+        what: &'static str,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Why writing to standard output failed, in words.
+fn stdout_problem(e: &io::Error) -> String {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        "standard output was closed".to_owned()
+    } else {
+        format!("cannot write to standard output: {e}")
+    }
+}
+
+/// Writes a report of work already done to standard output. When it cannot be written (the
+/// reader went away), says so once on standard error and carries on: `done` says what was
+/// done all the same.
+fn report(done: &str, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    if let Err(e) = write(&mut out).and_then(|()| out.flush()) {
+        note(&format!(
+            "note: {done}, but the report was not written: {}",
+            stdout_problem(&e)
+        ));
+    }
+}
+
+/// Writes output that is the command's product (`what`) to standard output; failing to write
+/// all of it fails the command.
+fn data(
+    what: &'static str,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), CommandError> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .map_err(|source| CommandError::Output { what, source })
+}
+
+/// Writes a line to standard error. Errors are ignored: there is nowhere left to report them,
+/// and the exit code still says how the command went.
+pub fn note(line: &str) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
 }
 
 /// Runs the command the user asked for.
@@ -82,10 +137,17 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
 async fn serve(args: &ServeArgs) -> Result<ExitCode, CommandError> {
     let config = Config::try_from(args)?;
     let store = redact_url(&config.database_url);
+    let graphiql = config.graphiql;
     let app = App::build(config).await?;
     let addr = app.local_addr()?;
-    println!("Store: {store}");
-    println!("GraphiQL: http://{addr}/graphql");
+    report("the server is running", |out| {
+        writeln!(out, "Store: {store}")?;
+        if graphiql {
+            writeln!(out, "GraphiQL: http://{addr}/graphql")
+        } else {
+            writeln!(out, "API: http://{addr}/graphql")
+        }
+    });
     tracing::info!(%addr, "serving");
     app.run_until(shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
@@ -125,25 +187,32 @@ async fn migrate(action: MigrateAction, args: &StoreArgs) -> Result<ExitCode, Co
         MigrateAction::Up => {
             let txn = store::begin_setup(&db).await?;
             txn.commit().await.map_err(StoreError::from)?;
-            println!("All migrations applied.");
+            report("the migrations were applied", |out| {
+                writeln!(out, "All migrations applied.")
+            });
         }
         MigrateAction::Down { steps } => {
             Migrator::down(&db, Some(steps))
                 .await
                 .map_err(StoreError::from)?;
-            println!("Reverted {steps} migration(s).");
+            report("the migrations were reverted", |out| {
+                writeln!(out, "Reverted {steps} migration(s).")
+            });
         }
         MigrateAction::Status => {
             let migrations = Migrator::get_migration_with_status(&db)
                 .await
                 .map_err(StoreError::from)?;
-            for m in migrations {
-                let status = match m.status() {
-                    MigrationStatus::Applied => "applied",
-                    MigrationStatus::Pending => "pending",
-                };
-                println!("{status:8} {}", m.name());
-            }
+            data("the migration list", |out| {
+                for m in migrations {
+                    let status = match m.status() {
+                        MigrationStatus::Applied => "applied",
+                        MigrationStatus::Pending => "pending",
+                    };
+                    writeln!(out, "{status:8} {}", m.name())?;
+                }
+                Ok(())
+            })?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -154,32 +223,39 @@ async fn load_reference(args: &StoreArgs) -> Result<ExitCode, CommandError> {
     let txn = store::begin_setup(&db).await?;
     let summary = import::reference::load(&txn).await?;
     txn.commit().await.map_err(StoreError::from)?;
-    println!("Reference data loaded (one transaction):");
-    for (level, n) in &summary.areas {
-        println!("  {n:4} areas at level {level}");
-    }
-    println!("  {:4} alternative codes", summary.alt_codes);
-    println!(
-        "  {:4} reference population shares",
-        summary.reference_shares
-    );
-    println!(
-        "  {:4} published indicator values (Social Mobility Commission)",
-        summary.indicator_values
-    );
-    println!(
-        "  {:4} published programme figures (Ministry of Justice)",
-        summary.programme_figures
-    );
-    if !summary.left_out.is_empty() {
-        println!(
-            "  {:4} published values not loaded (areas the bundled geography lacks):",
-            summary.left_out.len()
-        );
-        for line in &summary.left_out {
-            println!("       {line}");
+    report("the reference data was loaded", |out| {
+        writeln!(out, "Reference data loaded (one transaction):")?;
+        for (level, n) in &summary.areas {
+            writeln!(out, "  {n:4} areas at level {level}")?;
         }
-    }
+        writeln!(out, "  {:4} alternative codes", summary.alt_codes)?;
+        writeln!(
+            out,
+            "  {:4} reference population shares",
+            summary.reference_shares
+        )?;
+        writeln!(
+            out,
+            "  {:4} published indicator values (Social Mobility Commission)",
+            summary.indicator_values
+        )?;
+        writeln!(
+            out,
+            "  {:4} published programme figures (Ministry of Justice)",
+            summary.programme_figures
+        )?;
+        if !summary.left_out.is_empty() {
+            writeln!(
+                out,
+                "  {:4} published values not loaded (areas the bundled geography lacks):",
+                summary.left_out.len()
+            )?;
+            for line in &summary.left_out {
+                writeln!(out, "       {line}")?;
+            }
+        }
+        Ok(())
+    });
     Ok(ExitCode::SUCCESS)
 }
 
@@ -201,19 +277,23 @@ async fn import_workforce(
     let started = std::time::Instant::now();
     let summary = import::workforce::import(&db, &name, file, &key).await?;
     store::workforce::refresh_statistics(&db).await?;
-    println!(
-        "Imported {} staff records from {name} in {:.1} s (one transaction):",
-        summary.rows,
-        started.elapsed().as_secs_f64()
-    );
-    for (employer, year, rows, replaced) in &summary.snapshots {
-        let verb = if *replaced { "replaced" } else { "new" };
-        println!("  {employer} {year}: {rows} records ({verb})");
-    }
-    println!("Declaration rate (background group known):");
-    for (measure, rate) in summary.declaration_rates() {
-        println!("  {:20} {:5.1}%", measure.column(), rate * 100.0);
-    }
+    report("the import was committed", |out| {
+        writeln!(
+            out,
+            "Imported {} staff records from {name} in {:.1} s (one transaction):",
+            summary.rows,
+            started.elapsed().as_secs_f64()
+        )?;
+        for (employer, year, rows, replaced) in &summary.snapshots {
+            let verb = if *replaced { "replaced" } else { "new" };
+            writeln!(out, "  {employer} {year}: {rows} records ({verb})")?;
+        }
+        writeln!(out, "Declaration rate (background group known):")?;
+        for (measure, rate) in summary.declaration_rates() {
+            writeln!(out, "  {:20} {:5.1}%", measure.column(), rate * 100.0)?;
+        }
+        Ok(())
+    });
     Ok(ExitCode::SUCCESS)
 }
 
@@ -261,14 +341,18 @@ async fn import_indicators(
     txn.commit().await.map_err(StoreError::from)?;
 
     let summary = import::indicators::import(&db, values, definitions).await?;
-    println!(
-        "Imported {} indicator definition(s) and {} value(s) (one transaction):",
-        summary.definitions,
-        summary.values.values().sum::<usize>()
-    );
-    for (code, n) in &summary.values {
-        println!("  {code}: {n} value(s)");
-    }
+    report("the import was committed", |out| {
+        writeln!(
+            out,
+            "Imported {} indicator definition(s) and {} value(s) (one transaction):",
+            summary.definitions,
+            summary.values.values().sum::<usize>()
+        )?;
+        for (code, n) in &summary.values {
+            writeln!(out, "  {code}: {n} value(s)")?;
+        }
+        Ok(())
+    });
     Ok(ExitCode::SUCCESS)
 }
 
@@ -304,14 +388,18 @@ async fn import_programmes(
     txn.commit().await.map_err(StoreError::from)?;
 
     let summary = import::programmes::import(&db, figures, programmes).await?;
-    println!(
-        "Imported {} programme(s) and {} figure(s) (one transaction):",
-        summary.programmes,
-        summary.figures.values().sum::<usize>()
-    );
-    for (code, n) in &summary.figures {
-        println!("  {code}: {n} figure(s)");
-    }
+    report("the import was committed", |out| {
+        writeln!(
+            out,
+            "Imported {} programme(s) and {} figure(s) (one transaction):",
+            summary.programmes,
+            summary.figures.values().sum::<usize>()
+        )?;
+        for (code, n) in &summary.figures {
+            writeln!(out, "  {code}: {n} figure(s)")?;
+        }
+        Ok(())
+    });
     Ok(ExitCode::SUCCESS)
 }
 
@@ -323,11 +411,11 @@ fn demo_programmes(dir: &Path, seed: u64) -> Result<ExitCode, CommandError> {
             path: dir.display().to_string(),
             source: std::io::Error::other(e.to_string()),
         })?;
-    eprintln!(
+    note(&format!(
         "Wrote synthetic programmes to {} and {written} figures (seed {seed}) to {}",
         programmes.0.display(),
         figures.0.display()
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -364,11 +452,11 @@ fn demo_indicators(dir: &Path, seed: u64) -> Result<ExitCode, CommandError> {
             path: dir.display().to_string(),
             source: std::io::Error::other(e.to_string()),
         })?;
-    eprintln!(
+    note(&format!(
         "Wrote synthetic indicator definitions to {} and {written} values (seed {seed}) to {}",
         definitions_path.display(),
         values_path.display()
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -377,24 +465,35 @@ fn demo_data(out: &Path, records: u64, seed: u64) -> Result<ExitCode, CommandErr
         path: out.display().to_string(),
         source,
     };
-    let csv_error = |e: csv::Error| match e.into_kind() {
-        csv::ErrorKind::Io(source) => file_error(source),
-        other => file_error(std::io::Error::other(format!("{other:?}"))),
-    };
+    let csv_error = |e: csv::Error| file_error(csv_io_error(e));
     let written = if out.as_os_str() == "-" {
-        crate::demo::write_csv(std::io::stdout().lock(), records, seed).map_err(csv_error)?
+        let mut written = 0;
+        // The records are the product: a reader that goes away early fails the command.
+        data("the demo data", |stdout| {
+            written = crate::demo::write_csv(stdout, records, seed).map_err(csv_io_error)?;
+            Ok(())
+        })?;
+        written
     } else {
         let file = std::fs::File::create(out).map_err(file_error)?;
         let n = crate::demo::write_csv(std::io::BufWriter::new(file), records, seed)
             .map_err(csv_error)?;
-        eprintln!(
+        note(&format!(
             "Wrote {n} synthetic staff records (seed {seed}) to {}",
             out.display()
-        );
+        ));
         n
     };
     tracing::debug!(written, "demo data written");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The I/O error inside a CSV writer's error, or the error itself as one.
+fn csv_io_error(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(source) => source,
+        other => io::Error::other(format!("{other:?}")),
+    }
 }
 
 fn export_schema(check: bool, path: &Path) -> Result<ExitCode, CommandError> {
@@ -405,21 +504,25 @@ fn export_schema(check: bool, path: &Path) -> Result<ExitCode, CommandError> {
     };
     if !check {
         std::fs::write(path, &sdl).map_err(file_error)?;
-        println!("Wrote {}", path.display());
+        report("the schema was written", |out| {
+            writeln!(out, "Wrote {}", path.display())
+        });
         return Ok(ExitCode::SUCCESS);
     }
     let on_disk = std::fs::read_to_string(path).map_err(file_error)?;
     match schema_drift(&on_disk, &sdl) {
         None => {
-            println!("{} is up to date.", path.display());
+            report("the schema is up to date", |out| {
+                writeln!(out, "{} is up to date.", path.display())
+            });
             Ok(ExitCode::SUCCESS)
         }
         Some(summary) => {
-            eprintln!(
+            note(&format!(
                 "{} is out of date with the server's schema: {summary}\n\
                  Run `mobility-explorer export-schema` to update it.",
                 path.display()
-            );
+            ));
             Ok(ExitCode::FAILURE)
         }
     }

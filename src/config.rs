@@ -37,6 +37,9 @@ pub enum Command {
     /// serve the API.
     Serve(ServeArgs),
     /// Apply, revert or list schema migrations.
+    // Global within `migrate`, so the store may also follow the action
+    // (`migrate status --database-url ...`).
+    #[command(mut_arg("database_url", |arg| arg.global(true)))]
     Migrate {
         /// Which way.
         #[command(subcommand)]
@@ -147,13 +150,22 @@ pub enum ImportKind {
 }
 
 /// The secret person references are pseudonymised with.
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct PersonKeyArgs {
     /// Secret key (at least 16 bytes) for the keyed hash that replaces person references;
     /// raw references are never stored. Use the same key for every import, so the same
     /// person keeps the same pseudonym.
     #[arg(long, env = "PERSON_KEY", hide_env_values = true)]
     pub person_key: Option<String>,
+}
+
+// By hand, so that printing the parsed command line never shows a secret.
+impl std::fmt::Debug for PersonKeyArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PersonKeyArgs")
+            .field("person_key", &self.person_key.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 impl PersonKeyArgs {
@@ -188,12 +200,14 @@ pub enum MigrateAction {
 }
 
 /// Where the data lives.
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct StoreArgs {
     /// The store: a `sqlite:` URL (embedded, the default) or a `postgres://` URL.
+    // The variable's value is hidden from `--help`: it may hold a password.
     #[arg(
         long,
         env = "DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://data/explorer.db?mode=rwc"
     )]
     pub database_url: String,
@@ -324,6 +338,15 @@ pub struct Config {
     pub graphiql: bool,
     /// The pseudonymisation key, when configured.
     pub person_key: Option<PersonKey>,
+}
+
+// By hand, so that printing the parsed command line never shows a password.
+impl std::fmt::Debug for StoreArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreArgs")
+            .field("database_url", &redact_url(&self.database_url))
+            .finish()
+    }
 }
 
 impl StoreArgs {
@@ -473,6 +496,68 @@ mod tests {
         let err = Config::try_from(&args).expect_err("refused");
         assert!(err.to_string().starts_with("DATABASE_URL"));
         assert!(!err.to_string().contains("pw"));
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_database_url_is_accepted_before_or_after_a_subcommand() {
+        for args in [
+            &[
+                "mobility-explorer",
+                "migrate",
+                "status",
+                "--database-url",
+                "sqlite://a.db",
+            ][..],
+            &[
+                "mobility-explorer",
+                "migrate",
+                "--database-url",
+                "sqlite://a.db",
+                "status",
+            ],
+        ] {
+            let cli = Cli::try_parse_from(args).expect("parses");
+            let Some(Command::Migrate { store, .. }) = cli.command else {
+                panic!("migrate expected");
+            };
+            assert_eq!(store.database_url, "sqlite://a.db", "{args:?}");
+        }
+        let cli = Cli::try_parse_from(["mobility-explorer", "--database-url", "sqlite://b.db"])
+            .expect("parses");
+        assert_eq!(cli.serve.store.database_url, "sqlite://b.db");
+        let cli = Cli::try_parse_from([
+            "mobility-explorer",
+            "serve",
+            "--database-url",
+            "sqlite://c.db",
+        ])
+        .expect("parses");
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve expected");
+        };
+        assert_eq!(args.store.database_url, "sqlite://c.db");
+    }
+
+    #[test]
+    fn the_parsed_command_line_prints_no_secret() {
+        let cli = Cli::try_parse_from([
+            "mobility-explorer",
+            "--database-url",
+            "postgres://u:s3cr3tpw@h/d",
+            "--person-key",
+            "a person key of enough bytes",
+        ])
+        .expect("parses");
+        let printed = format!("{cli:?}");
+        assert!(!printed.contains("s3cr3tpw"), "{printed}");
+        assert!(!printed.contains("person key of"), "{printed}");
+        assert!(printed.contains("postgres://u:***@h/d"), "{printed}");
     }
 
     #[test]

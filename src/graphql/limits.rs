@@ -4,13 +4,11 @@
 use std::sync::Arc;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
-    NextPrepareRequest, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
+    NextValidation,
 };
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{
-    Request, Response, ServerError, ServerResult, ValidationResult, Variables,
-};
+use async_graphql::{Request, Response, ServerError, ServerResult, ValidationResult, Variables};
 
 use super::document::{self, BadInput, InputBounds};
 use super::error::quote;

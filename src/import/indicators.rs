@@ -360,7 +360,7 @@ async fn write<C>(
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let txn = db.begin().await?;
+    let txn = store::begin_write(db).await?;
     let definitions: Vec<Definition> = definitions.iter().map(|(_, d)| d.clone()).collect();
     let ids = store::indicators::upsert_definitions(&txn, &definitions).await?;
     let mut summary = Summary {

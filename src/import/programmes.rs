@@ -368,7 +368,7 @@ where
         return Err(ImportError::Invalid(problems));
     }
 
-    let txn = db.begin().await?;
+    let txn = store::begin_write(db).await?;
     let mut ids: HashMap<String, i32> = HashMap::new();
     for p in &described {
         let stored = store::programmes::upsert_programme(&txn, &p.code, p).await?;

@@ -277,7 +277,7 @@ where
     let geography = geography()?;
     let shares = reference_shares(&geography)?;
     let published = published_indicators(&geography)?;
-    let txn = db.begin().await?;
+    let txn = store::begin_write(db).await?;
     store::areas::save_geography(&txn, &geography).await?;
     store::reference::replace_all(&txn, &shares).await?;
     let ids = store::indicators::upsert_definitions(&txn, &published.definitions).await?;

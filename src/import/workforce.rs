@@ -549,7 +549,7 @@ where
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
 
-    let txn = db.begin().await?;
+    let txn = store::begin_write(db).await?;
     let mut employer_ids = Vec::with_capacity(checker.employers.len());
     let mut unit_ids = vec![0; checker.units.items.len()];
     let mut grade_ids = vec![0; checker.grades.items.len()];

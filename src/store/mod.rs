@@ -14,7 +14,7 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, RuntimeErr, TransactionTrait,
+    DbErr, RuntimeErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 /// A failure of the store.
@@ -128,10 +128,11 @@ const SETUP_LOCK_KEY: i64 = 0x004d_5853_4554_5550;
 /// The caller adds its own work (a reference load) and commits.
 ///
 /// On PostgreSQL the advisory lock is held until the transaction ends, so servers starting
-/// together on one store take turns and the later ones find the work done. SQLite is embedded
-/// and serialises writers on its file lock.
+/// together on one store take turns and the later ones find the work done. On SQLite the
+/// transaction holds the file's write lock from its first statement (see [`begin_write`]),
+/// which serves the same purpose.
 pub async fn begin_setup(db: &DatabaseConnection) -> Result<DatabaseTransaction, StoreError> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     if txn.get_database_backend() == DbBackend::Postgres {
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({SETUP_LOCK_KEY})"))
             .await?;
@@ -140,18 +141,169 @@ pub async fn begin_setup(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     Ok(txn)
 }
 
-/// The URL with any password replaced, fit for logs and messages.
+/// How long a SQLite statement waits for another connection's lock before failing with
+/// `database is locked`. A replica starting beside another waits for that one's whole setup
+/// (migrations, reference data, the demo workforce), which takes seconds on a busy machine.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Begins a transaction that writes (every import and the setup use it).
+///
+/// On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken at the start, waiting up to
+/// [`SQLITE_BUSY_TIMEOUT`] for another writer to finish. A plain (deferred) transaction that
+/// reads before it writes cannot wait: SQLite refuses its upgrade from a read lock to a write
+/// lock at once with `database is locked`, since waiting there could deadlock two such
+/// transactions. Inside another transaction it is a savepoint, and on PostgreSQL a plain
+/// `BEGIN`.
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+}
+
+/// The URL with every password in it replaced by `***`, fit for logs and messages.
+///
+/// Covers a password in the user information (`scheme://user:pw@host`, also with `@` in the
+/// password or no user before it) and in the query string (`?password=...`, as libpq and
+/// sqlx accept), and works on text that is not a valid URL. Whatever the layout, no form of a
+/// password found (as written or percent-decoded) is left anywhere in the result.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    match rest.split_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
+    let parts = UrlSecrets::of(url);
+    let mut redacted = String::with_capacity(url.len());
+    let mut from = 0;
+    for range in &parts.ranges {
+        redacted.push_str(&url[from..range.start]);
+        redacted.push_str(MASK);
+        from = range.end;
     }
+    redacted.push_str(&url[from..]);
+    parts.scrub(&redacted)
+}
+
+/// `text` (an error message, say) with `url` and every password it holds masked: the URL
+/// itself is replaced by [`redact_url`]'s form, then any other occurrence of a password.
+pub fn redact_in(url: &str, text: &str) -> String {
+    let parts = UrlSecrets::of(url);
+    let text = if url.is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(url, &redact_url(url))
+    };
+    parts.scrub(&text)
+}
+
+/// What replaces a password.
+const MASK: &str = "***";
+
+/// Query-string keys whose values are secrets, compared in lower case.
+const SECRET_KEYS: [&str; 3] = ["password", "sslpassword", "pass"];
+
+/// The passwords in a database URL: where they are, and every form they may be quoted in.
+struct UrlSecrets {
+    /// Byte ranges of the passwords in the URL, in order, not overlapping.
+    ranges: Vec<std::ops::Range<usize>>,
+    /// The passwords as written and decoded, longest first, none empty.
+    forms: Vec<String>,
+}
+
+impl UrlSecrets {
+    fn of(url: &str) -> UrlSecrets {
+        let start = url.find("://").map_or(0, |i| i + 3);
+        let rest = &url[start..];
+        let mut ranges = Vec::new();
+        // The user information ends at the last `@` before the query: a password may hold a raw
+        // `@` (or `/`), and the host never does. An `@` in the query is not one of these.
+        if let Some(first_at) = rest.find('@') {
+            let query = rest[first_at..]
+                .find(['?', '#'])
+                .map_or(rest.len(), |i| first_at + i);
+            let userinfo = rest[..query].rfind('@').map(|at| &rest[..at]);
+            if let Some((user, password)) = userinfo.and_then(|u| u.split_once(':')) {
+                let from = start + user.len() + 1;
+                ranges.push(from..from + password.len());
+            }
+        }
+        // Query parameters wherever they appear, whatever came before: where the query starts
+        // cannot be told for sure in text that is not a valid URL.
+        for (i, _) in url.match_indices(['?', '&']) {
+            let pair = &url[i + 1..];
+            let pair = &pair[..pair.find(['&', '#']).unwrap_or(pair.len())];
+            if let Some((key, value)) = pair.split_once('=') {
+                let name = percent_decode(key, true).to_ascii_lowercase();
+                if SECRET_KEYS.contains(&name.as_str()) {
+                    let value_start = i + 1 + key.len() + 1;
+                    ranges.push(value_start..value_start + value.len());
+                }
+            }
+        }
+        ranges.retain(|r| !r.is_empty());
+        ranges.sort_by_key(|r| r.start);
+        let mut merged: Vec<std::ops::Range<usize>> = Vec::with_capacity(ranges.len());
+        for range in ranges {
+            match merged.last_mut() {
+                Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+                _ => merged.push(range),
+            }
+        }
+        let mut forms = Vec::new();
+        for range in &merged {
+            let raw = &url[range.clone()];
+            forms.push(raw.to_owned());
+            forms.push(percent_decode(raw, false));
+            forms.push(percent_decode(raw, true));
+        }
+        forms.retain(|f| !f.is_empty() && f != MASK);
+        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        forms.dedup();
+        UrlSecrets {
+            ranges: merged,
+            forms,
+        }
+    }
+
+    /// `text` with every form of every password masked.
+    fn scrub(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for form in &self.forms {
+            if text.contains(form.as_str()) {
+                text = text.replace(form.as_str(), MASK);
+            }
+        }
+        text
+    }
+}
+
+/// Decodes `%XX` escapes (and `+` as a space in a query string when `plus` is set); anything
+/// that is not a valid escape is kept as written.
+fn percent_decode(text: &str, plus: bool) -> String {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = match bytes.get(i..i + 3) {
+            Some([b'%', high, low]) => char::from(*high)
+                .to_digit(16)
+                .zip(char::from(*low).to_digit(16))
+                .and_then(|(h, l)| u8::try_from(h * 16 + l).ok()),
+            _ => None,
+        };
+        match (escaped, bytes[i]) {
+            (Some(byte), _) => {
+                decoded.push(byte);
+                i += 3;
+            }
+            (None, b'+') if plus => {
+                decoded.push(b' ');
+                i += 1;
+            }
+            (None, byte) => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 /// Opens a connection pool with the commands' settings, creating the SQLite file's directory
@@ -166,9 +318,10 @@ pub async fn connect_with(
     url: &str,
     settings: PoolSettings,
 ) -> Result<DatabaseConnection, StoreError> {
+    // Drivers may quote the URL, or parts of it, in their messages.
     let open_error = |reason: String| StoreError::Open {
         url: redact_url(url),
-        reason,
+        reason: redact_in(url, &reason),
     };
     match Engine::of_url(url) {
         Some(Engine::Sqlite) => {
@@ -191,7 +344,8 @@ pub async fn connect_with(
         .connect_timeout(settings.acquire_timeout)
         .acquire_timeout(settings.acquire_timeout)
         // Statements are logged by the metric callback at debug level, not by sqlx at info.
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|options| options.busy_timeout(SQLITE_BUSY_TIMEOUT));
     if let (Some(timeout), Some(Engine::Postgres)) =
         (settings.statement_timeout, Engine::of_url(url))
     {
@@ -246,6 +400,92 @@ mod tests {
             redact_url("postgres://postgres@127.0.0.1/test"),
             "postgres://postgres@127.0.0.1/test"
         );
+        assert_eq!(
+            redact_url("sqlite://data/explorer.db?mode=rwc"),
+            "sqlite://data/explorer.db?mode=rwc"
+        );
+    }
+
+    #[test]
+    fn a_password_holding_at_signs_is_masked_whole() {
+        assert_eq!(
+            redact_url("postgres://app:p@ss@w0rd@db/x"),
+            "postgres://app:***@db/x"
+        );
+        assert_eq!(
+            redact_url("postgres://app:p%40ss@db/x?sslmode=require"),
+            "postgres://app:***@db/x?sslmode=require"
+        );
+    }
+
+    #[test]
+    fn a_password_without_a_user_is_masked() {
+        assert_eq!(
+            redact_url("postgres://:s3cret@db/x"),
+            "postgres://:***@db/x"
+        );
+    }
+
+    #[test]
+    fn a_password_in_the_query_string_is_masked() {
+        assert_eq!(
+            redact_url("postgres://app@db/x?sslmode=disable&password=s3cret&application_name=a"),
+            "postgres://app@db/x?sslmode=disable&password=***&application_name=a"
+        );
+        assert_eq!(
+            redact_url("postgres:///x?host=/run/pg&user=app@corp&PASSWORD=s3cret#frag"),
+            "postgres:///x?host=/run/pg&user=app@corp&PASSWORD=***#frag"
+        );
+        assert_eq!(
+            redact_url("postgres://u:one@db/x?password=two"),
+            "postgres://u:***@db/x?password=***"
+        );
+    }
+
+    #[test]
+    fn urls_that_do_not_parse_lose_their_password_too() {
+        for (url, expected) in [
+            (
+                "postgres://u:s3cret@db:notaport/x",
+                "postgres://u:***@db:notaport/x",
+            ),
+            ("u:s3cret@db/x", "u:***@db/x"),
+            ("postgres://u:s3c/ret@db/x", "postgres://u:***@db/x"),
+            ("postgres://u:s3c?ret@db/x", "postgres://u:***@db/x"),
+            ("mysql://u:s3cret@[::1/x", "mysql://u:***@[::1/x"),
+        ] {
+            assert_eq!(redact_url(url), expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_password_quoted_in_a_message_is_masked_in_every_form() {
+        let url = "postgres://u:p%40ss+w%3Ard@db:notaport/x";
+        let message = format!(
+            "The connection string '{url}' cannot be parsed; user u, password p@ss+w:rd, or p@ss w:rd"
+        );
+        let redacted = redact_in(url, &message);
+        assert_eq!(
+            redacted,
+            "The connection string 'postgres://u:***@db:notaport/x' cannot be parsed; \
+             user u, password ***, or ***"
+        );
+        let url = "postgres://u@db/x?password=s%20cr+et";
+        let redacted = redact_in(url, "url postgres://u@db/x?password=s%20cr+et: s cr et");
+        assert_eq!(redacted, "url postgres://u@db/x?password=***: ***");
+    }
+
+    #[test]
+    fn an_empty_password_masks_nothing_else() {
+        assert_eq!(redact_url("postgres://u:@db/x"), "postgres://u:@db/x");
+        assert_eq!(redact_in("postgres://u:@db/x", "no route"), "no route");
+    }
+
+    #[test]
+    fn percent_escapes_decode_and_bad_ones_stay() {
+        assert_eq!(percent_decode("a%40b%zz%4", false), "a@b%zz%4");
+        assert_eq!(percent_decode("a+b%2B", true), "a b+");
+        assert_eq!(percent_decode("a+b", false), "a+b");
     }
 
     #[test]

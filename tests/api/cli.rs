@@ -1,6 +1,8 @@
 //! The command line as users run it: schema export and check, migrations, reference loading.
 
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+
+use sea_orm::ConnectionTrait;
 
 use crate::helpers::{Store, TestStore};
 use crate::on_both_stores;
@@ -27,6 +29,25 @@ fn run_with(
         None => command.env_remove("DATABASE_URL"),
     };
     command.output().expect("the binary runs")
+}
+
+/// Runs the binary with its standard output a pipe whose reading end is closed as soon as the
+/// process starts, before it can write anything: every write to it fails.
+fn run_with_stdout_closed(args: &[&str], envs: &[(&str, &str)], dir: &std::path::Path) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mobility-explorer"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "error")
+        .env_remove("DATABASE_URL")
+        .env_remove("PERSON_KEY")
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("the binary starts");
+    drop(child.stdout.take());
+    child.wait_with_output().expect("the binary ends")
 }
 
 fn text(output: &Output) -> String {
@@ -69,6 +90,63 @@ fn a_bad_database_url_is_refused_naming_the_variable() {
     let message = text(&out);
     assert!(message.contains("DATABASE_URL"), "{message}");
     assert!(!message.contains("secret"), "{message}");
+}
+
+/// Runs the binary with `envs` set and at the most verbose log level.
+fn run_verbose(args: &[&str], envs: &[(&str, &str)], dir: &std::path::Path) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mobility-explorer"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "trace")
+        .env_remove("DATABASE_URL")
+        .env_remove("PERSON_KEY")
+        .envs(envs.iter().copied());
+    command.output().expect("the binary runs")
+}
+
+#[test]
+fn no_password_reaches_help_errors_or_logs() {
+    let dir = tempfile::tempdir().expect("dir");
+    for url in [
+        // Refused: nothing listens on port 1.
+        "postgres://u:s3cr3tpw@127.0.0.1:1/x",
+        // Not a URL the drivers can parse.
+        "postgres://u:s3cr3tpw@host:notaport/x",
+        "postgres://:s3cr3tpw@host:notaport/x",
+        "postgres://u:s3cr3%74pw@host:notaport/x",
+        "postgres://u:s3cr3t@pw@host:notaport/x",
+        "postgres://u@host:notaport/x?password=s3cr3tpw",
+    ] {
+        let out = run_verbose(
+            &["migrate", "status", "--database-url", url],
+            &[],
+            dir.path(),
+        );
+        let message = text(&out);
+        assert!(!out.status.success(), "{url}: {message}");
+        assert!(
+            message.contains("cannot open the store"),
+            "{url}: {message}"
+        );
+        assert!(!message.contains("s3cr3t"), "{url}: {message}");
+        assert!(!message.contains("panicked"), "{url}: {message}");
+    }
+    let url = ("DATABASE_URL", "postgres://u:s3cr3tpw@h/d");
+    let key = ("PERSON_KEY", "s3cr3tpw person key");
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "status", "--help"],
+        &["load-reference", "--help"],
+        &["import", "workforce", "--help"],
+    ] {
+        let out = run_verbose(args, &[url, key], dir.path());
+        let help = text(&out);
+        assert!(out.status.success(), "{args:?}: {help}");
+        assert!(help.contains("DATABASE_URL"), "{args:?}: {help}");
+        assert!(!help.contains("s3cr3t"), "{args:?}: {help}");
+    }
 }
 
 async fn migrate_and_load_reference_work_from_the_command_line(store: Store) {
@@ -125,6 +203,89 @@ fn demo_data_is_deterministic_for_a_seed_and_labelled_synthetic() {
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     assert_eq!(rows.len(), 300);
     assert!(rows.iter().all(|r| &r[synthetic] == "true"));
+}
+
+#[test]
+fn output_that_is_the_product_fails_the_command_when_the_reader_goes_away() {
+    let dir = tempfile::tempdir().expect("dir");
+    // Thousands of records: more than a pipe holds, whenever the reader goes away.
+    let out = run_with_stdout_closed(&["demo-data"], &[], dir.path());
+    let message = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains("error: the demo data was not all written: standard output was closed"),
+        "{message}"
+    );
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(!message.contains("panicked"), "{message}");
+
+    // A report of work done is not the product: the schema is written all the same.
+    let out = run_with_stdout_closed(&["export-schema"], &[], dir.path());
+    let message = text(&out);
+    assert!(out.status.success(), "{message}");
+    assert!(
+        message.contains("note: the schema was written, but the report was not written"),
+        "{message}"
+    );
+    assert!(!message.contains("panicked"), "{message}");
+    assert!(dir.path().join("schema.graphql").is_file());
+}
+
+async fn an_import_whose_report_cannot_be_written_still_commits(store: Store) {
+    let Some(test_store) = TestStore::new(store).await else {
+        return;
+    };
+    let url = test_store.url.clone();
+    let dir = tempfile::tempdir().expect("dir");
+    let demo = run(
+        &["demo-data", "--records", "400", "--out", "demo.csv"],
+        None,
+        dir.path(),
+    );
+    assert!(demo.status.success(), "{}", text(&demo));
+    let out = run_with_stdout_closed(
+        &["import", "workforce", "demo.csv"],
+        &[
+            ("DATABASE_URL", &url),
+            ("PERSON_KEY", "a command line test key, long enough"),
+        ],
+        dir.path(),
+    );
+    let message = text(&out);
+    assert!(out.status.success(), "{message}");
+    assert_eq!(
+        message.trim(),
+        "note: the import was committed, but the report was not written: \
+         standard output was closed"
+    );
+
+    let db = sea_orm::Database::connect(url.as_str())
+        .await
+        .expect("the store opens");
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM staff_record",
+        ))
+        .await
+        .expect("counted")
+        .expect("one row");
+    assert_eq!(row.try_get::<i64>("", "n").expect("a number"), 400);
+    db.close().await.ok();
+
+    // A list that is the command's product fails when it cannot be written.
+    let out = run_with_stdout_closed(
+        &["migrate", "status"],
+        &[("DATABASE_URL", &url)],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("the migration list was not all written"),
+        "{}",
+        text(&out)
+    );
+    test_store.drop_store().await;
 }
 
 async fn import_workforce_from_the_command_line(store: Store) {
@@ -299,6 +460,7 @@ async fn import_programmes_from_the_command_line(store: Store) {
 }
 
 on_both_stores!(
+    an_import_whose_report_cannot_be_written_still_commits,
     import_programmes_from_the_command_line,
     migrate_and_load_reference_work_from_the_command_line,
     import_workforce_from_the_command_line,
