@@ -121,7 +121,7 @@ impl App {
         }
         let engine = Engine::of_url(&config.database_url).unwrap_or(Engine::Sqlite);
         let schema = build_schema(
-            db.clone(),
+            store::Pool::new(db.clone(), config.pool.max_connections),
             config.limits,
             config.batch_window,
             config.disclosure,

@@ -30,13 +30,33 @@ const INTROSPECTION_LISTS: [&str; 9] = [
     "locations",
 ];
 
-/// How many lexical tokens a GraphQL text holds (names, numbers, strings, punctuators),
-/// counted without parsing. Comments, commas and white space are not tokens. Unterminated
-/// strings end the count; the parser reports them.
+/// What a GraphQL text holds, counted without parsing it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TextMeasure {
+    /// Lexical tokens (names, numbers, strings, punctuators); comments, commas and white
+    /// space are not tokens.
+    pub tokens: usize,
+    /// The longest name or number, in bytes. Names in this schema are short; a huge one only
+    /// costs validation time (it is compared with every known name for a suggestion).
+    pub longest_name: usize,
+}
+
+/// How many lexical tokens a GraphQL text holds (see [`measure_text`]).
 pub fn count_tokens(text: &str) -> usize {
+    measure_text(text).tokens
+}
+
+/// Measures a GraphQL text in one pass, without parsing it. Unterminated strings end the
+/// count; the parser reports them.
+pub fn measure_text(text: &str) -> TextMeasure {
     let bytes = text.as_bytes();
     let mut i = 0;
     let mut tokens = 0;
+    let mut longest_name = 0;
+    let done = |tokens, longest_name| TextMeasure {
+        tokens,
+        longest_name,
+    };
     while i < bytes.len() {
         let b = bytes[i];
         match b {
@@ -54,7 +74,7 @@ pub fn count_tokens(text: &str) -> usize {
                     i += 3;
                     loop {
                         if i >= bytes.len() {
-                            return tokens;
+                            return done(tokens, longest_name);
                         }
                         if bytes[i..].starts_with(b"\\\"\"\"") {
                             i += 4;
@@ -69,7 +89,7 @@ pub fn count_tokens(text: &str) -> usize {
                     i += 1;
                     loop {
                         match bytes.get(i) {
-                            None | Some(b'\n') | Some(b'\r') => return tokens,
+                            None | Some(b'\n') | Some(b'\r') => return done(tokens, longest_name),
                             Some(b'\\') => i += 2,
                             Some(b'"') => {
                                 i += 1;
@@ -87,12 +107,14 @@ pub fn count_tokens(text: &str) -> usize {
             b if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' => {
                 // A name or a number: one token up to the next separator or punctuator.
                 tokens += 1;
+                let start = i;
                 i += 1;
                 while i < bytes.len()
                     && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'.' | b'+'))
                 {
                     i += 1;
                 }
+                longest_name = longest_name.max(i - start);
             }
             _ => {
                 // A punctuator, or a byte the parser will refuse: one token either way.
@@ -101,7 +123,7 @@ pub fn count_tokens(text: &str) -> usize {
             }
         }
     }
-    tokens
+    done(tokens, longest_name)
 }
 
 /// What one selection set (with every fragment it spreads) amounts to once expanded.
@@ -447,6 +469,16 @@ mod tests {
         assert_eq!(count_tokens("# only a comment\n"), 0);
         assert_eq!(count_tokens("{ a(s: \"\"\"x \\\"\"\" y\"\"\") ...F }"), 10);
         assert_eq!(count_tokens("{ a(n: -1.5e3) }"), 8);
+    }
+
+    #[test]
+    fn the_longest_name_is_measured() {
+        let m = measure_text("{ area(code: \"a very long string is not a name\") { name } }");
+        assert_eq!(m.longest_name, 4);
+        assert_eq!(
+            measure_text(&format!("{{ {} }}", "x".repeat(500))).longest_name,
+            500
+        );
     }
 
     #[test]

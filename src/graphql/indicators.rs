@@ -3,9 +3,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use crate::store::Pool;
 use async_graphql::connection::{CursorType, OpaqueCursor, PageInfo};
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject};
-use sea_orm::DatabaseConnection;
 
 use super::cost;
 use super::error::{ApiError, ApiResult};
@@ -270,10 +270,7 @@ pub struct IndexResult {
 
 /// Computes an index: three aggregate statements (means, deviations, domain scores), then
 /// ranking in the domain.
-pub(crate) async fn compute_index(
-    db: &DatabaseConnection,
-    key: &IndexKey,
-) -> Result<IndexResult, StoreError> {
+pub(crate) async fn compute_index(db: &Pool, key: &IndexKey) -> Result<IndexResult, StoreError> {
     let areas = AreaFilter {
         level: Some(key.level),
         within: None,
@@ -589,7 +586,7 @@ pub(crate) async fn area_values(
         .collect())
 }
 
-async fn find_indicator(db: &DatabaseConnection, code: &str) -> ApiResult<Indicator> {
+async fn find_indicator(db: &Pool, code: &str) -> ApiResult<Indicator> {
     indicators::by_codes(db, &[code.to_owned()])
         .await
         .map_err(ApiError::from)?

@@ -77,6 +77,10 @@ impl ExtensionFactory for QueryLimits {
     }
 }
 
+/// The longest name (of a field, argument, alias, fragment, variable) or number a query may
+/// hold: no name in the schema comes near it.
+const MAX_NAME_CHARS: usize = 100;
+
 /// The longest error message sent, in characters: messages may quote the query or its input,
 /// and a client must not get a megabyte back for a megabyte sent.
 const MAX_MESSAGE_CHARS: usize = 300;
@@ -227,14 +231,21 @@ impl Extension for QueryLimits {
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        let tokens = document::count_tokens(&request.query);
+        let text = document::measure_text(&request.query);
         let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
         at_most(
-            n(tokens),
+            n(text.tokens),
             n(self.0.max_tokens),
             "tokens in the query text",
             "TOO_MANY_TOKENS",
             "maxTokens",
+        )?;
+        at_most(
+            n(text.longest_name),
+            n(MAX_NAME_CHARS),
+            "characters in the longest name or number in the query",
+            "NAME_TOO_LONG",
+            "maxNameChars",
         )?;
         document::check_variables(&request.variables, self.0.input).map_err(bad_input)?;
         let doc = request

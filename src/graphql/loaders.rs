@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::store::Pool;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
 };
 use async_graphql::{Request, ServerResult};
-use sea_orm::DatabaseConnection;
 
 use super::indicators::{IndexKey, IndexResult, compute_index};
 use crate::domain::geography::{Area, AreaLevel};
@@ -21,7 +21,7 @@ use crate::store::indicators::{self, Indicator, Value};
 
 /// Batches area look-ups for one request.
 pub struct AreaLoader {
-    db: DatabaseConnection,
+    db: Pool,
 }
 
 /// Key: the area of `level` that `area` lies within.
@@ -275,13 +275,13 @@ impl Loader<IndexKey> for AreaLoader {
 /// of one list register their keys in a burst, and a burst that outlasts the window (a very
 /// busy machine) is fetched in more than one batch.
 pub struct PerRequestLoaders {
-    db: DatabaseConnection,
+    db: Pool,
     window: Duration,
 }
 
 impl PerRequestLoaders {
     /// Loaders reading from `db`, gathering keys for `window`.
-    pub fn new(db: DatabaseConnection, window: Duration) -> Self {
+    pub fn new(db: Pool, window: Duration) -> Self {
         PerRequestLoaders { db, window }
     }
 }

@@ -16,7 +16,7 @@ use async_graphql::{
 };
 use std::time::Duration;
 
-use sea_orm::DatabaseConnection;
+use crate::store::Pool;
 
 use crate::domain::disclosure::Policy;
 
@@ -42,12 +42,7 @@ fn builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
 
 /// The schema serving `db` within `limits`, batching look-ups over `batch_window` and
 /// publishing workforce figures under the disclosure `policy`.
-pub fn build_schema(
-    db: DatabaseConnection,
-    limits: Limits,
-    batch_window: Duration,
-    policy: Policy,
-) -> ApiSchema {
+pub fn build_schema(db: Pool, limits: Limits, batch_window: Duration, policy: Policy) -> ApiSchema {
     let builder = builder()
         .data(db.clone())
         .data(policy)
@@ -66,8 +61,8 @@ pub fn sdl() -> String {
 }
 
 /// The request's database connection.
-pub(crate) fn database<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
-    ctx.data::<DatabaseConnection>()
+pub(crate) fn database<'a>(ctx: &Context<'a>) -> ApiResult<&'a Pool> {
+    ctx.data::<Pool>()
         .map_err(|_| ApiError::Internal("database missing from the schema".into()).into())
 }
 
@@ -80,11 +75,7 @@ pub(crate) fn loader<'a>(
 }
 
 /// The primary code of the area an argument names by any of its codes; NOT_FOUND otherwise.
-pub(crate) async fn area_argument(
-    db: &DatabaseConnection,
-    code: &str,
-    argument: &str,
-) -> ApiResult<String> {
+pub(crate) async fn area_argument(db: &Pool, code: &str, argument: &str) -> ApiResult<String> {
     Ok(crate::store::areas::find(db, code)
         .await
         .map_err(ApiError::from)?

@@ -1,8 +1,8 @@
 //! Programme outcomes: what each programme delivered against its targets, where, and how much
 //! of it reached cold spots.
 
+use crate::store::Pool;
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject};
-use sea_orm::DatabaseConnection;
 
 use super::cost;
 use super::error::{ApiError, ApiResult};
@@ -197,7 +197,7 @@ fn pick(
 /// Aggregated actuals and targets per period of a metric: its own sums, and for a percentage
 /// those of its numerator and denominator.
 async fn aggregated(
-    db: &DatabaseConnection,
+    db: &Pool,
     metric: &Metric,
     metrics: &[Metric],
     area: Option<&str>,

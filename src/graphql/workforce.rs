@@ -3,8 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::store::Pool;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject};
-use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
 
 use super::cost;
@@ -446,10 +446,7 @@ fn policy<'a>(ctx: &Context<'a>) -> ApiResult<Policy> {
 }
 
 /// Resolves a filter's names into ids and codes, refusing unknown ones.
-async fn resolve_scope(
-    db: &DatabaseConnection,
-    filter: WorkforceFilter,
-) -> ApiResult<(Scope, Vec<Employer>)> {
+async fn resolve_scope(db: &Pool, filter: WorkforceFilter) -> ApiResult<(Scope, Vec<Employer>)> {
     let all = workforce_store::employers(db).await.map_err(store_error)?;
     let employers: Vec<Employer> = match &filter.employers {
         Some(codes) => {
@@ -568,7 +565,7 @@ struct KeyNames {
 }
 
 impl Workforce {
-    async fn overall(&self, db: &DatabaseConnection) -> ApiResult<Option<&GroupCounts>> {
+    async fn overall(&self, db: &Pool) -> ApiResult<Option<&GroupCounts>> {
         let overall = self
             .overall
             .get_or_try_init(|| async {
@@ -586,7 +583,7 @@ impl Workforce {
         Ok(overall.as_ref())
     }
 
-    async fn names(&self, db: &DatabaseConnection, groups: &[GroupCounts]) -> ApiResult<KeyNames> {
+    async fn names(&self, db: &Pool, groups: &[GroupCounts]) -> ApiResult<KeyNames> {
         let employers = self
             .employers
             .iter()
@@ -627,7 +624,7 @@ impl Workforce {
 
     async fn groups(
         &self,
-        db: &DatabaseConnection,
+        db: &Pool,
         measure: Measure,
         by: &[WorkforceDimension],
     ) -> ApiResult<Vec<GroupCounts>> {
@@ -934,7 +931,7 @@ impl Workforce {
 }
 
 /// The primary code of a reference population's area: `UK` or any area code.
-async fn reference_area(db: &DatabaseConnection, area: &str, argument: &str) -> ApiResult<String> {
+async fn reference_area(db: &Pool, area: &str, argument: &str) -> ApiResult<String> {
     if area.eq_ignore_ascii_case("UK") {
         return Ok(UK.to_owned());
     }
@@ -949,7 +946,7 @@ const UK: &str = "K02000001";
 
 /// The reference shares of `area` (`UK` or any area code) for `measure`.
 async fn benchmark_shares(
-    db: &DatabaseConnection,
+    db: &Pool,
     area: &str,
     measure: Measure,
 ) -> ApiResult<Vec<ReferenceShare>> {

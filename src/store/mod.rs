@@ -5,9 +5,12 @@
 
 pub mod areas;
 pub mod indicators;
+mod pool;
 pub mod programmes;
 pub mod reference;
 pub mod workforce;
+
+pub use pool::Pool;
 
 use std::time::Duration;
 

@@ -1,0 +1,69 @@
+//! The server's view of the store: the connection pool behind a gate that lets no more
+//! statements run at once than the pool has connections.
+//!
+//! One GraphQL request resolves its fields concurrently, so a single request with thirty
+//! aliased aggregates would otherwise take every connection and leave the rest of its own
+//! statements (and every other request's) waiting on the pool, where a wait past
+//! `DB_ACQUIRE_TIMEOUT_MS` means "the store is unavailable". Behind the gate, statements
+//! queue here without a deadline of their own (the request's timeout still applies), and a
+//! wait on the pool only ever means the store itself is slow to connect or down.
+
+use std::sync::Arc;
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, Statement,
+};
+use tokio::sync::Semaphore;
+
+/// The connection pool with its statement gate; cheap to clone (clones share both).
+#[derive(Clone, Debug)]
+pub struct Pool {
+    db: DatabaseConnection,
+    gate: Arc<Semaphore>,
+}
+
+impl Pool {
+    /// Gates `db` to at most `statements` statements at once (its pool size).
+    pub fn new(db: DatabaseConnection, statements: u32) -> Pool {
+        let permits = usize::try_from(statements.max(1)).unwrap_or(1);
+        Pool {
+            db,
+            gate: Arc::new(Semaphore::new(permits)),
+        }
+    }
+
+    async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, DbErr> {
+        // The semaphore is never closed; a closed one would mean the pool is going away.
+        self.gate
+            .acquire()
+            .await
+            .map_err(|_| DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::ConnectionClosed))
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Pool {
+    fn get_database_backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        let _permit = self.permit().await?;
+        self.db.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        let _permit = self.permit().await?;
+        self.db.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        let _permit = self.permit().await?;
+        self.db.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let _permit = self.permit().await?;
+        self.db.query_all_raw(stmt).await
+    }
+}
