@@ -10,7 +10,6 @@ use std::collections::HashMap;
 
 use async_graphql::Name;
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql_value::Value;
 
 /// Root fields of the introspection system, measured by their own rules: their nesting is
 /// bounded by the schema itself, so the depth limit meant for data does not apply.
@@ -354,7 +353,11 @@ fn check_set(set: &SelectionSet, bounds: InputBounds) -> Result<(), BadInput> {
         match &selection.node {
             Selection::Field(field) => {
                 for (name, value) in &field.node.arguments {
-                    check_value(&value.node, name.node.as_str(), bounds)?;
+                    // Variables are checked with their values; as written they are nulls.
+                    let Ok(written) = value.node.clone().into_const_with(|_| {
+                        Ok::<_, std::convert::Infallible>(async_graphql::Value::Null)
+                    });
+                    check_const(&written, name.node.as_str(), bounds)?;
                 }
                 check_set(&field.node.selection_set.node, bounds)?;
             }
@@ -363,22 +366,6 @@ fn check_set(set: &SelectionSet, bounds: InputBounds) -> Result<(), BadInput> {
         }
     }
     Ok(())
-}
-
-fn check_value(value: &Value, path: &str, bounds: InputBounds) -> Result<(), BadInput> {
-    match value {
-        Value::String(s) => check_string(s, path, bounds),
-        Value::List(items) => {
-            check_list(items.len(), path, bounds)?;
-            items
-                .iter()
-                .try_for_each(|item| check_value(item, path, bounds))
-        }
-        Value::Object(fields) => fields
-            .iter()
-            .try_for_each(|(key, v)| check_value(v, &format!("{path}.{key}"), bounds)),
-        _ => Ok(()),
-    }
 }
 
 /// Checks every variable's value against `bounds`.

@@ -223,6 +223,19 @@ pub fn error_code(answer: &Value) -> &str {
         .unwrap_or_else(|| panic!("no error code in {answer}"))
 }
 
+/// The first error's `extensions.limit` and `extensions.limitValue`.
+pub fn limit_of(answer: &Value) -> (&str, u64) {
+    let ext = &answer["errors"][0]["extensions"];
+    (
+        ext["limit"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no limit in {answer}")),
+        ext["limitValue"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no value in {answer}")),
+    )
+}
+
 /// The first error's message.
 pub fn error_message(answer: &Value) -> &str {
     answer["errors"][0]["message"]

@@ -8,25 +8,13 @@
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{Store, TestApp, error_code, error_message};
+use crate::helpers::{Store, TestApp, error_code, error_message, limit_of};
 use crate::on_both_stores;
 
 /// The server still answers a trivial query.
 async fn still_serving(app: &TestApp) {
     let data = app.data("{ __typename }").await;
     assert_eq!(data["__typename"], "Query");
-}
-
-fn limit_of(answer: &Value) -> (&str, u64) {
-    let ext = &answer["errors"][0]["extensions"];
-    (
-        ext["limit"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no limit in {answer}")),
-        ext["limitValue"]
-            .as_u64()
-            .unwrap_or_else(|| panic!("no value in {answer}")),
-    )
 }
 
 /// A document where fragment F<n> spreads F<n-1> twice: `levels` levels expand to

@@ -1,21 +1,7 @@
 //! Query limits: each refusal names the limit and its value, and the server keeps serving.
 
-use serde_json::Value;
-
-use crate::helpers::{Store, TestApp, error_code, error_message};
+use crate::helpers::{Store, TestApp, error_code, error_message, limit_of};
 use crate::on_both_stores;
-
-fn limit_of(answer: &Value) -> (&str, u64) {
-    let ext = &answer["errors"][0]["extensions"];
-    (
-        ext["limit"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no limit in {answer}")),
-        ext["limitValue"]
-            .as_u64()
-            .unwrap_or_else(|| panic!("no value in {answer}")),
-    )
-}
 
 async fn a_query_nested_too_deep_is_refused_naming_the_depth_limit(store: Store) {
     let Some(app) = TestApp::spawn_with(store, |c| c.limits.max_depth = 5).await else {
