@@ -385,13 +385,11 @@ async fn requests_beyond_the_concurrency_cap_are_refused_at_once(store: Store) {
     let Some(app) = TestApp::spawn_with(store, |c| c.max_concurrent_requests = 1).await else {
         return;
     };
-    // A request whose body never finishes holds the only slot.
-    let held = raw(
-        &app,
-        b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"query\":",
-    )
-    .await;
-    // The slot is taken once the server has read the headers; ask until it is.
+    // A request whose body never finishes holds the only slot. On a loaded machine a probe
+    // may hold the slot at the moment the held request arrives, which is then the one
+    // refused; open another until one holds it.
+    const HELD: &[u8] = b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"query\":";
+    let mut held = raw(&app, HELD).await;
     let mut refused = None;
     for _ in 0..600 {
         let response = app
@@ -404,6 +402,13 @@ async fn requests_beyond_the_concurrency_cap_are_refused_at_once(store: Store) {
         if response.status() == 503 {
             refused = Some(response);
             break;
+        }
+        let mut buf = [0u8; 1024];
+        match held.try_read(&mut buf) {
+            // Answered (refused) or closed: it holds nothing.
+            Ok(_) => held = raw(&app, HELD).await,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => held = raw(&app, HELD).await,
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
