@@ -10,6 +10,7 @@ each line shows the high-water mark of that request alone. Standard library only
 """
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -199,13 +200,43 @@ class Relay:
         self.sockets = []
 
 
-def outage(admin_url):
-    name = f"mx_hostile_{os.getpid()}"
+@contextlib.contextmanager
+def postgres_database(admin_url, suffix):
+    """A database of its own on the PostgreSQL server, dropped afterwards; yields its name."""
+    name = f"mx_hostile_{suffix}_{os.getpid()}"
     subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{name}"'], check=True)
-    relay = Relay(("127.0.0.1", 5432))
-    port = free_port()
-    server = start_server(f"postgres://postgres@127.0.0.1:{relay.port}/{name}", port)
     try:
+        yield name
+    finally:
+        subprocess.run(
+            ["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
+            check=False,
+        )
+
+
+@contextlib.contextmanager
+def running(database_url):
+    """A server on `database_url`; yields (port, pid) and stops it afterwards."""
+    port = free_port()
+    server = start_server(database_url, port)
+    try:
+        yield port, server.pid
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait()
+
+
+def replay_store(label, database_url):
+    with running(database_url) as (port, pid):
+        replay(f"{label}: hostile requests", port, pid, HOSTILE)
+        replay(f"{label}: the most expensive accepted queries", port, pid, WORST)
+
+
+def outage(admin_url):
+    relay = Relay(("127.0.0.1", 5432))
+    with postgres_database(admin_url, "outage") as name, running(
+        f"postgres://postgres@127.0.0.1:{relay.port}/{name}"
+    ) as (port, _):
         print("\n## PostgreSQL outage (store behind a relay that is cut, then restored)\n")
         print("| step | HTTP | code | time (s) |")
         print("|---|---|---|---|")
@@ -217,8 +248,6 @@ def outage(admin_url):
             status, code, _, elapsed = post(port, query)
             print(f"| store down, request {i + 1} | {status} | {code} | {elapsed:.3f} |")
         started = time.monotonic()
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as r:
-            pass
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10)
             ready = 200
@@ -230,13 +259,6 @@ def outage(admin_url):
         while post(port, query)[0] != 200:
             time.sleep(0.05)
         print(f"| store back: first answer after | 200 | ok | {time.monotonic() - started:.3f} |")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait()
-        subprocess.run(
-            ["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
-            check=False,
-        )
 
 
 def main():
@@ -249,30 +271,11 @@ def main():
     args = parser.parse_args()
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        server = start_server(f"sqlite://{tmp}/explorer.db?mode=rwc", port)
-        try:
-            replay("SQLite: hostile requests", port, server.pid, HOSTILE)
-            replay("SQLite: the most expensive accepted queries", port, server.pid, WORST)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait()
+        replay_store("SQLite", f"sqlite://{tmp}/explorer.db?mode=rwc")
     if args.postgres:
-        name = f"mx_hostile_pg_{os.getpid()}"
-        subprocess.run(["psql", args.postgres_url, "-qc", f'CREATE DATABASE "{name}"'], check=True)
         base = args.postgres_url.rsplit("/", 1)[0]
-        port = free_port()
-        server = start_server(f"{base}/{name}", port)
-        try:
-            replay("PostgreSQL: hostile requests", port, server.pid, HOSTILE)
-            replay("PostgreSQL: the most expensive accepted queries", port, server.pid, WORST)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait()
-            subprocess.run(
-                ["psql", args.postgres_url, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
-                check=False,
-            )
+        with postgres_database(args.postgres_url, "pg") as name:
+            replay_store("PostgreSQL", f"{base}/{name}")
         outage(args.postgres_url)
 
 

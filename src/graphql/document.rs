@@ -142,25 +142,41 @@ pub struct Measure {
     pub introspection_roots: u64,
 }
 
-/// The measures of every operation of a document, summed: validation looks at all of them.
+impl Measure {
+    /// Two sibling selections together: their fields add up, depths take the deeper.
+    fn beside(self, other: Measure) -> Measure {
+        Measure {
+            fields: self.fields.saturating_add(other.fields),
+            depth: self.depth.max(other.depth),
+            root_fields: self.root_fields.saturating_add(other.root_fields),
+            introspection_depth: self.introspection_depth.max(other.introspection_depth),
+            introspection_lists: self.introspection_lists.max(other.introspection_lists),
+            introspection_roots: self
+                .introspection_roots
+                .saturating_add(other.introspection_roots),
+        }
+    }
+
+    /// Two operations of one document: as siblings, except that root fields are counted per
+    /// operation (only one runs).
+    fn across(self, other: Measure) -> Measure {
+        Measure {
+            root_fields: self.root_fields.max(other.root_fields),
+            ..self.beside(other)
+        }
+    }
+}
+
+/// The measures of a document: validation looks at every operation, so `expanded` combines
+/// them all (root fields: the most any one operation selects).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DocumentMeasure {
     /// Fragment definitions in the document.
     pub fragments: usize,
-    /// Field selections of all operations after expansion.
-    pub fields: u64,
-    /// The deepest operation's depth.
-    pub depth: usize,
-    /// The most root fields one operation selects.
-    pub root_fields: u64,
-    /// The deepest introspection subtree.
-    pub introspection_depth: usize,
-    /// The most introspection list fields on one path.
-    pub introspection_lists: usize,
-    /// Introspection root fields of all operations after expansion.
-    pub introspection_roots: u64,
     /// Aliases written in the document (each occurrence in the text once).
     pub aliases: usize,
+    /// The operations once expanded.
+    pub expanded: Measure,
 }
 
 /// Measures a parsed document in time linear in its size.
@@ -176,19 +192,11 @@ pub fn measure(doc: &ExecutableDocument) -> DocumentMeasure {
             .values()
             .map(|f| aliases(&f.node.selection_set.node))
             .sum(),
-        ..DocumentMeasure::default()
+        expanded: Measure::default(),
     };
     for (_, operation) in doc.operations.iter() {
         let set = &operation.node.selection_set.node;
-        let m = walker.set(set);
-        total.fields = total.fields.saturating_add(m.fields);
-        total.depth = total.depth.max(m.depth);
-        total.root_fields = total.root_fields.max(m.root_fields);
-        total.introspection_depth = total.introspection_depth.max(m.introspection_depth);
-        total.introspection_lists = total.introspection_lists.max(m.introspection_lists);
-        total.introspection_roots = total
-            .introspection_roots
-            .saturating_add(m.introspection_roots);
+        total.expanded = total.expanded.across(walker.set(set));
         total.aliases += aliases(set);
     }
     total
@@ -246,57 +254,36 @@ impl<'a> Walker<'a> {
                     let field = &field.node;
                     let name = field.name.node.as_str();
                     let sub = self.both(&field.selection_set.node);
-                    let is_list = usize::from(INTROSPECTION_LISTS.contains(&name));
-                    let as_intro = SetMeasure {
-                        data: Measure::default(),
-                        intro_depth: 1 + sub.intro_depth,
-                        intro_lists: is_list + sub.intro_lists,
-                    };
-                    if INTROSPECTION_ROOTS.contains(&name) {
-                        SetMeasure {
-                            data: Measure {
-                                fields: 1u64.saturating_add(sub.data.fields),
-                                depth: 0,
-                                root_fields: 1,
-                                introspection_depth: 1 + sub.intro_depth,
-                                introspection_lists: sub.intro_lists,
-                                introspection_roots: 1u64
-                                    .saturating_add(sub.data.introspection_roots),
-                            },
-                            ..as_intro
+                    let fields = 1u64.saturating_add(sub.data.fields);
+                    let data = if INTROSPECTION_ROOTS.contains(&name) {
+                        // The subtree is read as introspection: no data depth of its own.
+                        Measure {
+                            fields,
+                            depth: 0,
+                            root_fields: 1,
+                            introspection_depth: 1 + sub.intro_depth,
+                            introspection_lists: sub.intro_lists,
+                            introspection_roots: 1u64.saturating_add(sub.data.introspection_roots),
                         }
                     } else {
-                        SetMeasure {
-                            data: Measure {
-                                fields: 1u64.saturating_add(sub.data.fields),
-                                depth: 1 + sub.data.depth,
-                                root_fields: 1,
-                                introspection_depth: sub.data.introspection_depth,
-                                introspection_lists: sub.data.introspection_lists,
-                                introspection_roots: sub.data.introspection_roots,
-                            },
-                            ..as_intro
+                        Measure {
+                            fields,
+                            depth: 1 + sub.data.depth,
+                            root_fields: 1,
+                            ..sub.data
                         }
+                    };
+                    SetMeasure {
+                        data,
+                        intro_depth: 1 + sub.intro_depth,
+                        intro_lists: usize::from(INTROSPECTION_LISTS.contains(&name))
+                            + sub.intro_lists,
                     }
                 }
                 Selection::InlineFragment(fragment) => self.both(&fragment.node.selection_set.node),
                 Selection::FragmentSpread(spread) => self.fragment(&spread.node.fragment_name.node),
             };
-            out.data.fields = out.data.fields.saturating_add(inner.data.fields);
-            out.data.root_fields = out.data.root_fields.saturating_add(inner.data.root_fields);
-            out.data.introspection_roots = out
-                .data
-                .introspection_roots
-                .saturating_add(inner.data.introspection_roots);
-            out.data.depth = out.data.depth.max(inner.data.depth);
-            out.data.introspection_depth = out
-                .data
-                .introspection_depth
-                .max(inner.data.introspection_depth);
-            out.data.introspection_lists = out
-                .data
-                .introspection_lists
-                .max(inner.data.introspection_lists);
+            out.data = out.data.beside(inner.data);
             out.intro_depth = out.intro_depth.max(inner.intro_depth);
             out.intro_lists = out.intro_lists.max(inner.intro_lists);
         }
@@ -473,8 +460,8 @@ mod tests {
         let doc = parse_query(doubling(60)).expect("parses");
         let m = measure(&doc);
         // 2^60 fields once expanded: far past any limit, measured in microseconds.
-        assert_eq!(m.fields, 1u64 << 60);
-        assert_eq!(m.root_fields, 1u64 << 60);
+        assert_eq!(m.expanded.fields, 1u64 << 60);
+        assert_eq!(m.expanded.root_fields, 1u64 << 60);
         assert_eq!(m.fragments, 61);
     }
 
@@ -486,11 +473,11 @@ mod tests {
         )
         .expect("parses");
         let m = measure(&doc);
-        assert_eq!(m.depth, 4);
-        assert_eq!(m.introspection_depth, 6);
-        assert_eq!(m.introspection_lists, 2);
-        assert_eq!(m.introspection_roots, 1);
-        assert_eq!(m.root_fields, 3);
+        assert_eq!(m.expanded.depth, 4);
+        assert_eq!(m.expanded.introspection_depth, 6);
+        assert_eq!(m.expanded.introspection_lists, 2);
+        assert_eq!(m.expanded.introspection_roots, 1);
+        assert_eq!(m.expanded.root_fields, 3);
     }
 
     #[test]
@@ -498,7 +485,7 @@ mod tests {
         let doc =
             parse_query("{ ...A } fragment A on Query { a ...B } fragment B on Query { b ...A }")
                 .expect("parses");
-        assert_eq!(measure(&doc).fields, 2);
+        assert_eq!(measure(&doc).expanded.fields, 2);
     }
 
     #[test]

@@ -148,11 +148,12 @@ fn at_most(
 impl QueryLimits {
     fn check_document(&self, doc: &ExecutableDocument) -> ServerResult<()> {
         let l = &self.0;
-        let m = document::measure(doc);
+        let document = document::measure(doc);
+        let m = document.expanded;
         let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
         // Fragments first: the measures below recurse through them.
         at_most(
-            n(m.fragments),
+            n(document.fragments),
             n(l.max_fragments),
             "fragment definitions in the query",
             "TOO_MANY_FRAGMENTS",
@@ -173,7 +174,7 @@ impl QueryLimits {
             "maxRootFields",
         )?;
         at_most(
-            n(m.aliases),
+            n(document.aliases),
             n(l.max_aliases),
             "aliases in the query",
             "TOO_MANY_ALIASES",

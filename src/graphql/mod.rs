@@ -43,16 +43,13 @@ fn builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
 /// The schema serving `db` within `limits`, batching look-ups over `batch_window` and
 /// publishing workforce figures under the disclosure `policy`.
 pub fn build_schema(db: Pool, limits: Limits, batch_window: Duration, policy: Policy) -> ApiSchema {
-    let builder = builder()
+    // `INTROSPECTION=false` is enforced by `QueryLimits` before validation, with its own code.
+    builder()
         .data(db.clone())
         .data(policy)
         .extension(limits::QueryLimits(limits))
-        .extension(loaders::PerRequestLoaders::new(db, batch_window));
-    if limits.introspection {
-        builder.finish()
-    } else {
-        builder.disable_introspection().finish()
-    }
+        .extension(loaders::PerRequestLoaders::new(db, batch_window))
+        .finish()
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.
