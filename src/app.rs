@@ -124,7 +124,7 @@ impl App {
             store::Pool::new(db.clone(), config.pool.max_connections),
             config.limits,
             config.batch_window,
-            config.disclosure,
+            config.disclosure.clone(),
         );
         let listener = TcpListener::bind(config.bind)
             .await

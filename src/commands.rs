@@ -16,7 +16,7 @@ use sea_orm_migration::MigrationStatus;
 use crate::app::{App, AppError};
 use crate::config::{
     Cli, Command, Config, ConfigError, DemoKind, ImportKind, MigrateAction, PersonKeyArgs,
-    ServeArgs, StoreArgs,
+    PtableArgs, ServeArgs, StoreArgs,
 };
 use crate::import::{self, ImportError};
 use crate::store::{self, StoreError, redact_url};
@@ -130,8 +130,43 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
             DemoKind::Indicators => demo_indicators(&out, seed),
             DemoKind::Programmes => demo_programmes(&out, seed),
         },
+        Some(Command::Ptable { out, ptable }) => write_ptable(&out, &ptable),
         Some(Command::ExportSchema { check, path }) => export_schema(check, &path),
     }
+}
+
+/// Writes the perturbation table in use; a file is written whole or not at all (it is written
+/// beside its destination, then renamed).
+fn write_ptable(out: &Path, args: &PtableArgs) -> Result<ExitCode, CommandError> {
+    let table = args.load()?;
+    if out.as_os_str() == "-" {
+        data("the perturbation table", |stdout| table.write_csv(stdout))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let file_error = |source| CommandError::File {
+        path: out.display().to_string(),
+        source,
+    };
+    let mut partial = out.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    let written = std::fs::File::create(&partial)
+        .and_then(|mut file| {
+            table.write_csv(&mut file)?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&partial, out));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(file_error(e));
+    }
+    note(&format!(
+        "Wrote the perturbation table {} (sha256 {}) to {}",
+        table.name(),
+        table.sha256(),
+        out.display()
+    ));
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(args: &ServeArgs) -> Result<ExitCode, CommandError> {

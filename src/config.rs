@@ -6,7 +6,13 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+use std::sync::Arc;
+
 use crate::domain::disclosure::Policy;
+use crate::domain::ptable::Ptable;
+
+/// The disclosure threshold unless configured.
+const DEFAULT_MIN_COUNT: u64 = 10;
 use crate::domain::workforce::{MIN_KEY_BYTES, PersonKey};
 use crate::graphql::Limits;
 use crate::store::{Engine, PoolSettings, redact_url};
@@ -79,6 +85,16 @@ pub enum Command {
         #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
         seed: u64,
     },
+    /// Write the perturbation table in use (the bundled default, or `--ptable`) in the ONS
+    /// format: `pcv,ckey,pvalue`, every pcv from 1 to 750 and ckey from 0 to 255.
+    Ptable {
+        /// Where to write: a file, `-` for standard output.
+        #[arg(long, default_value = "-")]
+        out: PathBuf,
+        /// The table.
+        #[command(flatten)]
+        ptable: PtableArgs,
+    },
     /// Write the GraphQL schema (SDL) to a file, or check that the file is up to date.
     ExportSchema {
         /// Compare instead of writing: exit non-zero with a diff summary when they differ.
@@ -147,6 +163,37 @@ pub enum ImportKind {
         #[command(flatten)]
         store: StoreArgs,
     },
+}
+
+/// The perturbation table of disclosure control.
+#[derive(Debug, Clone, Args)]
+pub struct PtableArgs {
+    /// A perturbation table (CSV `pcv,ckey,pvalue`, as the ONS `cell-key-perturbation`
+    /// package reads) to use instead of the bundled default.
+    #[arg(long = "ptable", env = "PTABLE")]
+    pub ptable: Option<PathBuf>,
+}
+
+impl PtableArgs {
+    /// The table named, read and checked; the bundled default when none is named.
+    pub fn load(&self) -> Result<Ptable, ConfigError> {
+        let Some(path) = &self.ptable else {
+            return Ok(Ptable::default());
+        };
+        let name = "PTABLE (--ptable)";
+        let file = std::fs::File::open(path).map_err(|e| ConfigError {
+            name,
+            reason: format!("{}: {e}", path.display()),
+        })?;
+        let label = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |f| f.to_string_lossy().into_owned(),
+        );
+        Ptable::read_csv(&label, std::io::BufReader::new(file)).map_err(|e| ConfigError {
+            name,
+            reason: e.to_string(),
+        })
+    }
 }
 
 /// The secret person references are pseudonymised with.
@@ -277,14 +324,14 @@ pub struct ServeArgs {
     #[arg(long, env = "BATCH_WINDOW_MS", default_value_t = 10)]
     pub batch_window_ms: u64,
 
-    /// Disclosure threshold k: counts from 1 to k-1, groups smaller than k and means over
-    /// fewer than k people are withheld.
-    #[arg(long, env = "DISCLOSURE_MIN_COUNT", default_value_t = Policy::default().min_count)]
+    /// Disclosure threshold k: a count below k after perturbation is withheld, as are groups
+    /// whose headcount or respondents are below k and means over fewer than k people.
+    #[arg(long, env = "DISCLOSURE_MIN_COUNT", default_value_t = DEFAULT_MIN_COUNT)]
     pub disclosure_min_count: u64,
 
-    /// Publish every count rounded to the nearest 5.
-    #[arg(long, env = "ROUND_COUNTS", default_value_t = false, action = ArgAction::Set)]
-    pub round_counts: bool,
+    /// The perturbation table of disclosure control.
+    #[command(flatten)]
+    pub ptable: PtableArgs,
 
     /// Load the synthetic demo workforce when the store has no staff records.
     #[arg(long, env = "DEMO_DATA", default_value_t = true, action = ArgAction::Set)]
@@ -431,7 +478,7 @@ impl TryFrom<&ServeArgs> for Config {
                     "DISCLOSURE_MIN_COUNT",
                     usize::try_from(args.disclosure_min_count).unwrap_or(usize::MAX),
                 )? as u64,
-                round_to_5: args.round_counts,
+                ptable: Arc::new(args.ptable.load()?),
             },
             demo_data: args.demo_data,
             graphiql: args.graphiql,

@@ -296,9 +296,10 @@ fn targets(records: u64) -> Vec<Vec<u64>> {
 pub fn write_csv(out: impl Write, records: u64, seed: u64) -> Result<u64, csv::Error> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut writer = csv::Writer::from_writer(out);
+    // No `record_key` column: the import derives each key from the person's pseudonym.
     let header: Vec<&str> = REQUIRED_COLUMNS
         .iter()
-        .chain(OPTIONAL_COLUMNS.iter())
+        .chain(OPTIONAL_COLUMNS.iter().filter(|c| **c != "record_key"))
         .copied()
         .collect();
     writer.write_record(&header)?;

@@ -44,6 +44,8 @@ pub struct Model {
     pub self_assessed: Option<String>,
     /// Staff survey engagement score, 0 to 100.
     pub engagement: Option<f64>,
+    /// The permanent record key of the cell key method, 0 to 255: never published.
+    pub record_key: i32,
 }
 
 /// Relations of a staff record (none declared: queries join explicitly).

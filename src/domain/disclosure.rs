@@ -1,30 +1,88 @@
 //! Disclosure control: the one place every published workforce figure passes through.
 //!
-//! The rules (see the project's disclosure rules, after the GSS guidance on tables):
-//! 1. a count of 1 to k-1 is suppressed (0 is shown);
-//! 2. a group whose declared total (or headcount) is below k has every figure suppressed;
-//! 3. within a group whose total is shown, a lone suppressed cell takes the next smallest
-//!    non-zero cell with it, so it cannot be recovered by subtraction;
-//! 4. every group obeys 1-3 on its own, whatever filter produced it; headcounts below k are
-//!    never shown;
-//! 5. shares are computed from exact counts, then rounded; a suppressed count means a
-//!    suppressed share;
-//! 6. optionally, every published count is rounded to the nearest 5.
+//! The method is the cell key method (CKM) of the ONS `cell-key-perturbation` package
+//! (`create_perturbed_table`), plus a threshold:
+//! 1. every staff record carries a permanent record key, 0-255;
+//! 2. a cell (any set of records: a category within a group, a group's headcount, its
+//!    respondents) is described by its record count n and the sum of its record keys, both of
+//!    which add up over disjoint parts ([`Aggregate`]);
+//! 3. its cell key is that sum mod 256, and its published count is n plus the ptable's noise
+//!    for (pcv(n), cell key): the same set of records always gets the same noise, however it
+//!    was asked for, so averaging repeated or differently-filtered answers gains nothing and the
+//!    difference of two answers is uncertain by the noise of both;
+//! 4. a published count below the threshold k is withheld (zeros too), and a group whose
+//!    published headcount or respondents is below k has every figure withheld;
+//! 5. everything derived (shares, rates, gaps, ratios) is computed from published counts only;
+//!    means are published over at least k (perturbed) people, divided by the perturbed count and
+//!    rounded to a whole number.
 
-/// How strictly figures are protected; configuration, not constants.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+use std::ops::{Add, AddAssign};
+use std::sync::Arc;
+
+use super::ptable::Ptable;
+
+/// A set of staff records as far as disclosure control needs it: how many, and the sum of
+/// their record keys. Both add up over disjoint sets, so any cell is a sum of smaller cells.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Aggregate {
+    /// The number of records.
+    pub count: u64,
+    /// The sum of their record keys.
+    pub key_sum: u64,
+}
+
+impl Aggregate {
+    /// One record with record key `key`.
+    pub fn record(key: u8) -> Aggregate {
+        Aggregate {
+            count: 1,
+            key_sum: u64::from(key),
+        }
+    }
+
+    /// The cell key: the record-key sum mod 256.
+    pub fn cell_key(&self) -> u64 {
+        self.key_sum % 256
+    }
+}
+
+impl Add for Aggregate {
+    type Output = Aggregate;
+
+    fn add(self, other: Aggregate) -> Aggregate {
+        Aggregate {
+            count: self.count + other.count,
+            key_sum: self.key_sum + other.key_sum,
+        }
+    }
+}
+
+impl AddAssign for Aggregate {
+    fn add_assign(&mut self, other: Aggregate) {
+        *self = *self + other;
+    }
+}
+
+impl std::iter::Sum for Aggregate {
+    fn sum<I: Iterator<Item = Aggregate>>(iter: I) -> Aggregate {
+        iter.fold(Aggregate::default(), Add::add)
+    }
+}
+
+/// How figures are protected; configuration, not constants.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
-    /// The threshold k: counts from 1 to k-1 are suppressed.
+    /// The threshold k: published counts below it are withheld.
     pub min_count: u64,
-    /// Publish counts rounded to the nearest 5.
-    pub round_to_5: bool,
+    /// The perturbation table.
+    pub ptable: Arc<Ptable>,
 }
 
 impl Default for Policy {
     fn default() -> Self {
         Policy {
             min_count: 10,
-            round_to_5: false,
+            ptable: Arc::new(Ptable::default()),
         }
     }
 }
@@ -32,31 +90,23 @@ impl Default for Policy {
 /// Why a value is withheld.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Suppression {
-    /// The count is between 1 and k-1.
+    /// The published (perturbed) count is below the threshold.
     SmallCount,
-    /// The value could be recovered by subtraction from a suppressed neighbour.
-    Secondary,
-    /// The group it belongs to has fewer than k people (declared, or in all).
+    /// The group it belongs to has a published headcount, respondents or number of people
+    /// with a score below the threshold.
     SmallGroup,
 }
 
 /// A count as published: the value, or why it is withheld.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Count {
-    /// The published value (rounded when the policy says so), `None` when suppressed.
+    /// The published (perturbed) value, `None` when withheld.
     pub value: Option<u64>,
     /// Why it is withheld.
     pub suppressed: Option<Suppression>,
 }
 
 impl Count {
-    fn shown(policy: Policy, exact: u64) -> Count {
-        Count {
-            value: Some(policy.publish(exact)),
-            suppressed: None,
-        }
-    }
-
     fn withheld(reason: Suppression) -> Count {
         Count {
             value: None,
@@ -72,12 +122,12 @@ pub struct Cell {
     pub category: &'static str,
     /// Its count.
     pub count: Count,
-    /// Its share of the declared total (a fraction rounded to 3 decimals), `None` when
-    /// suppressed or when nobody declared.
+    /// Its share of the published respondents (a fraction rounded to 3 decimals), `None`
+    /// when withheld.
     pub share: Option<f64>,
-    /// The exact share, for derived figures (gaps, ratios) computed before rounding; never
-    /// published when the cell is suppressed.
-    pub exact_share: Option<f64>,
+    /// The same share before rounding, for derived figures; computed from published counts
+    /// only.
+    pub unrounded_share: Option<f64>,
 }
 
 /// One group's table (a distribution over background groups), as published.
@@ -87,7 +137,7 @@ pub struct Table {
     pub headcount: Count,
     /// Those whose background group is known (the declared total).
     pub respondents: Count,
-    /// Respondents over headcount, rounded to 3 decimals.
+    /// Published respondents over published headcount (at most 1), rounded to 3 decimals.
     pub declaration_rate: Option<f64>,
     /// One cell per background group, in the measure's order.
     pub cells: Vec<Cell>,
@@ -103,10 +153,8 @@ impl Table {
 /// A mean as published.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Mean {
-    /// The mean rounded to 1 decimal, `None` when withheld.
+    /// The mean as published (a whole number), `None` when withheld.
     pub value: Option<f64>,
-    /// The exact mean, for derived figures; `None` when withheld.
-    pub exact: Option<f64>,
     /// Why it is withheld.
     pub suppressed: Option<Suppression>,
 }
@@ -122,61 +170,54 @@ pub fn round_score(x: f64) -> f64 {
 }
 
 impl Policy {
-    /// A count as published (rounded to 5 when the policy says so; halves go up).
-    fn publish(self, exact: u64) -> u64 {
-        if self.round_to_5 {
-            (exact + 2) / 5 * 5
-        } else {
-            exact
-        }
+    /// The perturbed count of a cell: n + pvalue(pcv(n), cell key), before the threshold.
+    pub fn perturbed(&self, cell: Aggregate) -> u64 {
+        let noise = self.ptable.pvalue(cell.count, cell.cell_key());
+        (cell.count as i64 + noise).max(0) as u64
     }
 
-    fn is_small(self, n: u64) -> bool {
-        n > 0 && n < self.min_count
-    }
-
-    /// A stand-alone count (a headcount): shown unless it is 1 to k-1.
-    pub fn count(self, exact: u64) -> Count {
-        if self.is_small(exact) {
+    /// A count as published: perturbed, and withheld when below the threshold.
+    pub fn count(&self, cell: Aggregate) -> Count {
+        let published = self.perturbed(cell);
+        if published < self.min_count {
             Count::withheld(Suppression::SmallCount)
         } else {
-            Count::shown(self, exact)
+            Count {
+                value: Some(published),
+                suppressed: None,
+            }
         }
     }
 
-    /// A mean over `people` values: withheld when fewer than k people contribute.
-    pub fn mean(self, people: u64, mean: Option<f64>) -> Mean {
-        match mean {
-            Some(m) if people >= self.min_count => Mean {
-                value: Some(round_score(m)),
-                exact: Some(m),
-                suppressed: None,
-            },
-            _ if people == 0 => Mean {
+    /// A mean of scores over the records of `scored` (whose scores add up to `score_sum`),
+    /// as published: withheld when their perturbed count is below the threshold, else the sum
+    /// over the perturbed count, rounded to a whole number within `range`.
+    pub fn mean(&self, scored: Aggregate, score_sum: f64, range: (f64, f64)) -> Mean {
+        let people = self.perturbed(scored);
+        if people < self.min_count {
+            return Mean {
                 value: None,
-                exact: None,
-                suppressed: None,
-            },
-            _ => Mean {
-                value: None,
-                exact: None,
                 suppressed: Some(Suppression::SmallGroup),
-            },
+            };
+        }
+        Mean {
+            value: Some((score_sum / people as f64).round().clamp(range.0, range.1)),
+            suppressed: None,
         }
     }
 
-    /// Protects one group's table: `headcount` people, of whom `cells` give the exact count
-    /// per background group (people whose group is unknown are in the headcount only).
-    pub fn table(self, headcount: u64, cells: &[(&'static str, u64)]) -> Table {
-        let respondents: u64 = cells.iter().map(|(_, n)| n).sum();
-        let small_group = self.is_small(headcount) || self.is_small(respondents);
-        if small_group {
+    /// Protects one group's table: `headcount` is everyone in the group, `cells` each
+    /// background group's records (people whose group is unknown are in the headcount only).
+    pub fn table(&self, headcount: Aggregate, cells: &[(&'static str, Aggregate)]) -> Table {
+        let respondents_cell: Aggregate = cells.iter().map(|(_, a)| *a).sum();
+        let headcount = self.count(headcount);
+        let respondents = self.count(respondents_cell);
+        let (Some(people), Some(declared)) = (headcount.value, respondents.value) else {
             let reason = Suppression::SmallGroup;
             return Table {
-                headcount: if self.is_small(headcount) {
-                    Count::withheld(reason)
-                } else {
-                    Count::shown(self, headcount)
+                headcount: match headcount.value {
+                    Some(_) => headcount,
+                    None => Count::withheld(reason),
                 },
                 respondents: Count::withheld(reason),
                 declaration_rate: None,
@@ -186,53 +227,25 @@ impl Policy {
                         category,
                         count: Count::withheld(reason),
                         share: None,
-                        exact_share: None,
+                        unrounded_share: None,
                     })
                     .collect(),
             };
-        }
-
-        let mut reasons: Vec<Option<Suppression>> = cells
-            .iter()
-            .map(|(_, n)| self.is_small(*n).then_some(Suppression::SmallCount))
-            .collect();
-        if reasons.iter().filter(|r| r.is_some()).count() == 1 {
-            // The lone suppressed cell is the total minus the others: hide the smallest other
-            // non-zero cell too (the first such, in the measure's order, on a tie).
-            let partner = cells
-                .iter()
-                .enumerate()
-                .filter(|(i, (_, n))| reasons[*i].is_none() && *n > 0)
-                .min_by_key(|(_, (_, n))| *n)
-                .map(|(i, _)| i);
-            if let Some(i) = partner {
-                reasons[i] = Some(Suppression::Secondary);
-            }
-        }
-
+        };
         Table {
-            headcount: Count::shown(self, headcount),
-            respondents: Count::shown(self, respondents),
-            declaration_rate: (headcount > 0)
-                .then(|| round_fraction(respondents as f64 / headcount as f64)),
+            headcount,
+            respondents,
+            declaration_rate: Some(round_fraction((declared as f64 / people as f64).min(1.0))),
             cells: cells
                 .iter()
-                .zip(reasons)
-                .map(|((category, n), reason)| match reason {
-                    Some(reason) => Cell {
+                .map(|(category, cell)| {
+                    let count = self.count(*cell);
+                    let share = count.value.map(|n| n as f64 / declared as f64);
+                    Cell {
                         category,
-                        count: Count::withheld(reason),
-                        share: None,
-                        exact_share: None,
-                    },
-                    None => {
-                        let exact = (respondents > 0).then(|| *n as f64 / respondents as f64);
-                        Cell {
-                            category,
-                            count: Count::shown(self, *n),
-                            share: exact.map(round_fraction),
-                            exact_share: exact,
-                        }
+                        count,
+                        share: share.map(round_fraction),
+                        unrounded_share: share,
                     }
                 })
                 .collect(),
@@ -244,112 +257,131 @@ impl Policy {
 mod tests {
     use super::*;
 
-    const K10: Policy = Policy {
-        min_count: 10,
-        round_to_5: false,
-    };
-
-    fn counts(t: &Table) -> Vec<Option<u64>> {
-        t.cells.iter().map(|c| c.count.value).collect()
+    /// A cell of `n` records whose keys sum to `key_sum`.
+    fn cell(n: u64, key_sum: u64) -> Aggregate {
+        Aggregate { count: n, key_sum }
     }
 
-    fn reasons(t: &Table) -> Vec<Option<Suppression>> {
-        t.cells.iter().map(|c| c.count.suppressed).collect()
-    }
-
-    #[test]
-    fn counts_of_one_to_nine_are_suppressed_and_zero_is_shown() {
-        assert_eq!(K10.count(0).value, Some(0));
-        assert_eq!(K10.count(1).suppressed, Some(Suppression::SmallCount));
-        assert_eq!(K10.count(9).value, None);
-        assert_eq!(K10.count(10).value, Some(10));
+    /// The noise the default table gives a count at a cell key, read from its rows.
+    fn noise(n: u64, ckey: u64) -> i64 {
+        let row = Ptable::default().row(n);
+        let mut first = 0;
+        for (v, keys) in row {
+            if (ckey as usize) < first + keys {
+                return v;
+            }
+            first += keys;
+        }
+        unreachable!("256 keys")
     }
 
     #[test]
-    fn a_table_with_no_small_cells_is_shown_whole_with_shares_over_respondents() {
-        // 40 people, 12 + 10 + 10 = 32 declared.
-        let t = K10.table(40, &[("A", 12), ("B", 10), ("C", 10)]);
-        assert_eq!(counts(&t), [Some(12), Some(10), Some(10)]);
-        assert_eq!(t.respondents.value, Some(32));
-        assert_eq!(t.declaration_rate, Some(0.8));
-        // 12 / 32 = 0.375, 10 / 32 = 0.3125 -> 0.313 (rounded half away from zero).
-        assert_eq!(t.cells[0].share, Some(0.375));
-        assert_eq!(t.cells[1].share, Some(0.313));
-    }
-
-    #[test]
-    fn a_lone_small_cell_takes_the_next_smallest_nonzero_cell_with_it() {
-        // 30 declared: 3 is primary; the smallest other non-zero cell is 12 (not the 0).
-        let t = K10.table(30, &[("A", 15), ("B", 0), ("C", 3), ("D", 12)]);
-        assert_eq!(counts(&t), [Some(15), Some(0), None, None]);
+    fn a_count_is_perturbed_by_its_cell_key_and_withheld_below_the_threshold() {
+        let policy = Policy::default();
+        // Default rows from 2 on: keys 0-15 give -2, 16-79 -1, 80-175 0, 176-239 +1, 240-255 +2.
+        assert_eq!(policy.count(cell(12, 3)).value, Some(10));
+        assert_eq!(policy.count(cell(12, 256 + 20)).value, Some(11), "mod 256");
+        assert_eq!(policy.count(cell(12, 100)).value, Some(12));
+        assert_eq!(policy.count(cell(12, 250)).value, Some(14));
+        assert_eq!(noise(12, 250), 2);
+        // 11 - 2 = 9: withheld although 11 people are in it.
         assert_eq!(
-            reasons(&t),
-            [
-                None,
-                None,
-                Some(Suppression::SmallCount),
-                Some(Suppression::Secondary)
-            ]
+            policy.count(cell(11, 0)).suppressed,
+            Some(Suppression::SmallCount)
         );
-        assert_eq!(t.cells[3].share, None);
-        assert_eq!(t.respondents.value, Some(30));
+        // 8 + 2 = 10: published, though fewer than 10 people are in it.
+        assert_eq!(policy.count(cell(8, 255)).value, Some(10));
+        // Zeros are withheld too: published 0 is below the threshold.
+        assert_eq!(policy.count(cell(0, 0)).value, None);
     }
 
     #[test]
-    fn two_small_cells_need_no_secondary_suppression() {
-        let t = K10.table(40, &[("A", 30), ("B", 4), ("C", 6)]);
-        assert_eq!(counts(&t), [Some(30), None, None]);
-        assert!(!reasons(&t).contains(&Some(Suppression::Secondary)));
+    fn a_cell_always_gets_the_same_noise_and_sums_of_parts_give_the_same_cell() {
+        let policy = Policy::default();
+        let parts = [cell(7, 300), cell(9, 41), cell(30, 1000)];
+        let whole: Aggregate = parts.iter().copied().sum();
+        assert_eq!(whole, cell(46, 1341));
+        let again = parts[2] + parts[0] + parts[1];
+        assert_eq!(policy.count(whole), policy.count(again));
     }
 
     #[test]
-    fn a_group_with_fewer_than_k_declared_is_suppressed_whole() {
-        let t = K10.table(25, &[("A", 5), ("B", 0), ("C", 4)]);
+    fn shares_and_rates_come_from_published_counts() {
+        let policy = Policy::default();
+        // Headcount 40 at key 100 (noise 0); cells 12 (+2 at 250), 10 (0 at 100), 10 (-1 at 20).
+        let cells = [
+            ("A", cell(12, 250)),
+            ("B", cell(10, 100)),
+            ("C", cell(10, 20)),
+        ];
+        // Respondents: 32 records, keys 370 -> cell key 114 -> noise 0.
+        let t = policy.table(cell(40, 100), &cells);
+        assert_eq!(t.respondents.value, Some(32));
+        let counts: Vec<Option<u64>> = t.cells.iter().map(|c| c.count.value).collect();
+        assert_eq!(counts, [Some(14), Some(10), None]);
+        assert_eq!(t.cells[2].count.suppressed, Some(Suppression::SmallCount));
+        assert_eq!(t.cells[0].share, Some(0.438)); // 14 / 32 = 0.4375
+        assert_eq!(t.cells[1].share, Some(0.313)); // 10 / 32 = 0.3125
+        assert_eq!(t.declaration_rate, Some(0.8));
+    }
+
+    #[test]
+    fn a_group_with_a_small_published_total_is_withheld_whole() {
+        let policy = Policy::default();
+        let t = policy.table(cell(25, 100), &[("A", cell(5, 0)), ("B", cell(4, 100))]);
         assert_eq!(t.headcount.value, Some(25));
         assert_eq!(t.respondents.suppressed, Some(Suppression::SmallGroup));
         assert_eq!(t.declaration_rate, None);
-        assert_eq!(
-            reasons(&t),
-            [Some(Suppression::SmallGroup); 3],
-            "zeros too: they would reveal the rest"
+        assert!(
+            t.cells
+                .iter()
+                .all(|c| c.count.suppressed == Some(Suppression::SmallGroup))
         );
-    }
-
-    #[test]
-    fn a_group_of_fewer_than_k_people_shows_no_headcount() {
-        let t = K10.table(9, &[("A", 0), ("B", 0), ("C", 0)]);
+        let t = policy.table(cell(9, 100), &[("A", cell(0, 0))]);
         assert_eq!(t.headcount.suppressed, Some(Suppression::SmallGroup));
-        assert_eq!(t.headcount.value, None);
     }
 
     #[test]
-    fn rounding_publishes_multiples_of_five_but_shares_use_exact_counts() {
-        let policy = Policy {
-            min_count: 10,
-            round_to_5: true,
-        };
-        let t = policy.table(37, &[("A", 12), ("B", 13), ("C", 11)]);
-        assert_eq!(counts(&t), [Some(10), Some(15), Some(10)]);
-        assert_eq!(t.headcount.value, Some(35));
-        assert_eq!(t.respondents.value, Some(35));
-        // 12 / 36 exactly.
-        assert_eq!(t.cells[0].share, Some(0.333));
+    fn a_declaration_rate_never_exceeds_one() {
+        let policy = Policy::default();
+        // Everyone declared; headcount noise -2 (key 0), respondents +2 (key 250 + 0).
+        let t = policy.table(cell(50, 0), &[("A", cell(50, 250))]);
+        assert_eq!(t.headcount.value, Some(48));
+        assert_eq!(t.respondents.value, Some(52));
+        assert_eq!(t.declaration_rate, Some(1.0));
     }
 
     #[test]
-    fn a_mean_over_fewer_than_k_people_is_withheld() {
-        assert_eq!(K10.mean(9, Some(70.0)).value, None);
-        assert_eq!(K10.mean(10, Some(70.04)).value, Some(70.0));
-        assert_eq!(K10.mean(0, None).suppressed, None);
+    fn a_mean_uses_the_perturbed_count_and_is_rounded_to_a_whole_number() {
+        let policy = Policy::default();
+        // 20 people scoring 70 in all: 1400, over 20 - 2 = 18 -> 77.8 -> 78.
+        assert_eq!(
+            policy.mean(cell(20, 0), 1400.0, (0.0, 100.0)).value,
+            Some(78.0)
+        );
+        assert_eq!(
+            policy.mean(cell(20, 100), 1400.0, (0.0, 100.0)).value,
+            Some(70.0)
+        );
+        // Never beyond the score range.
+        assert_eq!(
+            policy.mean(cell(20, 0), 2000.0, (0.0, 100.0)).value,
+            Some(100.0)
+        );
+        // 11 - 2 = 9 people: withheld.
+        assert_eq!(
+            policy.mean(cell(11, 0), 770.0, (0.0, 100.0)).suppressed,
+            Some(Suppression::SmallGroup)
+        );
     }
 
     #[test]
     fn the_threshold_is_configuration() {
         let k5 = Policy {
             min_count: 5,
-            round_to_5: false,
+            ..Policy::default()
         };
-        assert_eq!(k5.count(5).value, Some(5));
-        assert_eq!(k5.count(4).value, None);
+        assert_eq!(k5.count(cell(5, 100)).value, Some(5));
+        assert_eq!(k5.count(cell(4, 100)).value, None);
     }
 }

@@ -4,5 +4,6 @@ pub mod disclosure;
 pub mod geography;
 pub mod index;
 pub mod programme;
+pub mod ptable;
 pub mod seb;
 pub mod workforce;

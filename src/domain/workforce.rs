@@ -99,6 +99,16 @@ impl PersonKey {
     }
 }
 
+/// The record key of a record whose file gives none: the first byte of its person's
+/// pseudonym. The pseudonym is a keyed hash, so the key is uniform over 0-255, cannot be worked
+/// out without the secret, and stays the same whenever the same person is imported again.
+pub fn derived_record_key(pseudonym: &str) -> u8 {
+    pseudonym
+        .get(..2)
+        .and_then(|byte| u8::from_str_radix(byte, 16).ok())
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +122,20 @@ mod tests {
         assert_ne!(a.pseudonym("P001"), b.pseudonym("P001"));
         assert_eq!(a.pseudonym("P001").len(), 32);
         assert!(!a.pseudonym("P001").contains("P001"));
+    }
+
+    #[test]
+    fn derived_record_keys_are_the_first_byte_of_the_pseudonym() {
+        let key = PersonKey::new(b"0123456789abcdef").expect("long enough");
+        let pseudonym = key.pseudonym("P001");
+        let first = u8::from_str_radix(&pseudonym[..2], 16).expect("hex");
+        assert_eq!(derived_record_key(&pseudonym), first);
+        assert_eq!(derived_record_key("ff00"), 255);
+        // Over many people every key turns up.
+        let keys: std::collections::HashSet<u8> = (0..5000)
+            .map(|i| derived_record_key(&key.pseudonym(&format!("P{i}"))))
+            .collect();
+        assert_eq!(keys.len(), 256);
     }
 
     #[test]

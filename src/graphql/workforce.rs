@@ -10,7 +10,9 @@ use tokio::sync::OnceCell;
 use super::cost;
 use super::database;
 use super::error::{ApiError, ApiResult, quote};
-use crate::domain::disclosure::{self, Count, Policy, Suppression, round_fraction, round_score};
+use crate::domain::disclosure::{
+    self, Aggregate, Count, Policy, Suppression, round_fraction, round_score,
+};
 use crate::domain::seb::{self, Measure};
 use crate::domain::workforce::{Dimension, GroupKey as DomainKey, Scope};
 use crate::store::reference::ReferenceShare as StoredShare;
@@ -93,11 +95,10 @@ impl From<WorkforceDimension> for Dimension {
 /// Why a figure is withheld (draw `[c]`, never a zero).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum SuppressionReason {
-    /// The count is between 1 and the disclosure threshold minus 1.
+    /// The count, after perturbation, is below the disclosure threshold (it may be zero).
     SuppressedSmallCount,
-    /// The figure could be worked out by subtraction from another suppressed one.
-    SuppressedSecondary,
-    /// The group (its headcount, or those who declared) is smaller than the threshold.
+    /// The group's headcount, respondents or number of people with a score is, after
+    /// perturbation, below the threshold: every figure of the group is withheld.
     SuppressedSmallGroup,
 }
 
@@ -105,10 +106,18 @@ impl From<Suppression> for SuppressionReason {
     fn from(s: Suppression) -> Self {
         match s {
             Suppression::SmallCount => SuppressionReason::SuppressedSmallCount,
-            Suppression::Secondary => SuppressionReason::SuppressedSecondary,
             Suppression::SmallGroup => SuppressionReason::SuppressedSmallGroup,
         }
     }
+}
+
+/// How published counts are protected.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum DisclosureMethod {
+    /// The cell key method, as the ONS `cell-key-perturbation` package applies it: every count
+    /// gets noise from a perturbation table, fixed by the records it covers, then counts below
+    /// the threshold are withheld.
+    CellKeyPerturbation,
 }
 
 /// Which staff records to count. Every list is "any of" and holds at most 500 items (as
@@ -290,12 +299,32 @@ impl ReferenceShare {
 /// The disclosure rules the figures were published under.
 #[derive(SimpleObject)]
 pub struct DisclosurePolicy {
-    /// The threshold k: counts from 1 to k-1, groups of fewer than k, and means over fewer
-    /// than k people are withheld.
+    /// How counts are protected.
+    pub method: DisclosureMethod,
+    /// The threshold k: a count below k after perturbation is withheld, as is every figure
+    /// of a group whose headcount or respondents are below k, and a mean over fewer than k
+    /// people.
     pub minimum_count: i32,
-    /// Counts are rounded to the nearest multiple of this (1: not rounded). Shares are
-    /// always computed from exact counts.
-    pub counts_rounded_to: i32,
+    /// The perturbation table in use.
+    pub ptable: PerturbationTable,
+    /// Always false: every count is perturbed on its own, so a total need not equal the sum
+    /// of its cells, and shares need not add up to 1.
+    pub totals_equal_sum_of_cells: bool,
+    /// What readers should know, in words.
+    pub note: String,
+}
+
+/// A perturbation table, identified without being published.
+#[derive(SimpleObject)]
+pub struct PerturbationTable {
+    /// Its name: the bundled default, or the file it was read from.
+    pub name: String,
+    /// SHA-256 of the table in the ONS CSV format (`pcv,ckey,pvalue`), in hex.
+    pub sha256: String,
+    /// The largest noise it adds to or takes from a count.
+    pub max_deviation: i32,
+    /// The largest variance of its noise for any count.
+    pub variance: f64,
 }
 
 /// The values a group was formed by; fields of dimensions not asked for are null.
@@ -326,10 +355,10 @@ pub struct GroupKey {
 pub struct CategoryCount {
     /// The background group, for example `LOWER`.
     pub category: String,
-    /// People in the background group; null when suppressed.
+    /// People in the background group, perturbed; null when withheld.
     pub count: Option<u64>,
-    /// Their share of those who declared (a fraction, 3 decimals); null when suppressed or
-    /// when nobody declared.
+    /// `count` over the group's published `respondents` (a fraction, 3 decimals); null when
+    /// withheld. Shares of a group need not add up to 1.
     pub share: Option<f64>,
     /// The reference population's share, when a `benchmark` was asked for and has one.
     pub benchmark_share: Option<f64>,
@@ -344,15 +373,17 @@ pub struct CategoryCount {
 pub struct DistributionGroup {
     /// The group.
     pub key: GroupKey,
-    /// Everyone in the group, declared or not; null when suppressed.
+    /// Everyone in the group, declared or not, perturbed; null when withheld.
     pub headcount: Option<u64>,
     /// Why `headcount` is withheld.
     pub headcount_suppressed: Option<SuppressionReason>,
-    /// Those whose background group is known (the base of the shares); null when suppressed.
+    /// Those whose background group is known (the base of the shares), perturbed as a count
+    /// of its own (not the sum of the published cells); null when withheld.
     pub respondents: Option<u64>,
     /// Why `respondents` is withheld.
     pub respondents_suppressed: Option<SuppressionReason>,
-    /// Respondents over headcount (a fraction, 3 decimals); null when either is withheld.
+    /// Published respondents over published headcount (a fraction, 3 decimals, at most 1);
+    /// null when either is withheld.
     pub declaration_rate: Option<f64>,
     /// One entry per background group of the measure, in a fixed order.
     #[graphql(complexity = "cost::list(cost::CATEGORIES, child_complexity)")]
@@ -364,11 +395,11 @@ pub struct DistributionGroup {
 pub struct RepresentationGap {
     /// The group.
     pub key: GroupKey,
-    /// The group's lower-SEB share (a fraction, 3 decimals).
+    /// The group's lower-SEB share (a fraction, 3 decimals), from its published counts.
     pub lower_share: Option<f64>,
-    /// The lower-SEB share of all staff in the filter.
+    /// The lower-SEB share of all staff in the filter, from published counts.
     pub overall_lower_share: Option<f64>,
-    /// `lowerShare` minus `overallLowerShare`, from exact shares (negative: under-represented).
+    /// `lowerShare` minus `overallLowerShare`, before rounding (negative: under-represented).
     pub gap: Option<f64>,
     /// Why the figures are withheld.
     pub suppressed: Option<SuppressionReason>,
@@ -394,11 +425,12 @@ pub struct Ratio {
 /// declared staff (professional and intermediate backgrounds).
 #[derive(SimpleObject)]
 pub struct Gap {
-    /// The gap in score points (1 decimal); null when either mean is withheld.
+    /// `lowerMean` minus `otherMean` in score points; null when either mean is withheld.
     pub value: Option<f64>,
-    /// Mean score of lower-SEB staff.
+    /// Mean score of lower-SEB staff: their total score over their perturbed number, rounded
+    /// to a whole number.
     pub lower_mean: Option<f64>,
-    /// Mean score of other declared staff.
+    /// Mean score of other declared staff, likewise.
     pub other_mean: Option<f64>,
     /// Why the figures are withheld.
     pub suppressed: Option<SuppressionReason>,
@@ -441,7 +473,7 @@ fn store_error(e: crate::store::StoreError) -> async_graphql::Error {
 
 fn policy<'a>(ctx: &Context<'a>) -> ApiResult<Policy> {
     ctx.data::<Policy>()
-        .copied()
+        .cloned()
         .map_err(|_| ApiError::Internal("disclosure policy missing from the schema".into()).into())
 }
 
@@ -676,13 +708,14 @@ fn reason(count: &Count) -> Option<SuppressionReason> {
     count.suppressed.map(Into::into)
 }
 
-/// The lower-SEB share of a protected table: exact (for derived figures), or why withheld.
+/// The lower-SEB share of a protected table, unrounded but from published counts (for
+/// derived figures), or why it is withheld.
 fn lower_share(table: &disclosure::Table) -> Result<Option<f64>, Suppression> {
     let cell = table.cell(seb::LOWER);
     match cell {
         Some(c) => match c.count.suppressed {
             Some(s) => Err(s),
-            None => Ok(c.exact_share),
+            None => Ok(c.unrounded_share),
         },
         None => Ok(None),
     }
@@ -710,18 +743,31 @@ impl Workforce {
 
     /// The disclosure rules applied.
     async fn disclosure(&self) -> DisclosurePolicy {
+        let ptable = &self.policy.ptable;
         DisclosurePolicy {
+            method: DisclosureMethod::CellKeyPerturbation,
             minimum_count: i32::try_from(self.policy.min_count).unwrap_or(i32::MAX),
-            counts_rounded_to: if self.policy.round_to_5 { 5 } else { 1 },
+            ptable: PerturbationTable {
+                name: ptable.name().to_owned(),
+                sha256: ptable.sha256(),
+                max_deviation: i32::try_from(ptable.max_deviation()).unwrap_or(i32::MAX),
+                variance: round_fraction(ptable.variance()),
+            },
+            totals_equal_sum_of_cells: false,
+            note: format!(
+                "Every count has small, fixed noise added (at most {} either way) and is withheld when below {}; the same people always give the same figure. Totals need not equal the sum of their parts, and shares, rates and gaps are computed from the published counts.",
+                ptable.max_deviation(),
+                self.policy.min_count
+            ),
         }
     }
 
-    /// Everyone in the filter; null when from 1 to the threshold minus 1.
+    /// Everyone in the filter, perturbed; null when below the threshold.
     async fn headcount(&self, ctx: &Context<'_>) -> ApiResult<Option<u64>> {
         let n = self
             .overall(database(ctx)?)
             .await?
-            .map_or(0, |g| g.headcount);
+            .map_or_else(Aggregate::default, |g| g.headcount);
         Ok(self.policy.count(n).value)
     }
 
@@ -733,7 +779,7 @@ impl Workforce {
         let n = self
             .overall(database(ctx)?)
             .await?
-            .map_or(0, |g| g.headcount);
+            .map_or_else(Aggregate::default, |g| g.headcount);
         Ok(reason(&self.policy.count(n)))
     }
 
@@ -906,22 +952,20 @@ impl Workforce {
         Ok(Some(ratio))
     }
 
-    /// How it feels: the engagement gap between lower-SEB staff and other declared staff;
-    /// null when nobody in the filter has an engagement score.
+    /// How it feels: the engagement gap between lower-SEB staff and other declared staff.
+    /// Each mean is the sum of scores over the perturbed number of people with a score,
+    /// rounded to a whole number, and withheld when that number is below the threshold.
     async fn engagement_gap(&self, ctx: &Context<'_>) -> ApiResult<Option<Gap>> {
         let db = database(ctx)?;
-        let means = workforce_store::engagement_means(db, &self.scope)
+        let sums = workforce_store::engagement_sums(db, &self.scope)
             .await
             .map_err(store_error)?;
-        if means.lower_people == 0 && means.other_people == 0 {
-            return Ok(None);
-        }
-        let lower = self.policy.mean(means.lower_people, means.lower_mean);
-        let other = self.policy.mean(means.other_people, means.other_mean);
+        let lower = self.policy.mean(sums.lower, sums.lower_sum, SCORE_RANGE);
+        let other = self.policy.mean(sums.other, sums.other_sum, SCORE_RANGE);
         Ok(Some(Gap {
             value: lower
-                .exact
-                .zip(other.exact)
+                .value
+                .zip(other.value)
                 .map(|(l, o)| round_score(l - o)),
             lower_mean: lower.value,
             other_mean: other.value,
@@ -929,6 +973,9 @@ impl Workforce {
         }))
     }
 }
+
+/// Engagement scores run from 0 to 100.
+const SCORE_RANGE: (f64, f64) = (0.0, 100.0);
 
 /// The primary code of a reference population's area: `UK` or any area code.
 async fn reference_area(db: &Pool, area: &str, argument: &str) -> ApiResult<String> {

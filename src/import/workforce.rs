@@ -11,7 +11,7 @@ use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 
 use super::{ImportError, Problem};
 use crate::domain::seb::Measure;
-use crate::domain::workforce::PersonKey;
+use crate::domain::workforce::{PersonKey, derived_record_key};
 use crate::store::{self, workforce::NewRecord};
 
 /// Columns every file must have (in any order).
@@ -32,9 +32,16 @@ pub const REQUIRED_COLUMNS: [&str; 14] = [
     "engagement",
 ];
 
-/// Columns a file may add: the employer's display name and sector, and whether the rows are
-/// synthetic (`true`; demo data says so on every row).
-pub const OPTIONAL_COLUMNS: [&str; 3] = ["employer_name", "employer_sector", "synthetic"];
+/// Columns a file may add: the employer's display name and sector, whether the rows are
+/// synthetic (`true`; demo data says so on every row), and each record's permanent record key
+/// for disclosure control (0-255; without the column it is derived from the keyed person
+/// hash).
+pub const OPTIONAL_COLUMNS: [&str; 4] = [
+    "employer_name",
+    "employer_sector",
+    "synthetic",
+    "record_key",
+];
 
 /// Earliest and latest years accepted.
 const YEARS: std::ops::RangeInclusive<i32> = 1900..=2100;
@@ -70,7 +77,10 @@ impl Summary {
 
 /// One checked row, compact: names are indices into the import's tables.
 struct Row {
+    line: u64,
     pseudonym: String,
+    /// The key the file gives, if it has the column.
+    record_key: Option<u8>,
     employer: usize,
     year: i32,
     unit: usize,
@@ -135,6 +145,7 @@ struct Columns {
     employer_name: Option<usize>,
     employer_sector: Option<usize>,
     synthetic: Option<usize>,
+    record_key: Option<usize>,
 }
 
 impl<'a> Checker<'a> {
@@ -166,6 +177,7 @@ impl<'a> Checker<'a> {
             employer_name: position("employer_name"),
             employer_sector: position("employer_sector"),
             synthetic: position("synthetic"),
+            record_key: position("record_key"),
         })
     }
 
@@ -292,6 +304,26 @@ impl<'a> Checker<'a> {
             }
         };
 
+        let record_key = match columns.record_key.map(field) {
+            None => None,
+            Some(text) => match text.parse::<u8>() {
+                Ok(key) => Some(key),
+                Err(_) => {
+                    self.problem(
+                        line,
+                        "record_key",
+                        text,
+                        if text.is_empty() {
+                            "required when the file has the column: a whole number from 0 to 255"
+                        } else {
+                            "must be a whole number from 0 to 255"
+                        },
+                    );
+                    None
+                }
+            },
+        };
+
         let synthetic = match columns.synthetic.map(field) {
             None | Some("") | Some("false") => false,
             Some("true") => true,
@@ -401,7 +433,9 @@ impl<'a> Checker<'a> {
         }
         let unit = self.units.intern((employer, unit.to_owned()));
         self.rows.push(Row {
+            line,
             pseudonym,
+            record_key,
             employer,
             year,
             unit,
@@ -605,8 +639,21 @@ where
         }
     }
 
-    let mut summary = Summary::default();
+    // Every snapshot's record keys before anything is replaced, so every conflict is listed.
+    let mut keys = Vec::with_capacity(snapshots.len());
+    let mut problems = Vec::new();
     for ((employer, year), rows) in &snapshots {
+        let (snapshot_keys, conflicts) =
+            record_keys(&txn, file, employer_ids[*employer], *year, rows).await?;
+        keys.push(snapshot_keys);
+        problems.extend(conflicts);
+    }
+    if !problems.is_empty() {
+        return Err(ImportError::Invalid(problems));
+    }
+
+    let mut summary = Summary::default();
+    for (((employer, year), rows), keys) in snapshots.iter().zip(keys) {
         let employer_id = employer_ids[*employer];
         let (snapshot_id, replaced) = store::workforce::replace_snapshot(
             &txn,
@@ -619,7 +666,8 @@ where
         .await?;
         let records: Vec<NewRecord<'_>> = rows
             .iter()
-            .map(|r| {
+            .zip(keys)
+            .map(|(r, record_key)| {
                 let (area, region) = &checker.authorities[r.area];
                 NewRecord {
                     person_hash: &r.pseudonym,
@@ -631,6 +679,7 @@ where
                     joined_year: r.joined_year,
                     answers: r.answers,
                     engagement: r.engagement,
+                    record_key,
                 }
             })
             .collect();
@@ -656,6 +705,43 @@ where
     }
     txn.commit().await?;
     Ok(summary)
+}
+
+/// The record key of each row of one snapshot: a person already in the stored snapshot keeps
+/// the key they have (record keys are permanent, or re-importing a snapshot would give every
+/// count fresh noise, which averaging would remove); a key the file gives for them must be
+/// that one (each row where it is not is a problem). Others take the file's key, or the one
+/// derived from their pseudonym.
+async fn record_keys(
+    db: &impl ConnectionTrait,
+    file: &str,
+    employer_id: i32,
+    year: i32,
+    rows: &[&Row],
+) -> Result<(Vec<u8>, Vec<Problem>), ImportError> {
+    let stored = store::workforce::record_keys(db, employer_id, year).await?;
+    let mut problems = Vec::new();
+    let keys = rows
+        .iter()
+        .map(|r| match (stored.get(&r.pseudonym), r.record_key) {
+            (Some(kept), Some(given)) if *kept != given => {
+                problems.push(Problem {
+                    file: file.to_owned(),
+                    line: Some(r.line),
+                    column: Some("record_key".to_owned()),
+                    value: Some(given.to_string()),
+                    reason: format!(
+                        "this person already has record key {kept} in {year}; record keys are permanent"
+                    ),
+                });
+                *kept
+            }
+            (Some(kept), _) => *kept,
+            (None, Some(given)) => given,
+            (None, None) => derived_record_key(&r.pseudonym),
+        })
+        .collect();
+    Ok((keys, problems))
 }
 
 fn missing(what: &str, name: &str) -> ImportError {

@@ -12,6 +12,7 @@ use sea_orm::{
 };
 
 use super::StoreError;
+use crate::domain::disclosure::Aggregate;
 use crate::domain::seb::{self, Measure};
 use crate::domain::workforce::{Dimension, GroupKey, Scope};
 
@@ -100,9 +101,11 @@ pub struct NewRecord<'a> {
     pub answers: [Option<&'static str>; 5],
     /// Engagement score.
     pub engagement: Option<f64>,
+    /// The record key of the cell key method.
+    pub record_key: u8,
 }
 
-/// Staff records per insert statement: 16 values each stays well under SQLite's 32,766 and
+/// Staff records per insert statement: 17 values each stays well under SQLite's 32,766 and
 /// PostgreSQL's 65,535 bound parameters.
 const RECORDS_PER_INSERT: usize = 1000;
 
@@ -232,6 +235,31 @@ pub async fn ensure_grades(
     Ok(stored.into_iter().map(|g| (g.label, g.id)).collect())
 }
 
+/// The record keys of the people in the employer's snapshot of `year`, by person hash (empty
+/// when there is no such snapshot): a re-import keeps them.
+pub async fn record_keys(
+    db: &impl ConnectionTrait,
+    employer_id: i32,
+    year: i32,
+) -> Result<HashMap<String, u8>, StoreError> {
+    let rows: Vec<(String, i32)> = staff_record::Entity::find()
+        .select_only()
+        .column(staff_record::Column::PersonHash)
+        .column(staff_record::Column::RecordKey)
+        .filter(staff_record::Column::EmployerId.eq(employer_id))
+        .filter(staff_record::Column::Year.eq(year))
+        .into_tuple()
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|(hash, key)| {
+            u8::try_from(key)
+                .map(|key| (hash, key))
+                .map_err(|_| StoreError::Corrupt(format!("record key {key}")))
+        })
+        .collect()
+}
+
 /// Deletes the employer's snapshot of `year` (with its records) if there is one, and creates
 /// an empty one in its place; returns the new snapshot's id and whether one was replaced.
 pub async fn replace_snapshot(
@@ -301,6 +329,7 @@ pub async fn insert_records(
             C::ParentalDegree,
             C::SelfAssessed,
             C::Engagement,
+            C::RecordKey,
         ]);
         for r in chunk {
             let [po, school, fsm, degree, own] = r.answers;
@@ -322,6 +351,7 @@ pub async fn insert_records(
                     degree.into(),
                     own.into(),
                     r.engagement.into(),
+                    i32::from(r.record_key).into(),
                 ])
                 .map_err(|e| StoreError::Corrupt(format!("building an insert: {e}")))?;
         }
@@ -333,9 +363,9 @@ pub async fn insert_records(
 /// Staff records per PostgreSQL `UNNEST` statement (arrays have no parameter limit).
 const RECORDS_PER_UNNEST: usize = 50_000;
 
-/// PostgreSQL: one array per column, unnested server-side. Parsing and binding a 16,000
+/// PostgreSQL: one array per column, unnested server-side. Parsing and binding a 17,000
 /// parameter `VALUES` list costs PostgreSQL more than the insert itself (about 25 s of a 45 s
-/// import of 1,000,000 records); 16 arrays cost almost nothing.
+/// import of 1,000,000 records); 17 arrays cost almost nothing.
 ///
 /// The database driver binds arrays without NULL elements, so a missing value travels as a
 /// value no valid record holds (`''` for an answer, 0 for a year, -1 for a score) and
@@ -350,13 +380,13 @@ async fn insert_records_unnest(
     const SQL: &str = r#"INSERT INTO staff_record (snapshot_id, person_hash, employer_id, year,
         business_unit_id, grade_id, grade_level, work_area, work_region, joined_year,
         parental_occupation, school_type, free_school_meals, parental_degree, self_assessed,
-        engagement)
+        engagement, record_key)
     SELECT $1, t.h, $2, $3, t.u, t.g, t.l, t.a, t.r, NULLIF(t.j, 0),
         NULLIF(t.a1, ''), NULLIF(t.a2, ''), NULLIF(t.a3, ''), NULLIF(t.a4, ''), NULLIF(t.a5, ''),
-        NULLIF(t.e, -1)
+        NULLIF(t.e, -1), t.k
     FROM UNNEST($4::text[], $5::int4[], $6::int4[], $7::int4[], $8::text[], $9::text[],
         $10::int4[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-        $16::float8[]) AS t(h, u, g, l, a, r, j, a1, a2, a3, a4, a5, e)"#;
+        $16::float8[], $17::int4[]) AS t(h, u, g, l, a, r, j, a1, a2, a3, a4, a5, e, k)"#;
     for chunk in records.chunks(RECORDS_PER_UNNEST) {
         let answer = |i: usize| texts(chunk, |r| r.answers[i].unwrap_or(""));
         let values = vec![
@@ -380,6 +410,7 @@ async fn insert_records_unnest(
                 .map(|r| r.engagement.unwrap_or(-1.0))
                 .collect::<Vec<f64>>()
                 .into(),
+            ints(chunk, |r| i32::from(r.record_key)),
         ];
         db.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -522,6 +553,24 @@ fn scope_condition(scope: &Scope) -> Condition {
 }
 
 const GROUP_ALIAS: &str = "seb_group";
+const KEY_SUM: &str = "key_sum";
+
+/// The sum of the record keys of a group's records: a 64-bit integer on both stores (the sum
+/// of a PostgreSQL `integer` is a `bigint`).
+fn key_sum() -> Expr {
+    Expr::cust("COALESCE(SUM(record_key), 0)")
+}
+
+/// A row's record count (`n`) and record-key sum as a cell.
+fn read_aggregate(row: &sea_orm::QueryResult) -> Result<Aggregate, StoreError> {
+    let n: i64 = row.try_get("", "n")?;
+    let key_sum: i64 = row.try_get("", KEY_SUM)?;
+    Ok(Aggregate {
+        count: u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("count {n}")))?,
+        key_sum: u64::try_from(key_sum)
+            .map_err(|_| StoreError::Corrupt(format!("record-key sum {key_sum}")))?,
+    })
+}
 
 /// `CASE` mapping a measure's answer codes to background groups (NULL: unknown), so the
 /// database groups by background group directly.
@@ -572,19 +621,20 @@ fn read_key(row: &sea_orm::QueryResult, dimensions: &[Dimension]) -> Result<Grou
     Ok(key)
 }
 
-/// Exact counts of one group: everyone, and per background group (in the measure's order).
+/// One group's cells, before disclosure control: everyone, and each background group (in the
+/// measure's order), each as a record count and record-key sum.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupCounts {
     /// The group.
     pub key: GroupKey,
     /// Everyone in the group, declared or not.
-    pub headcount: u64,
-    /// People per background group, every group of the measure present (zeros included).
-    pub categories: Vec<(&'static str, u64)>,
+    pub headcount: Aggregate,
+    /// Each background group, every group of the measure present (empty ones included).
+    pub categories: Vec<(&'static str, Aggregate)>,
 }
 
-/// Counts per group (formed by `dimensions`) and background group of `measure`, in one
-/// `GROUP BY` statement; groups sorted by key.
+/// Record counts and record-key sums per group (formed by `dimensions`) and background group
+/// of `measure`, in one `GROUP BY` statement; groups sorted by key.
 pub async fn category_counts(
     db: &impl ConnectionTrait,
     scope: &Scope,
@@ -598,6 +648,7 @@ pub async fn category_counts(
             Func::count(Expr::col(sea_orm::sea_query::Asterisk)),
             Alias::new("n"),
         )
+        .expr_as(key_sum(), Alias::new(KEY_SUM))
         .group_by_col(Alias::new(GROUP_ALIAS));
     let rows = db.query_all(&select).await?;
 
@@ -605,12 +656,15 @@ pub async fn category_counts(
     for row in rows {
         let key = read_key(&row, dimensions)?;
         let category: Option<String> = row.try_get("", GROUP_ALIAS)?;
-        let n: i64 = row.try_get("", "n")?;
-        let n = u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("count {n}")))?;
+        let n = read_aggregate(&row)?;
         let entry = groups.entry(key.clone()).or_insert_with(|| GroupCounts {
             key,
-            headcount: 0,
-            categories: measure.groups().iter().map(|g| (*g, 0)).collect(),
+            headcount: Aggregate::default(),
+            categories: measure
+                .groups()
+                .iter()
+                .map(|g| (*g, Aggregate::default()))
+                .collect(),
         });
         entry.headcount += n;
         if let Some(category) = category {
@@ -627,24 +681,25 @@ pub async fn category_counts(
     Ok(groups)
 }
 
-/// Mean engagement of lower-SEB staff and of other declared staff (parental occupation).
+/// Engagement scores of lower-SEB staff and of other declared staff (parental occupation):
+/// the people with a score (as a cell) and the sum of their scores.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct EngagementMeans {
+pub struct EngagementSums {
     /// Lower-SEB staff with a score.
-    pub lower_people: u64,
-    /// Their mean score.
-    pub lower_mean: Option<f64>,
+    pub lower: Aggregate,
+    /// The sum of their scores.
+    pub lower_sum: f64,
     /// Other declared staff (professional and intermediate) with a score.
-    pub other_people: u64,
-    /// Their mean score.
-    pub other_mean: Option<f64>,
+    pub other: Aggregate,
+    /// The sum of their scores.
+    pub other_sum: f64,
 }
 
-/// Engagement means by background, in one `GROUP BY` statement.
-pub async fn engagement_means(
+/// Engagement sums by background, in one `GROUP BY` statement.
+pub async fn engagement_sums(
     db: &impl ConnectionTrait,
     scope: &Scope,
-) -> Result<EngagementMeans, StoreError> {
+) -> Result<EngagementSums, StoreError> {
     let measure = Measure::ParentalOccupation;
     let column = measure_column(measure);
     let others: Vec<&str> = measure
@@ -667,24 +722,25 @@ pub async fn engagement_means(
             Func::count(Expr::col(staff_record::Column::Engagement)),
             Alias::new("n"),
         )
+        .expr_as(key_sum(), Alias::new(KEY_SUM))
         .expr_as(
-            Func::avg(Expr::col(staff_record::Column::Engagement)),
-            Alias::new("mean"),
+            Func::sum(Expr::col(staff_record::Column::Engagement)),
+            Alias::new("total"),
         )
         .group_by_col(Alias::new(GROUP_ALIAS));
-    let mut means = EngagementMeans::default();
+    let mut sums = EngagementSums::default();
     for row in db.query_all(&select).await? {
         let group: Option<String> = row.try_get("", GROUP_ALIAS)?;
-        let n: i64 = row.try_get("", "n")?;
-        let mean: Option<f64> = row.try_get("", "mean")?;
-        let n = u64::try_from(n).unwrap_or(0);
+        let people = read_aggregate(&row)?;
+        let total: Option<f64> = row.try_get("", "total")?;
+        let total = total.unwrap_or(0.0);
         match group.as_deref() {
-            Some("LOWER") => (means.lower_people, means.lower_mean) = (n, mean),
-            Some("OTHER") => (means.other_people, means.other_mean) = (n, mean),
+            Some("LOWER") => (sums.lower, sums.lower_sum) = (people, total),
+            Some("OTHER") => (sums.other, sums.other_sum) = (people, total),
             _ => {}
         }
     }
-    Ok(means)
+    Ok(sums)
 }
 
 /// The latest snapshot year among some employers.

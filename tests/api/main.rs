@@ -3,6 +3,7 @@
 mod helpers;
 
 mod cli;
+mod disclosure;
 mod geography;
 mod hostile;
 mod http;
@@ -11,5 +12,6 @@ mod limits;
 mod outage;
 mod programmes;
 mod schema;
+mod staff;
 mod startup;
 mod workforce;

@@ -1,0 +1,1 @@
+//! Differencing attacks on the published workforce figures (to be written).
