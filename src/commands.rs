@@ -171,6 +171,11 @@ fn write_ptable(out: &Path, args: &PtableArgs) -> Result<ExitCode, CommandError>
 
 async fn serve(args: &ServeArgs) -> Result<ExitCode, CommandError> {
     let config = Config::try_from(args)?;
+    if std::env::var_os("ROUND_COUNTS").is_some() {
+        tracing::warn!(
+            "ROUND_COUNTS is retired and ignored: every count is now protected by cell key perturbation (see the README's disclosure section)"
+        );
+    }
     let store = redact_url(&config.database_url);
     let graphiql = config.graphiql;
     let app = App::build(config).await?;

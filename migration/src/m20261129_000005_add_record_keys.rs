@@ -72,26 +72,17 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         manager
-            .drop_index(
-                Index::drop()
-                    .name(HEADLINE_INDEX)
-                    .table(StaffRecord::Table)
-                    .to_owned(),
-            )
+            .drop_index(Index::drop().name(HEADLINE_INDEX).to_owned())
             .await?;
         manager.create_index(headline_index(true)).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // The index goes first and comes back last: dropping a column may rebuild the table
+        // with the indexes it has (SQLite), which must not include one on the dropped column.
         manager
-            .drop_index(
-                Index::drop()
-                    .name(HEADLINE_INDEX)
-                    .table(StaffRecord::Table)
-                    .to_owned(),
-            )
+            .drop_index(Index::drop().name(HEADLINE_INDEX).to_owned())
             .await?;
-        manager.create_index(headline_index(false)).await?;
         manager
             .alter_table(
                 Table::alter()
@@ -99,6 +90,7 @@ impl MigrationTrait for Migration {
                     .drop_column(StaffRecord::RecordKey)
                     .to_owned(),
             )
-            .await
+            .await?;
+        manager.create_index(headline_index(false)).await
     }
 }

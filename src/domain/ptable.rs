@@ -59,6 +59,8 @@ pub struct Ptable {
     name: String,
     /// Row `pcv` (0 to 750; row 0 is all zeros: an empty cell stays empty).
     rows: Vec<[i8; CELL_KEYS]>,
+    /// The SHA-256 of the table in the ONS format, worked out once.
+    sha256: String,
 }
 
 impl std::fmt::Debug for Ptable {
@@ -142,11 +144,22 @@ impl Ptable {
 
     /// The SHA-256 of the table as [`Ptable::write_csv`] writes it, in hex: what identifies
     /// the table in answers without publishing it.
-    pub fn sha256(&self) -> String {
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// A table of `rows`, with its hash worked out.
+    fn new(name: &str, rows: Vec<[i8; CELL_KEYS]>) -> Ptable {
+        let mut table = Ptable {
+            name: name.to_owned(),
+            rows,
+            sha256: String::new(),
+        };
         let mut hasher = Sha256::new();
         // Writing to a hasher cannot fail.
-        let _ = self.write_csv(&mut HashWriter(&mut hasher));
-        hex::encode(hasher.finalize())
+        let _ = table.write_csv(&mut HashWriter(&mut hasher));
+        table.sha256 = hex::encode(hasher.finalize());
+        table
     }
 
     /// Writes the table in the ONS format: header `pcv,ckey,pvalue`, then every pcv from 1 to
@@ -244,10 +257,7 @@ impl Ptable {
                 )));
             }
         }
-        Ok(Ptable {
-            name: name.to_owned(),
-            rows,
-        })
+        Ok(Ptable::new(name, rows))
     }
 
     /// The maximum-entropy table: for each count, the distribution over deviations
@@ -280,10 +290,7 @@ impl Ptable {
             };
             *row = computed;
         }
-        Ptable {
-            name: name.to_owned(),
-            rows,
-        }
+        Ptable::new(name, rows)
     }
 }
 

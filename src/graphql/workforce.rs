@@ -749,7 +749,7 @@ impl Workforce {
             minimum_count: i32::try_from(self.policy.min_count).unwrap_or(i32::MAX),
             ptable: PerturbationTable {
                 name: ptable.name().to_owned(),
-                sha256: ptable.sha256(),
+                sha256: ptable.sha256().to_owned(),
                 max_deviation: i32::try_from(ptable.max_deviation()).unwrap_or(i32::MAX),
                 variance: round_fraction(ptable.variance()),
             },

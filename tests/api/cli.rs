@@ -182,6 +182,54 @@ async fn migrate_and_load_reference_work_from_the_command_line(store: Store) {
 }
 
 #[test]
+fn the_ptable_is_written_in_the_ons_format_and_a_bad_one_stops_the_server() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let written = run(&["ptable", "--out", "default.csv"], None, dir.path());
+    assert!(written.status.success(), "{}", text(&written));
+    let default = std::fs::read_to_string(dir.path().join("default.csv")).expect("written");
+    let mut lines = default.lines();
+    assert_eq!(lines.next(), Some("pcv,ckey,pvalue"));
+    assert_eq!(lines.next(), Some("1,0,-1"));
+    assert_eq!(default.lines().count(), 1 + 750 * 256);
+    assert_eq!(default.lines().last(), Some("750,255,2"));
+    // The note names the hash of what was written.
+    let hash = hex::encode(sha2::Sha256::digest(default.as_bytes()));
+    assert!(text(&written).contains(&hash), "{}", text(&written));
+    // Standard output gets the same bytes.
+    let stdout = run(&["ptable"], None, dir.path());
+    assert_eq!(String::from_utf8_lossy(&stdout.stdout), default);
+
+    // Another table in use is written back byte for byte, whatever its header's quoting.
+    let custom = default
+        .replacen("pcv,ckey,pvalue", "\"pcv\",\"ckey\",\"pvalue\"", 1)
+        .replacen("\n5,0,-2\n", "\n5,0,1\n", 1);
+    std::fs::write(dir.path().join("custom.csv"), &custom).expect("written");
+    let again = run(
+        &["ptable", "--ptable", "custom.csv", "--out", "again.csv"],
+        None,
+        dir.path(),
+    );
+    assert!(again.status.success(), "{}", text(&again));
+    let again = std::fs::read_to_string(dir.path().join("again.csv")).expect("written");
+    assert_eq!(again, default.replacen("\n5,0,-2\n", "\n5,0,1\n", 1));
+
+    // A bad table stops the server before it starts, naming the setting, the file and line.
+    let bad = default.replacen("\n1,0,-1\n", "\n1,0,-3\n", 1);
+    std::fs::write(dir.path().join("bad.csv"), bad).expect("written");
+    let url = format!("sqlite://{}/x.db?mode=rwc", dir.path().display());
+    let serve = run(&["serve", "--ptable", "bad.csv"], Some(&url), dir.path());
+    assert_eq!(serve.status.code(), Some(1), "{}", text(&serve));
+    for needle in ["PTABLE", "bad.csv", "line 2", "negative"] {
+        assert!(text(&serve).contains(needle), "{needle}: {}", text(&serve));
+    }
+    // A table that cannot be written leaves nothing behind.
+    let nowhere = run(&["ptable", "--out", "missing/pt.csv"], None, dir.path());
+    assert_eq!(nowhere.status.code(), Some(1), "{}", text(&nowhere));
+    assert!(!dir.path().join("missing").exists());
+}
+
+#[test]
 fn demo_data_is_deterministic_for_a_seed_and_labelled_synthetic() {
     let dir = tempfile::tempdir().expect("dir");
     let csv = |args: &[&str]| {

@@ -274,7 +274,7 @@ impl Ckm {
 }
 
 /// Keeps the records for which `keep` holds.
-pub fn select<'a>(people: &'a [Person], keep: impl Fn(&Person) -> bool) -> Vec<&'a Person> {
+pub fn select(people: &[Person], keep: impl Fn(&Person) -> bool) -> Vec<&Person> {
     people.iter().filter(|p| keep(p)).collect()
 }
 

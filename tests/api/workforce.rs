@@ -1,6 +1,10 @@
-//! The workforce API on small hand-built staff files whose right answers are worked out here,
-//! by hand, from the counts each batch of rows holds.
+//! The workforce API on small hand-built staff files whose every record is known here: the
+//! figures the API must publish are worked out from those records with an independent
+//! re-implementation of the ONS cell key method (`staff::Ckm`).
 
+use std::sync::Arc;
+
+use mobility_explorer::domain::ptable::Ptable;
 use mobility_explorer::domain::workforce::PersonKey;
 use mobility_explorer::import::{self, ImportError, workforce::Summary};
 use sea_orm::EntityTrait;
@@ -8,78 +12,13 @@ use serde_json::Value;
 
 use crate::helpers::{Store, TestApp, error_code, error_message};
 use crate::on_both_stores;
+use crate::staff::{
+    self, BIRMINGHAM, Batch, CARDIFF, Ckm, Person, WESTMINSTER, batch, fsm_group, people, round3,
+    select,
+};
 
+/// The header without the `record_key` column: keys are then derived from the pseudonyms.
 const HEADER: &str = "person_ref,employer,year,business_unit,grade,grade_level,work_area,joined_year,parental_occupation,school_type,free_school_meals,parental_degree,self_assessed,engagement";
-
-const BIRMINGHAM: &str = "E08000025"; // West Midlands, E12000005
-const WESTMINSTER: &str = "E09000033"; // London, E12000007
-const CARDIFF: &str = "W06000015"; // Wales, W92000004
-
-/// `n` people who share every answer.
-struct Batch {
-    n: usize,
-    unit: &'static str,
-    grade: (&'static str, u32),
-    area: &'static str,
-    joined: u32,
-    occupation: &'static str,
-    fsm: &'static str,
-    engagement: &'static str,
-}
-
-fn batch(
-    n: usize,
-    unit: &'static str,
-    grade: (&'static str, u32),
-    area: &'static str,
-    joined: u32,
-    occupation: &'static str,
-) -> Batch {
-    Batch {
-        n,
-        unit,
-        grade,
-        area,
-        joined,
-        occupation,
-        fsm: "not_applicable",
-        engagement: "",
-    }
-}
-
-impl Batch {
-    fn fsm(mut self, fsm: &'static str) -> Batch {
-        self.fsm = fsm;
-        self
-    }
-
-    fn engagement(mut self, score: &'static str) -> Batch {
-        self.engagement = score;
-        self
-    }
-}
-
-/// A CSV of one employer-year; person references restart at P1 in every file.
-fn snapshot_csv(employer: &str, year: u32, batches: &[Batch]) -> String {
-    let mut csv = format!("{HEADER}\n");
-    csv.push_str(&snapshot_rows(employer, year, batches));
-    csv
-}
-
-fn snapshot_rows(employer: &str, year: u32, batches: &[Batch]) -> String {
-    let mut rows = String::new();
-    let mut person = 0;
-    for b in batches {
-        for _ in 0..b.n {
-            person += 1;
-            rows.push_str(&format!(
-                "P{person},{employer},{year},{},{},{},{},{},{},state_non_selective,{},no,,{}\n",
-                b.unit, b.grade.0, b.grade.1, b.area, b.joined, b.occupation, b.fsm, b.engagement
-            ));
-        }
-    }
-    rows
-}
 
 const AO: (&str, u32) = ("AO", 1);
 const HEO: (&str, u32) = ("HEO", 2);
@@ -98,18 +37,18 @@ const G7: (&str, u32) = ("G7", 3);
 /// Free school meals: 4 yes and 4 no (grade level 1 intermediate); everyone else not applicable.
 fn emp_a_2024() -> Vec<Batch> {
     vec![
-        batch(10, "Operations", AO, BIRMINGHAM, 2024, "professional").engagement("70"),
-        batch(2, "Digital", AO, BIRMINGHAM, 2021, "senior_manager").engagement("70"),
+        batch(10, "Operations", AO, BIRMINGHAM, 2024, "professional").engagement(70.0),
+        batch(2, "Digital", AO, BIRMINGHAM, 2021, "senior_manager").engagement(70.0),
         batch(4, "Operations", AO, BIRMINGHAM, 2020, "intermediate")
             .fsm("yes")
-            .engagement("75"),
+            .engagement(75.0),
         batch(4, "Operations", AO, BIRMINGHAM, 2020, "small_business")
             .fsm("no")
-            .engagement("75"),
-        batch(1, "Operations", AO, BIRMINGHAM, 2020, "intermediate").engagement("75"),
-        batch(1, "Digital", AO, BIRMINGHAM, 2022, "intermediate").engagement("75"),
-        batch(6, "Operations", AO, BIRMINGHAM, 2024, "routine").engagement("60"),
-        batch(4, "Operations", AO, BIRMINGHAM, 2024, "technical_craft").engagement("60"),
+            .engagement(75.0),
+        batch(1, "Operations", AO, BIRMINGHAM, 2020, "intermediate").engagement(75.0),
+        batch(1, "Digital", AO, BIRMINGHAM, 2022, "intermediate").engagement(75.0),
+        batch(6, "Operations", AO, BIRMINGHAM, 2024, "routine").engagement(60.0),
+        batch(4, "Operations", AO, BIRMINGHAM, 2024, "technical_craft").engagement(60.0),
         batch(
             2,
             "Operations",
@@ -118,11 +57,11 @@ fn emp_a_2024() -> Vec<Batch> {
             2024,
             "long_term_unemployed",
         )
-        .engagement("60"),
-        batch(3, "Digital", AO, BIRMINGHAM, 2024, "routine").engagement("60"),
-        batch(1, "Operations", AO, BIRMINGHAM, 2019, "other").engagement("50"),
-        batch(1, "Operations", AO, BIRMINGHAM, 2019, "prefer_not_to_say").engagement("50"),
-        batch(1, "Operations", AO, BIRMINGHAM, 2019, "").engagement("50"),
+        .engagement(60.0),
+        batch(3, "Digital", AO, BIRMINGHAM, 2024, "routine").engagement(60.0),
+        batch(1, "Operations", AO, BIRMINGHAM, 2019, "other").engagement(50.0),
+        batch(1, "Operations", AO, BIRMINGHAM, 2019, "prefer_not_to_say").engagement(50.0),
+        batch(1, "Operations", AO, BIRMINGHAM, 2019, "").engagement(50.0),
         batch(12, "Operations", HEO, WESTMINSTER, 2019, "professional"),
         batch(3, "Operations", HEO, WESTMINSTER, 2019, "intermediate"),
         batch(10, "Operations", HEO, WESTMINSTER, 2019, "routine"),
@@ -142,13 +81,31 @@ fn emp_a_2023() -> Vec<Batch> {
     ]
 }
 
-/// Both EMP-A snapshots in one file (the same person references in both years).
-fn emp_a_csv() -> String {
-    format!(
-        "{HEADER}\n{}{}",
-        snapshot_rows("EMP-A", 2023, &emp_a_2023()),
-        snapshot_rows("EMP-A", 2024, &emp_a_2024())
-    )
+/// Everyone of EMP-A, both years (the same person references in both).
+fn emp_a() -> Vec<Person> {
+    let mut all = people("EMP-A", 2023, &emp_a_2023());
+    all.extend(people("EMP-A", 2024, &emp_a_2024()));
+    all
+}
+
+/// A CSV of one employer-year without record keys; person references restart at P1.
+fn snapshot_csv(employer: &str, year: u32, batches: &[Batch]) -> String {
+    let mut csv = format!("{HEADER}\n");
+    for p in people(employer, year, batches) {
+        csv.push_str(&format!(
+            "{},{employer},{year},{},{},{},{},{},{},state_non_selective,{},no,,{}\n",
+            p.reference,
+            p.unit,
+            p.grade.0,
+            p.grade.1,
+            p.area,
+            p.joined,
+            p.occupation,
+            p.fsm,
+            p.engagement.map(|e| e.to_string()).unwrap_or_default()
+        ));
+    }
+    csv
 }
 
 fn key() -> PersonKey {
@@ -168,7 +125,7 @@ async fn spawn_loaded_with(
     adjust: impl FnOnce(&mut mobility_explorer::config::Config),
 ) -> Option<TestApp> {
     let app = TestApp::spawn_with(store, adjust).await?;
-    load(&app, "emp-a.csv", &emp_a_csv())
+    load(&app, "emp-a.csv", &staff::csv(&emp_a()))
         .await
         .expect("the fixture imports");
     Some(app)
@@ -189,20 +146,6 @@ fn cells(group: &Value) -> std::collections::BTreeMap<String, Value> {
         .collect()
 }
 
-/// Asserts a shown cell's count and share.
-fn assert_shown(cell: &Value, count: u64, share: f64) {
-    assert_eq!(cell["count"], count, "{cell}");
-    assert_eq!(cell["share"].as_f64(), Some(share), "{cell}");
-    assert!(cell["suppressed"].is_null(), "{cell}");
-}
-
-/// Asserts a cell is withheld for `reason`.
-fn assert_withheld(cell: &Value, reason: &str) {
-    assert!(cell["count"].is_null(), "{cell}");
-    assert!(cell["share"].is_null(), "{cell}");
-    assert_eq!(cell["suppressed"], reason, "{cell}");
-}
-
 /// The group whose key field `field` is `value`.
 fn group<'a>(groups: &'a Value, field: &str, value: Value) -> &'a Value {
     groups
@@ -213,17 +156,127 @@ fn group<'a>(groups: &'a Value, field: &str, value: Value) -> &'a Value {
         .unwrap_or_else(|| panic!("no group with {field} = {value} in {groups}"))
 }
 
-async fn the_overall_distribution_counts_and_shares_by_hand(store: Store) {
+const OCCUPATION: [&str; 3] = ["PROFESSIONAL", "INTERMEDIATE", "LOWER"];
+
+/// Asserts that a published distribution group is what the cell key method gives for
+/// `records`, whose background group `group_of` tells: headcount, respondents (a cell of its
+/// own), declaration rate, and each category's count, share and reason for being withheld.
+fn assert_group(
+    ckm: &Ckm,
+    published: &Value,
+    records: &[&Person],
+    group_of: impl Fn(&Person) -> Option<&'static str>,
+    categories: &[&str],
+) {
+    let context = || format!("{published}");
+    let declared: Vec<&Person> = records
+        .iter()
+        .copied()
+        .filter(|p| group_of(p).is_some())
+        .collect();
+    let headcount = ckm.published(records.iter().copied());
+    let respondents = ckm.published(declared.iter().copied());
+    assert_eq!(published["headcount"].as_u64(), headcount, "{}", context());
+    let cells = cells(published);
+    assert_eq!(cells.len(), categories.len(), "{}", context());
+    let (Some(h), Some(r)) = (headcount, respondents) else {
+        let reason = "SUPPRESSED_SMALL_GROUP";
+        if headcount.is_none() {
+            assert_eq!(published["headcountSuppressed"], reason, "{}", context());
+        }
+        assert!(published["respondents"].is_null(), "{}", context());
+        assert_eq!(published["respondentsSuppressed"], reason, "{}", context());
+        assert!(published["declarationRate"].is_null(), "{}", context());
+        for cell in cells.values() {
+            assert!(cell["count"].is_null(), "{cell}");
+            assert!(cell["share"].is_null(), "{cell}");
+            assert_eq!(cell["suppressed"], reason, "{cell}");
+        }
+        return;
+    };
+    assert_eq!(published["respondents"].as_u64(), Some(r), "{}", context());
+    assert_eq!(
+        published["declarationRate"].as_f64(),
+        Some(round3((r as f64 / h as f64).min(1.0))),
+        "{}",
+        context()
+    );
+    for category in categories {
+        let cell = &cells[*category];
+        let members = declared
+            .iter()
+            .copied()
+            .filter(|p| group_of(p) == Some(*category));
+        match ckm.published(members) {
+            Some(n) => {
+                assert_eq!(cell["count"].as_u64(), Some(n), "{category}: {cell}");
+                assert_eq!(
+                    cell["share"].as_f64(),
+                    Some(round3(n as f64 / r as f64)),
+                    "{category}: {cell}"
+                );
+                assert!(cell["suppressed"].is_null(), "{category}: {cell}");
+            }
+            None => {
+                assert!(cell["count"].is_null(), "{category}: {cell}");
+                assert!(cell["share"].is_null(), "{category}: {cell}");
+                assert_eq!(
+                    cell["suppressed"], "SUPPRESSED_SMALL_COUNT",
+                    "{category}: {cell}"
+                );
+            }
+        }
+    }
+}
+
+/// [`assert_group`] for parental occupation.
+fn assert_occupation(ckm: &Ckm, published: &Value, records: &[&Person]) {
+    assert_group(ckm, published, records, Person::group, &OCCUPATION);
+}
+
+/// The lower-SEB share of some records as published (unrounded), or `None` when withheld.
+fn lower_share(ckm: &Ckm, records: &[&Person]) -> Option<f64> {
+    let declared: Vec<&Person> = records
+        .iter()
+        .copied()
+        .filter(|p| p.group().is_some())
+        .collect();
+    let lower = declared
+        .iter()
+        .copied()
+        .filter(|p| p.group() == Some("LOWER"));
+    ckm.published(records.iter().copied())?;
+    let r = ckm.published(declared.iter().copied())?;
+    Some(ckm.published(lower)? as f64 / r as f64)
+}
+
+/// A mean engagement score as published: the sum over the perturbed number of people with a
+/// score, rounded to a whole number; `None` when that number is below the threshold.
+fn mean_score(ckm: &Ckm, records: &[&Person]) -> Option<f64> {
+    let scored: Vec<&Person> = records
+        .iter()
+        .copied()
+        .filter(|p| p.engagement.is_some())
+        .collect();
+    let people = ckm.published(scored.iter().copied())?;
+    let total: f64 = scored.iter().filter_map(|p| p.engagement).sum();
+    Some((total / people as f64).round().clamp(0.0, 100.0))
+}
+
+async fn the_overall_distribution_follows_the_cell_key_method(store: Store) {
     let Some(app) = spawn_loaded(store).await else {
         return;
     };
+    let ckm = Ckm::default_method();
+    let all = emp_a();
+    let y2024 = select(&all, |p| p.year == 2024);
     let data = app
         .data(
             r#"{ workforce {
                 years synthetic headcount headcountSuppressed
                 employers { code name synthetic }
                 distribution(benchmark: "UK") {
-                    headcount respondents declarationRate
+                    headcount headcountSuppressed respondents respondentsSuppressed declarationRate
                     categories { category count share benchmarkShare suppressed
                                  benchmark { confirmed caveat period } }
                 }
@@ -235,20 +288,23 @@ async fn the_overall_distribution_counts_and_shares_by_hand(store: Store) {
     assert_eq!(w["years"], serde_json::json!([2024]));
     assert_eq!(w["synthetic"], false);
     assert_eq!(w["employers"][0]["code"], "EMP-A");
-    assert_eq!(w["headcount"], 85);
-    assert!(w["headcountSuppressed"].is_null());
-
-    let all = &w["distribution"][0];
+    assert_eq!(
+        w["headcount"].as_u64(),
+        ckm.published(y2024.iter().copied())
+    );
+    assert!(
+        w["headcount"].as_u64().is_some_and(|h| h.abs_diff(85) <= 2),
+        "{w}"
+    );
     assert_eq!(w["distribution"].as_array().map(Vec::len), Some(1));
-    // 85 people, 3 of whom gave no known answer.
-    assert_eq!(all["headcount"], 85);
-    assert_eq!(all["respondents"], 82);
-    assert_eq!(all["declarationRate"].as_f64(), Some(0.965)); // 82 / 85 = 0.96471
-    let c = cells(all);
-    assert_shown(&c["PROFESSIONAL"], 34, 0.415); // 34 / 82 = 0.41463
-    assert_shown(&c["INTERMEDIATE"], 13, 0.159); // 13 / 82 = 0.15854
-    assert_shown(&c["LOWER"], 35, 0.427); // 35 / 82 = 0.42683
+    let overall = &w["distribution"][0];
+    assert_occupation(&ckm, overall, &y2024);
+    // The same set of records gives the same figure: the headcount of the only group is the
+    // headcount of the filter.
+    assert_eq!(overall["headcount"], w["headcount"]);
+
     // The UK benchmark, served with its caveat because it is not confirmed.
+    let c = cells(overall);
     assert_eq!(c["PROFESSIONAL"]["benchmarkShare"].as_f64(), Some(0.37));
     assert_eq!(c["INTERMEDIATE"]["benchmarkShare"].as_f64(), Some(0.24));
     assert_eq!(c["LOWER"]["benchmarkShare"].as_f64(), Some(0.39));
@@ -256,29 +312,38 @@ async fn the_overall_distribution_counts_and_shares_by_hand(store: Store) {
     assert_eq!(c["LOWER"]["benchmark"]["period"], "2021");
     assert!(c["LOWER"]["benchmark"]["caveat"].is_string());
 
-    // Other measures: school type against the confirmed independent-school share.
+    // Other measures: school type (everyone state-educated) against the confirmed
+    // independent-school share; an empty cell is withheld like any count below 10.
     let data = app
         .data(
             r#"{ workforce { distribution(measure: SCHOOL_TYPE, benchmark: "uk") {
-                respondents categories { category count share benchmarkShare benchmark { confirmed } } } } }"#,
+                headcount headcountSuppressed respondents respondentsSuppressed declarationRate
+                categories { category count share benchmarkShare suppressed benchmark { confirmed } } } } }"#,
         )
         .await;
     let school = &data["workforce"]["distribution"][0];
-    assert_eq!(school["respondents"], 85);
+    assert_group(
+        &ckm,
+        school,
+        &y2024,
+        |_| Some("STATE"),
+        &["STATE", "INDEPENDENT", "OVERSEAS"],
+    );
     let c = cells(school);
-    assert_shown(&c["STATE"], 85, 1.0);
-    assert_eq!(c["INDEPENDENT"]["count"], 0, "a zero is shown");
-    assert_eq!(c["INDEPENDENT"]["share"].as_f64(), Some(0.0));
+    assert_eq!(c["INDEPENDENT"]["suppressed"], "SUPPRESSED_SMALL_COUNT");
     assert_eq!(c["INDEPENDENT"]["benchmarkShare"].as_f64(), Some(0.075));
     assert_eq!(c["INDEPENDENT"]["benchmark"]["confirmed"], true);
     assert!(c["STATE"]["benchmarkShare"].is_null());
     app.stop().await;
 }
 
-async fn groups_by_grade_region_unit_and_year_follow_every_suppression_rule(store: Store) {
+async fn every_grouping_follows_the_cell_key_method(store: Store) {
     let Some(app) = spawn_loaded(store).await else {
         return;
     };
+    let ckm = Ckm::default_method();
+    let all = emp_a();
+    let y2024 = select(&all, |p| p.year == 2024);
     let data = app
         .data(
             r#"{ workforce {
@@ -296,94 +361,81 @@ async fn groups_by_grade_region_unit_and_year_follow_every_suppression_rule(stor
         )
         .await;
     let w = &data["workforce"];
+    let of = |keep: &dyn Fn(&Person) -> bool| -> Vec<&Person> {
+        y2024.iter().copied().filter(|p| keep(p)).collect()
+    };
 
-    // Grade level 1: every cell shown.
-    let level1 = group(&w["byGrade"], "gradeLevel", 1.into());
+    assert_eq!(w["byGrade"].as_array().map(Vec::len), Some(3));
+    for level in 1..=3u32 {
+        let published = group(&w["byGrade"], "gradeLevel", level.into());
+        assert_eq!(
+            published["key"]["region"],
+            Value::Null,
+            "not grouped by region"
+        );
+        assert_occupation(&ckm, published, &of(&|p| p.grade_level() == level));
+    }
+
+    assert_eq!(w["byRegion"].as_array().map(Vec::len), Some(3));
+    for region in ["E12000005", "E12000007", "W92000004"] {
+        let published = group(&w["byRegion"], "region", region.into());
+        assert_occupation(&ckm, published, &of(&|p| p.region() == region));
+    }
     assert_eq!(
-        level1["key"]["region"],
-        Value::Null,
-        "not grouped by region"
+        group(&w["byRegion"], "region", "E12000007".into())["key"]["regionName"],
+        "London"
     );
-    assert_eq!(level1["headcount"], 40);
-    assert_eq!(level1["respondents"], 37);
-    assert_eq!(level1["declarationRate"].as_f64(), Some(0.925)); // 37 / 40
-    let c = cells(level1);
-    assert_shown(&c["PROFESSIONAL"], 12, 0.324); // 12 / 37 = 0.32432
-    assert_shown(&c["INTERMEDIATE"], 10, 0.27); // 10 / 37 = 0.27027
-    assert_shown(&c["LOWER"], 15, 0.405); // 15 / 37 = 0.40541
-
-    // Grade level 2: 3 intermediate is below 10; alone it could be recovered as 25 - 12 - 10,
-    // so the next smallest cell (lower, 10) is suppressed too.
-    let level2 = group(&w["byGrade"], "gradeLevel", 2.into());
-    assert_eq!(level2["headcount"], 25);
-    assert_eq!(level2["respondents"], 25);
-    let c = cells(level2);
-    assert_shown(&c["PROFESSIONAL"], 12, 0.48);
-    assert_withheld(&c["INTERMEDIATE"], "SUPPRESSED_SMALL_COUNT");
-    assert_withheld(&c["LOWER"], "SUPPRESSED_SECONDARY");
-
-    // Grade level 3: a zero is shown and needs no protection.
-    let level3 = group(&w["byGrade"], "gradeLevel", 3.into());
-    let c = cells(level3);
-    assert_shown(&c["PROFESSIONAL"], 10, 0.5);
-    assert_shown(&c["INTERMEDIATE"], 0, 0.0);
-    assert_shown(&c["LOWER"], 10, 0.5);
-
-    // By region: London holds grade levels 2 and 3 in Westminster (40 people: 20, 3, 17),
-    // Wales the 5 in Cardiff, a small group.
-    let london = group(&w["byRegion"], "region", "E12000007".into());
-    assert_eq!(london["key"]["regionName"], "London");
-    assert_eq!(london["headcount"], 40);
-    let c = cells(london);
-    assert_shown(&c["PROFESSIONAL"], 20, 0.5);
-    assert_withheld(&c["INTERMEDIATE"], "SUPPRESSED_SMALL_COUNT");
-    assert_withheld(&c["LOWER"], "SUPPRESSED_SECONDARY");
+    // Wales: the 5 people in Cardiff are a small group whatever the noise.
     let wales = group(&w["byRegion"], "region", "W92000004".into());
     assert!(wales["headcount"].is_null());
-    assert_eq!(wales["headcountSuppressed"], "SUPPRESSED_SMALL_GROUP");
-    assert!(wales["respondents"].is_null());
     assert_eq!(wales["respondentsSuppressed"], "SUPPRESSED_SMALL_GROUP");
-    assert!(wales["declarationRate"].is_null());
-    for cell in cells(wales).values() {
-        assert_withheld(cell, "SUPPRESSED_SMALL_GROUP");
-    }
-    let midlands = group(&w["byRegion"], "region", "E12000005".into());
-    assert_eq!(midlands["headcount"], 40);
-    assert_eq!(w["byRegion"].as_array().map(Vec::len), Some(3));
 
-    // By business unit: Digital (6) is a small group; Operations is grade level 1 less Digital
-    // plus grade level 2: 22, 12, 22 and 3 unknown.
-    let digital = group(&w["byUnit"], "businessUnit", "Digital".into());
-    assert!(digital["headcount"].is_null());
-    for cell in cells(digital).values() {
-        assert_withheld(cell, "SUPPRESSED_SMALL_GROUP");
-    }
-    let operations = group(&w["byUnit"], "businessUnit", "Operations".into());
-    assert_eq!(operations["headcount"], 59);
-    assert_eq!(operations["respondents"], 56);
-    let c = cells(operations);
-    assert_shown(&c["PROFESSIONAL"], 22, 0.393); // 22 / 56 = 0.39286
-    assert_shown(&c["INTERMEDIATE"], 12, 0.214); // 12 / 56 = 0.21429
-    assert_shown(&c["LOWER"], 22, 0.393);
-
-    // Free school meals: 85 people but only 8 answered yes or no, a small group of
-    // respondents; the headcount itself is shown.
-    let fsm = &w["fsm"][0];
-    assert_eq!(fsm["headcount"], 85);
-    assert!(fsm["respondents"].is_null());
-    assert_eq!(fsm["respondentsSuppressed"], "SUPPRESSED_SMALL_GROUP");
-    for cell in cells(fsm).values() {
-        assert_withheld(cell, "SUPPRESSED_SMALL_GROUP");
+    for unit in ["Digital", "Operations", "Policy"] {
+        let published = group(&w["byUnit"], "businessUnit", unit.into());
+        assert_occupation(&ckm, published, &of(&|p| p.unit == unit));
     }
 
-    // Nobody answered the self-assessed question: zeros, no shares, no suppression.
-    let own = &w["selfAssessed"][0];
-    assert_eq!(own["respondents"], 0);
-    assert_eq!(own["declarationRate"].as_f64(), Some(0.0));
-    for cell in cells(own).values() {
-        assert_eq!(cell["count"], 0, "{cell}");
-        assert!(cell["share"].is_null(), "{cell}");
+    let by_area = app
+        .data(
+            r#"{ workforce { distribution(by: [LOCAL_AUTHORITY, GRADE_LEVEL]) {
+                key { gradeLevel localAuthority }
+                headcount headcountSuppressed respondents respondentsSuppressed declarationRate
+                categories { category count share suppressed }
+            } } }"#,
+        )
+        .await;
+    let by_area = &by_area["workforce"]["distribution"];
+    for published in by_area.as_array().expect("groups") {
+        let area = published["key"]["localAuthority"].as_str().expect("area");
+        let level = published["key"]["gradeLevel"].as_u64().expect("level") as u32;
+        assert_occupation(
+            &ckm,
+            published,
+            &of(&|p| p.area == area && p.grade_level() == level),
+        );
     }
+    assert_eq!(by_area.as_array().map(Vec::len), Some(4));
+
+    // Free school meals: only 8 answered yes or no, a small group of respondents.
+    assert_group(
+        &ckm,
+        &w["fsm"][0],
+        &y2024,
+        |p| fsm_group(p.fsm),
+        &["YES", "NO"],
+    );
+    assert_eq!(
+        w["fsm"][0]["respondentsSuppressed"],
+        "SUPPRESSED_SMALL_GROUP"
+    );
+    // Nobody answered the self-assessed question: no respondents, nothing shown.
+    assert_group(
+        &ckm,
+        &w["selfAssessed"][0],
+        &y2024,
+        |_| None,
+        &["YES", "NO"],
+    );
 
     // Two years side by side: 2023 has 12 people in three cells, each below 10.
     let data = app
@@ -391,32 +443,33 @@ async fn groups_by_grade_region_unit_and_year_follow_every_suppression_rule(stor
             r#"{ workforce(filter: { years: [2023, 2024] }) {
                 years headcount
                 distribution(by: [YEAR, EMPLOYER]) {
-                    key { year employer employerName } headcount respondents
+                    key { year employer employerName }
+                    headcount headcountSuppressed respondents respondentsSuppressed declarationRate
                     categories { category count share suppressed }
                 }
             } }"#,
         )
         .await;
     let w = &data["workforce"];
-    assert_eq!(w["headcount"], 97);
-    let y2023 = group(&w["distribution"], "year", 2023.into());
-    assert_eq!(y2023["key"]["employer"], "EMP-A");
-    assert_eq!(y2023["headcount"], 12);
-    assert_eq!(y2023["respondents"], 12);
-    for cell in cells(y2023).values() {
-        assert_withheld(cell, "SUPPRESSED_SMALL_COUNT");
+    assert_eq!(w["headcount"].as_u64(), ckm.published(all.iter()));
+    for year in [2023u32, 2024] {
+        let published = group(&w["distribution"], "year", year.into());
+        assert_eq!(published["key"]["employer"], "EMP-A");
+        assert_occupation(&ckm, published, &select(&all, |p| p.year == year));
     }
-    assert_eq!(
-        group(&w["distribution"], "year", 2024.into())["headcount"],
-        85
-    );
+    for cell in cells(group(&w["distribution"], "year", 2023.into())).values() {
+        assert!(cell["count"].is_null(), "{cell}");
+    }
     app.stop().await;
 }
 
-async fn who_gets_in_on_and_how_it_feels_by_hand(store: Store) {
+async fn who_gets_in_on_and_how_it_feels_from_published_counts(store: Store) {
     let Some(app) = spawn_loaded(store).await else {
         return;
     };
+    let ckm = Ckm::default_method();
+    let all = emp_a();
+    let y2024 = select(&all, |p| p.year == 2024);
     let data = app
         .data(
             r#"{
@@ -428,50 +481,92 @@ async fn who_gets_in_on_and_how_it_feels_by_hand(store: Store) {
               joiners: workforce(filter: { joinersOnly: true }) {
                 headcount
                 distribution(benchmark: "UK") {
-                  respondents categories { category count share benchmarkShare suppressed }
+                  headcount headcountSuppressed respondents respondentsSuppressed declarationRate
+                  categories { category count share benchmarkShare suppressed }
                 }
               }
             }"#,
         )
         .await;
-    let all = &data["all"];
-    // Overall lower share 35 / 82 = 0.426829.
-    let gaps = &all["whoGetsOn"];
-    let level1 = group(gaps, "gradeLevel", 1.into());
-    assert_eq!(level1["lowerShare"].as_f64(), Some(0.405)); // 15 / 37
-    assert_eq!(level1["overallLowerShare"].as_f64(), Some(0.427));
-    assert_eq!(level1["gap"].as_f64(), Some(-0.021)); // 0.405405 - 0.426829
-    let level2 = group(gaps, "gradeLevel", 2.into());
-    assert!(level2["lowerShare"].is_null());
-    assert!(level2["gap"].is_null());
-    assert_eq!(level2["suppressed"], "SUPPRESSED_SECONDARY");
-    let level3 = group(gaps, "gradeLevel", 3.into());
-    assert_eq!(level3["lowerShare"].as_f64(), Some(0.5));
-    assert_eq!(level3["gap"].as_f64(), Some(0.073)); // 0.5 - 0.426829
+    let all_2024 = &data["all"];
+    let overall = lower_share(&ckm, &y2024).expect("the overall lower share is shown");
+    for published in all_2024["whoGetsOn"].as_array().expect("groups") {
+        let level = published["key"]["gradeLevel"].as_u64().expect("level") as u32;
+        let records = select(&all, |p| p.year == 2024 && p.grade_level() == level);
+        match lower_share(&ckm, &records) {
+            Some(share) => {
+                assert_eq!(
+                    published["lowerShare"].as_f64(),
+                    Some(round3(share)),
+                    "{published}"
+                );
+                assert_eq!(
+                    published["overallLowerShare"].as_f64(),
+                    Some(round3(overall))
+                );
+                assert_eq!(published["gap"].as_f64(), Some(round3(share - overall)));
+                assert!(published["suppressed"].is_null());
+            }
+            None => {
+                assert!(published["lowerShare"].is_null(), "{published}");
+                assert!(published["gap"].is_null(), "{published}");
+                assert!(published["suppressed"].is_string(), "{published}");
+            }
+        }
+    }
 
-    let ratio = &all["progressionRatio"];
+    let ratio = &all_2024["progressionRatio"];
     assert_eq!(ratio["seniorGradeLevel"], 3);
-    assert_eq!(ratio["seniorLowerShare"].as_f64(), Some(0.5));
-    assert_eq!(ratio["overallLowerShare"].as_f64(), Some(0.427));
-    assert_eq!(ratio["value"].as_f64(), Some(1.171)); // 0.5 / 0.426829 = 1.17143
-    assert!(ratio["suppressed"].is_null());
+    let senior = select(&all, |p| p.year == 2024 && p.grade_level() == 3);
+    match lower_share(&ckm, &senior) {
+        Some(share) => {
+            assert_eq!(ratio["seniorLowerShare"].as_f64(), Some(round3(share)));
+            assert_eq!(ratio["overallLowerShare"].as_f64(), Some(round3(overall)));
+            assert_eq!(ratio["value"].as_f64(), Some(round3(share / overall)));
+        }
+        None => {
+            assert!(ratio["value"].is_null(), "{ratio}");
+            assert!(ratio["suppressed"].is_string(), "{ratio}");
+        }
+    }
 
-    // Lower: 15 at 60. Others declared: 12 at 70 and 10 at 75, 1590 / 22 = 72.27.
-    // The 3 unknown (at 50) count in neither.
-    let gap = &all["engagementGap"];
-    assert_eq!(gap["lowerMean"].as_f64(), Some(60.0));
-    assert_eq!(gap["otherMean"].as_f64(), Some(72.3));
-    assert_eq!(gap["value"].as_f64(), Some(-12.3)); // 60 - 72.27
-    assert!(gap["suppressed"].is_null());
+    // Lower: 15 at 60. Others declared: 12 at 70 and 10 at 75. The 3 unknown count in neither.
+    let gap = &all_2024["engagementGap"];
+    let lower = mean_score(
+        &ckm,
+        &select(&all, |p| p.year == 2024 && p.group() == Some("LOWER")),
+    );
+    let other = mean_score(
+        &ckm,
+        &select(&all, |p| {
+            p.year == 2024 && matches!(p.group(), Some("PROFESSIONAL" | "INTERMEDIATE"))
+        }),
+    );
+    assert_eq!(gap["lowerMean"].as_f64(), lower, "{gap}");
+    assert_eq!(gap["otherMean"].as_f64(), other, "{gap}");
+    assert_eq!(
+        gap["value"].as_f64(),
+        lower.zip(other).map(|(l, o)| l - o),
+        "{gap}"
+    );
+    // Whole numbers near the true means (60 and 72.3): the noise moves a denominator by at
+    // most 2.
+    assert!(lower.is_some_and(|m| (52.0..=69.0).contains(&m)), "{gap}");
+    assert!(other.is_some_and(|m| (66.0..=80.0).contains(&m)), "{gap}");
 
     // Who gets in: 25 joiners, 10 professional and 15 lower.
     let joiners = &data["joiners"];
-    assert_eq!(joiners["headcount"], 25);
-    let c = cells(&joiners["distribution"][0]);
-    assert_shown(&c["PROFESSIONAL"], 10, 0.4);
-    assert_shown(&c["INTERMEDIATE"], 0, 0.0);
-    assert_shown(&c["LOWER"], 15, 0.6);
-    assert_eq!(c["LOWER"]["benchmarkShare"].as_f64(), Some(0.39));
+    let joined = select(&all, |p| p.year == 2024 && p.is_joiner());
+    assert_eq!(joined.len(), 25);
+    assert_eq!(
+        joiners["headcount"].as_u64(),
+        ckm.published(joined.iter().copied())
+    );
+    assert_occupation(&ckm, &joiners["distribution"][0], &joined);
+    assert_eq!(
+        cells(&joiners["distribution"][0])["LOWER"]["benchmarkShare"].as_f64(),
+        Some(0.39)
+    );
     app.stop().await;
 }
 
@@ -479,13 +574,15 @@ async fn filters_by_area_unit_and_grade_and_protect_small_figures(store: Store) 
     let Some(app) = spawn_loaded(store).await else {
         return;
     };
+    let ckm = Ckm::default_method();
+    let all = emp_a();
     let data = app
         .data(
             r#"{
               london: workforce(filter: { areas: ["E12000007"] }) {
                 headcount
                 progressionRatio { value seniorGradeLevel seniorLowerShare overallLowerShare suppressed }
-                engagementGap { value }
+                engagementGap { value lowerMean otherMean suppressed }
               }
               midlandsByItl: workforce(filter: { areas: ["TLG"] }) { headcount }
               cardiff: workforce(filter: { areas: ["W06000015"] }) {
@@ -506,18 +603,35 @@ async fn filters_by_area_unit_and_grade_and_protect_small_figures(store: Store) 
             }"#,
         )
         .await;
+    let in_2024 = |keep: &dyn Fn(&Person) -> bool| -> Vec<&Person> {
+        all.iter().filter(|p| p.year == 2024 && keep(p)).collect()
+    };
     // A region includes its authorities: Westminster's 40.
-    assert_eq!(data["london"]["headcount"], 40);
-    // Its most senior grade (15 people: 8 professional, 7 lower) has two small cells.
+    let london = in_2024(&|p| p.region() == "E12000007");
+    assert_eq!(london.len(), 40);
+    assert_eq!(
+        data["london"]["headcount"].as_u64(),
+        ckm.published(london.iter().copied())
+    );
+    // Its most senior grade (15 people: 8 professional, 7 lower): the lower cell is below 10
+    // before noise, so at most 9 after.
     let ratio = &data["london"]["progressionRatio"];
     assert_eq!(ratio["seniorGradeLevel"], 3);
-    assert!(ratio["value"].is_null());
-    assert!(ratio["seniorLowerShare"].is_null());
-    assert_eq!(ratio["suppressed"], "SUPPRESSED_SMALL_COUNT");
-    // Nobody in London has an engagement score.
-    assert!(data["london"]["engagementGap"].is_null());
-    // An ITL code names the same region.
-    assert_eq!(data["midlandsByItl"]["headcount"], 40);
+    assert!(ratio["value"].is_null(), "{ratio}");
+    assert!(ratio["seniorLowerShare"].is_null(), "{ratio}");
+    assert!(ratio["suppressed"].is_string(), "{ratio}");
+    // Nobody in London has an engagement score: both means withheld.
+    assert_eq!(
+        data["london"]["engagementGap"]["suppressed"],
+        "SUPPRESSED_SMALL_GROUP"
+    );
+    assert!(data["london"]["engagementGap"]["lowerMean"].is_null());
+    // An ITL code names the same region, so the same records and the same figure.
+    let midlands = in_2024(&|p| p.region() == "E12000005");
+    assert_eq!(
+        data["midlandsByItl"]["headcount"].as_u64(),
+        ckm.published(midlands.iter().copied())
+    );
     // Five people in Cardiff: never shown.
     assert!(data["cardiff"]["headcount"].is_null());
     assert_eq!(
@@ -525,7 +639,11 @@ async fn filters_by_area_unit_and_grade_and_protect_small_figures(store: Store) 
         "SUPPRESSED_SMALL_COUNT"
     );
     assert!(data["cardiff"]["distribution"][0]["headcount"].is_null());
-    assert_eq!(data["londonAndWales"]["headcount"], 20);
+    let senior_london_wales = in_2024(&|p| p.grade_level() == 3);
+    assert_eq!(
+        data["londonAndWales"]["headcount"].as_u64(),
+        ckm.published(senior_london_wales.iter().copied())
+    );
     // Digital: 6 people; means over 3 lower and 3 others are not shown.
     assert!(data["digital"]["headcount"].is_null());
     let gap = &data["digital"]["engagementGap"];
@@ -533,53 +651,72 @@ async fn filters_by_area_unit_and_grade_and_protect_small_figures(store: Store) 
     assert!(gap["lowerMean"].is_null());
     assert!(gap["otherMean"].is_null());
     assert_eq!(gap["suppressed"], "SUPPRESSED_SMALL_GROUP");
-    // Grade level 1 in Operations: lower 12 at 60, others 10 at 70 and 9 at 75: 1375 / 19.
-    assert_eq!(data["grade1Ops"]["headcount"], 34);
+    // Grade level 1 in Operations: lower 12 at 60, others 10 at 70 and 9 at 75.
+    let ops1 = in_2024(&|p| p.grade_level() == 1 && p.unit == "Operations");
+    assert_eq!(
+        data["grade1Ops"]["headcount"].as_u64(),
+        ckm.published(ops1.iter().copied())
+    );
     let gap = &data["grade1Ops"]["engagementGap"];
-    assert_eq!(gap["lowerMean"].as_f64(), Some(60.0));
-    assert_eq!(gap["otherMean"].as_f64(), Some(72.4)); // 72.368
-    assert_eq!(gap["value"].as_f64(), Some(-12.4));
+    let lower = mean_score(
+        &ckm,
+        &select(&all, |p| {
+            p.year == 2024
+                && p.grade_level() == 1
+                && p.unit == "Operations"
+                && p.group() == Some("LOWER")
+        }),
+    );
+    assert_eq!(gap["lowerMean"].as_f64(), lower, "{gap}");
     app.stop().await;
 }
 
-async fn the_threshold_and_rounding_come_from_configuration(store: Store) {
-    let Some(app) = spawn_loaded_with(store, |config| {
-        let _ = config;
-    })
-    .await
-    else {
+async fn the_threshold_and_ptable_come_from_configuration(store: Store) {
+    // The bundled table, described without being published.
+    let Some(app) = spawn_loaded(store).await else {
         return;
     };
     let data = app
         .data(
-            r#"{ workforce {
-                disclosure { minimumCount countsRoundedTo }
-                headcount
-                distribution(by: [GRADE_LEVEL]) {
-                    key { gradeLevel } headcount respondents declarationRate
-                    categories { category count share suppressed }
-                }
-            } }"#,
+            r#"{ workforce { disclosure {
+                method minimumCount totalsEqualSumOfCells note
+                ptable { name sha256 maxDeviation variance }
+            } } }"#,
         )
         .await;
-    let w = &data["workforce"];
-    assert_eq!(w["disclosure"]["minimumCount"], 10);
-    assert_eq!(w["disclosure"]["countsRoundedTo"], 5);
-    assert_eq!(w["headcount"], 85); // 85 is a multiple of 5
-    let level1 = group(&w["distribution"], "gradeLevel", 1.into());
-    assert_eq!(level1["respondents"], 35); // 37
-    // Shares and rates come from the exact counts.
-    assert_eq!(level1["declarationRate"].as_f64(), Some(0.925));
-    let c = cells(level1);
-    assert_shown(&c["PROFESSIONAL"], 10, 0.324); // 12
-    assert_shown(&c["INTERMEDIATE"], 10, 0.27); // 10
-    assert_shown(&c["LOWER"], 15, 0.405); // 15
+    let d = &data["workforce"]["disclosure"];
+    assert_eq!(d["method"], "CELL_KEY_PERTURBATION");
+    assert_eq!(d["minimumCount"], 10);
+    assert_eq!(d["totalsEqualSumOfCells"], false);
+    assert!(
+        d["note"].as_str().is_some_and(|n| n.contains("Totals")),
+        "{d}"
+    );
+    assert_eq!(d["ptable"]["maxDeviation"], 2);
+    assert_eq!(d["ptable"]["variance"].as_f64(), Some(1.0));
+    assert!(
+        d["ptable"]["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("default"))
+    );
+    // The hash is of the table `ptable --out` writes.
+    use sha2::Digest;
+    let written = hex::encode(sha2::Sha256::digest(staff::default_ptable_csv().as_bytes()));
+    assert_eq!(d["ptable"]["sha256"], written.as_str());
     app.stop().await;
 
-    // A threshold of 3: in 2023 (5, 2, 5) only the 2 is small, so one of the two 5s goes
-    // with it, the first in the measure's order.
+    // Another table and threshold: a table that adds 1 to every count, and k = 3. In 2023
+    // (5, 2, 5 in one group of 12) the 2 becomes 3 and is shown.
+    let mut plus_one = String::from("pcv,ckey,pvalue\n");
+    for pcv in 1..=750 {
+        for ckey in 0..256 {
+            plus_one.push_str(&format!("{pcv},{ckey},1\n"));
+        }
+    }
+    let table = Ptable::read_csv("plus-one.csv", plus_one.as_bytes()).expect("a valid table");
     let Some(app) = spawn_loaded_with(store, |config| {
         config.disclosure.min_count = 3;
+        config.disclosure.ptable = Arc::new(table);
     })
     .await
     else {
@@ -588,17 +725,88 @@ async fn the_threshold_and_rounding_come_from_configuration(store: Store) {
     let data = app
         .data(
             r#"{ workforce(filter: { years: [2023] }) {
-                disclosure { minimumCount }
-                distribution { categories { category count share suppressed } }
+                headcount
+                disclosure { minimumCount ptable { name maxDeviation } }
+                distribution {
+                    headcount headcountSuppressed respondents respondentsSuppressed declarationRate
+                    categories { category count share suppressed }
+                }
             } }"#,
         )
         .await;
     let w = &data["workforce"];
     assert_eq!(w["disclosure"]["minimumCount"], 3);
+    assert_eq!(w["disclosure"]["ptable"]["name"], "plus-one.csv");
+    assert_eq!(w["disclosure"]["ptable"]["maxDeviation"], 1);
+    assert_eq!(w["headcount"], 13);
+    let ckm = Ckm::from_csv(&plus_one, 3);
+    assert_occupation(
+        &ckm,
+        &w["distribution"][0],
+        &select(&emp_a(), |p| p.year == 2023),
+    );
     let c = cells(&w["distribution"][0]);
-    assert_withheld(&c["PROFESSIONAL"], "SUPPRESSED_SECONDARY");
-    assert_withheld(&c["INTERMEDIATE"], "SUPPRESSED_SMALL_COUNT");
-    assert_shown(&c["LOWER"], 5, 0.417); // 5 / 12
+    assert_eq!(c["INTERMEDIATE"]["count"], 3);
+    assert_eq!(c["PROFESSIONAL"]["count"], 6);
+    app.stop().await;
+}
+
+/// The done-when check of the cell key method: a workforce imported with a `record_key`
+/// column, distributed by grade level, equals value for value what the ONS method computes
+/// from the same records (headcounts, respondents and cells), including a grade of more than
+/// 750 people (whose pcv wraps to 501-750) and grades too small to show.
+async fn the_distribution_by_grade_level_equals_the_ons_method_value_for_value(store: Store) {
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    let ckm = Ckm::default_method();
+    let mut batches = Vec::new();
+    for (level, label, sizes) in [
+        (1u32, "L1", [420usize, 260, 230, 9]),
+        (2, "L2", [60, 47, 52, 12]),
+        (3, "L3", [21, 8, 14, 2]),
+        (4, "L4", [9, 3, 6, 1]),
+        (5, "L5", [2, 0, 1, 0]),
+    ] {
+        let grade: (&'static str, u32) = (label, level);
+        for (occupation, n) in ["professional", "small_business", "routine", "other"]
+            .into_iter()
+            .zip(sizes)
+        {
+            if n > 0 {
+                batches.push(batch(n, "Operations", grade, BIRMINGHAM, 2015, occupation));
+            }
+        }
+    }
+    let records = people("EMP-O", 2024, &batches);
+    load(&app, "emp-o.csv", &staff::csv(&records))
+        .await
+        .expect("imports");
+    let data = app
+        .data(
+            r#"{ workforce { distribution(by: [GRADE_LEVEL]) {
+                key { gradeLevel }
+                headcount headcountSuppressed respondents respondentsSuppressed declarationRate
+                categories { category count share suppressed }
+            } } }"#,
+        )
+        .await;
+    let groups = &data["workforce"]["distribution"];
+    assert_eq!(groups.as_array().map(Vec::len), Some(5));
+    for level in 1..=5u32 {
+        let published = group(groups, "gradeLevel", level.into());
+        assert_occupation(
+            &ckm,
+            published,
+            &select(&records, |p| p.grade_level() == level),
+        );
+    }
+    // Level 1 holds 919 people: its headcount was looked up on row ((919 - 1) mod 250) + 501.
+    assert!(
+        group(groups, "gradeLevel", 1.into())["headcount"]
+            .as_u64()
+            .is_some_and(|h| h.abs_diff(919) <= 2)
+    );
     app.stop().await;
 }
 
@@ -660,12 +868,16 @@ async fn a_fresh_server_shows_synthetic_demo_data_until_real_data_is_loaded(stor
     }
     let demo_code = employers[0]["code"].as_str().expect("code").to_owned();
 
-    load(&app, "emp-a.csv", &emp_a_csv())
+    let emp_a = emp_a();
+    load(&app, "emp-a.csv", &staff::csv(&emp_a))
         .await
         .expect("imports");
     let data = app.data(query).await;
     assert_eq!(data["workforce"]["synthetic"], false);
-    assert_eq!(data["workforce"]["headcount"], 85);
+    assert_eq!(
+        data["workforce"]["headcount"].as_u64(),
+        Ckm::default_method().published(select(&emp_a, |p| p.year == 2024))
+    );
     let mixed = app
         .query(&format!(
             r#"{{ workforce(filter: {{ employers: ["{demo_code}", "EMP-A"] }}) {{ headcount }} }}"#
@@ -699,12 +911,9 @@ async fn a_reimport_replaces_its_snapshot_only(store: Store) {
         serde_json::json!(["Digital", "Operations", "Policy"])
     );
 
-    // A new 2023 of 15 people in a new business unit.
-    let csv = snapshot_csv(
-        "EMP-A",
-        2023,
-        &[batch(15, "Finance", AO, BIRMINGHAM, 2023, "routine")],
-    );
+    // A new 2023 of 15 people in a new business unit, in a file without record keys.
+    let new_2023 = [batch(15, "Finance", AO, BIRMINGHAM, 2023, "routine")];
+    let csv = snapshot_csv("EMP-A", 2023, &new_2023);
     let summary = load(&app, "emp-a-2023.csv", &csv).await.expect("imports");
     assert_eq!(summary.rows, 15);
     assert_eq!(
@@ -721,8 +930,45 @@ async fn a_reimport_replaces_its_snapshot_only(store: Store) {
             }"#,
         )
         .await;
-    assert_eq!(data["y2023"]["headcount"], 15);
-    assert_eq!(data["y2024"]["headcount"], 85);
+    // P1-P12 were in the 2023 snapshot and keep their record keys; P13-P15 are new and get
+    // the first byte of their pseudonym.
+    let old = emp_a();
+    let mut expected = people("EMP-A", 2023, &new_2023);
+    for p in &mut expected {
+        p.record_key = match old
+            .iter()
+            .find(|o| o.year == 2023 && o.reference == p.reference)
+        {
+            Some(kept) => kept.record_key,
+            None => u8::from_str_radix(&key().pseudonym(&p.reference)[..2], 16).expect("hex"),
+        };
+    }
+    let ckm = Ckm::default_method();
+    assert_eq!(
+        data["y2023"]["headcount"].as_u64(),
+        ckm.published(&expected)
+    );
+    assert_eq!(
+        data["y2024"]["headcount"].as_u64(),
+        ckm.published(select(&old, |p| p.year == 2024))
+    );
+    let stored = entity::staff_record::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("records");
+    for p in &expected {
+        let hash = key().pseudonym(&p.reference);
+        let record = stored
+            .iter()
+            .find(|r| r.year == 2023 && r.person_hash == hash)
+            .expect("stored");
+        assert_eq!(
+            record.record_key,
+            i32::from(p.record_key),
+            "{}",
+            p.reference
+        );
+    }
     let snapshots = &data["employers"][0]["snapshots"];
     let source = |year: i64| {
         snapshots
@@ -833,18 +1079,164 @@ async fn synthetic_and_real_rows_never_share_an_employer(store: Store) {
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert!(problems[0].reason.contains("real"), "{problems:#?}");
     let data = app
-        .data("{ workforce(filter: { years: [2025] }) { headcount } }")
+        .data("{ workforce(filter: { years: [2025] }) { headcount headcountSuppressed } }")
         .await;
-    assert_eq!(data["workforce"]["headcount"], 0);
+    // Nobody: withheld like any count below the threshold.
+    assert!(data["workforce"]["headcount"].is_null());
+    assert_eq!(
+        data["workforce"]["headcountSuppressed"],
+        "SUPPRESSED_SMALL_COUNT"
+    );
     app.stop().await;
 }
 
+async fn record_keys_are_checked_kept_and_derived(store: Store) {
+    let Some(app) = spawn_loaded(store).await else {
+        return;
+    };
+    // Bad keys are row problems, every one listed, and nothing is written.
+    let row = |reference: &str, key: &str| {
+        format!("{reference},EMP-B,2024,Ops,AO,1,E08000025,2020,routine,,,,,,{key}")
+    };
+    let csv = [
+        staff::HEADER.to_owned(),
+        row("P1", "17"),
+        row("P2", "256"),
+        row("P3", "-1"),
+        row("P4", "x"),
+        row("P5", ""),
+        row("P6", "3.5"),
+    ]
+    .join("\n");
+    let problems = match load(&app, "bad-keys.csv", &csv).await {
+        Err(ImportError::Invalid(problems)) => problems,
+        other => panic!("expected problems, got {other:?}"),
+    };
+    for (line, value) in [(3, "256"), (4, "-1"), (5, "x"), (6, ""), (7, "3.5")] {
+        let problem = problems
+            .iter()
+            .find(|p| p.line == Some(line) && p.column.as_deref() == Some("record_key"))
+            .unwrap_or_else(|| panic!("no problem on line {line}: {problems:#?}"));
+        assert_eq!(problem.value.as_deref(), Some(value));
+        assert!(problem.reason.contains("0 to 255"), "{problem:?}");
+    }
+    assert_eq!(problems.len(), 5, "{problems:#?}");
+
+    // A person already in a snapshot keeps their key: a different one is refused, naming it.
+    let mut changed = select(&emp_a(), |p| p.year == 2024)
+        .into_iter()
+        .cloned()
+        .collect::<Vec<Person>>();
+    let kept = changed[4].record_key;
+    changed[4].record_key = kept.wrapping_add(1);
+    let problems = match load(&app, "rekeyed.csv", &staff::csv(&changed)).await {
+        Err(ImportError::Invalid(problems)) => problems,
+        other => panic!("expected problems, got {other:?}"),
+    };
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(problems[0].line, Some(6));
+    assert!(
+        problems[0].reason.contains(&format!("record key {kept}")),
+        "{problems:#?}"
+    );
+
+    // Without the column, a new person's key is the first byte of their pseudonym.
+    let csv = snapshot_csv(
+        "EMP-C",
+        2024,
+        &[batch(12, "Ops", AO, BIRMINGHAM, 2020, "routine")],
+    );
+    load(&app, "emp-c.csv", &csv).await.expect("imports");
+    let stored = entity::staff_record::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("records");
+    let emp_c_id = entity::employer::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("employers")
+        .into_iter()
+        .find(|e| e.code == "EMP-C")
+        .expect("EMP-C stored")
+        .id;
+    let emp_c: Vec<_> = stored
+        .iter()
+        .filter(|r| r.employer_id == emp_c_id)
+        .collect();
+    assert_eq!(emp_c.len(), 12);
+    for r in emp_c {
+        let first = i32::from_str_radix(&r.person_hash[..2], 16).expect("hex");
+        assert_eq!(r.record_key, first);
+    }
+    app.stop().await;
+}
+
+/// Records stored before record keys existed get, from the migration that adds them, the key
+/// an import derives: the first byte of their person hash.
+async fn records_stored_before_record_keys_get_the_derived_key(store: Store) {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+    let Some(test_store) = crate::helpers::TestStore::new(store).await else {
+        return;
+    };
+    let db = sea_orm::Database::connect(test_store.url.as_str())
+        .await
+        .expect("connects");
+    Migrator::up(&db, Some(4))
+        .await
+        .expect("the first four migrations");
+    let hashes = ["00ff", "a7b2", "ff01", "0a10"];
+    let mut sql = vec![
+        "INSERT INTO area (code, name, level) VALUES ('E08000025', 'Birmingham', 'LOCAL_AUTHORITY')".to_owned(),
+        "INSERT INTO employer (code, name, synthetic) VALUES ('OLD', 'Old', false)".to_owned(),
+        "INSERT INTO business_unit (employer_id, name) VALUES (1, 'Ops')".to_owned(),
+        "INSERT INTO grade (employer_id, label, grade_level) VALUES (1, 'AO', 1)".to_owned(),
+        "INSERT INTO workforce_snapshot (employer_id, year, source, records, imported_at) VALUES (1, 2024, 'old.csv', 4, 0)".to_owned(),
+    ];
+    for hash in hashes {
+        sql.push(format!(
+            "INSERT INTO staff_record (snapshot_id, person_hash, employer_id, year, business_unit_id, grade_id, grade_level, work_area, work_region) VALUES (1, '{hash}0000000000000000000000000000', 1, 2024, 1, 1, 1, 'E08000025', 'E12000005')"
+        ));
+    }
+    for statement in sql {
+        db.execute_unprepared(&statement).await.expect("inserted");
+    }
+    Migrator::up(&db, None)
+        .await
+        .expect("the record keys migration");
+    let stored = entity::staff_record::Entity::find()
+        .all(&db)
+        .await
+        .expect("records");
+    assert_eq!(stored.len(), hashes.len());
+    for r in &stored {
+        let expected = i32::from_str_radix(&r.person_hash[..2], 16).expect("hex");
+        assert_eq!(r.record_key, expected, "{}", r.person_hash);
+    }
+    // And back: the column goes, the records stay.
+    Migrator::down(&db, Some(1)).await.expect("reverted");
+    let left = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM staff_record",
+        ))
+        .await
+        .expect("counted")
+        .expect("a row");
+    assert_eq!(left.try_get::<i64>("", "n").expect("n"), 4);
+    db.close().await.expect("closed");
+    test_store.drop_store().await;
+}
+
 on_both_stores!(
-    the_overall_distribution_counts_and_shares_by_hand,
-    groups_by_grade_region_unit_and_year_follow_every_suppression_rule,
-    who_gets_in_on_and_how_it_feels_by_hand,
+    records_stored_before_record_keys_get_the_derived_key,
+    the_overall_distribution_follows_the_cell_key_method,
+    every_grouping_follows_the_cell_key_method,
+    who_gets_in_on_and_how_it_feels_from_published_counts,
     filters_by_area_unit_and_grade_and_protect_small_figures,
-    the_threshold_and_rounding_come_from_configuration,
+    the_threshold_and_ptable_come_from_configuration,
+    the_distribution_by_grade_level_equals_the_ons_method_value_for_value,
+    record_keys_are_checked_kept_and_derived,
     bad_filters_and_benchmarks_are_refused_by_name,
     a_fresh_server_shows_synthetic_demo_data_until_real_data_is_loaded,
     a_reimport_replaces_its_snapshot_only,
