@@ -10,7 +10,15 @@ use std::collections::HashMap;
 use std::process::Command;
 use std::sync::OnceLock;
 
-pub const HEADER: &str = "person_ref,employer,year,business_unit,grade,grade_level,work_area,joined_year,parental_occupation,school_type,free_school_meals,parental_degree,self_assessed,engagement,record_key";
+/// The columns every staff file has.
+macro_rules! required_columns {
+    () => {
+        "person_ref,employer,year,business_unit,grade,grade_level,work_area,joined_year,parental_occupation,school_type,free_school_meals,parental_degree,self_assessed,engagement"
+    };
+}
+
+pub const HEADER_WITHOUT_KEYS: &str = required_columns!();
+pub const HEADER: &str = concat!(required_columns!(), ",record_key");
 
 pub const BIRMINGHAM: &str = "E08000025"; // West Midlands, E12000005
 pub const WESTMINSTER: &str = "E09000033"; // London, E12000007
@@ -164,10 +172,24 @@ pub fn people(employer: &str, year: u32, batches: &[Batch]) -> Vec<Person> {
 
 /// A CSV of the people, with their record keys.
 pub fn csv(people: &[Person]) -> String {
-    let mut csv = format!("{HEADER}\n");
+    write_csv(people, true)
+}
+
+/// A CSV of the people without the `record_key` column: the import derives the keys.
+pub fn csv_without_keys(people: &[Person]) -> String {
+    write_csv(people, false)
+}
+
+fn write_csv(people: &[Person], with_keys: bool) -> String {
+    let header = if with_keys {
+        HEADER
+    } else {
+        HEADER_WITHOUT_KEYS
+    };
+    let mut csv = format!("{header}\n");
     for p in people {
         csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},state_non_selective,{},no,,{},{}\n",
+            "{},{},{},{},{},{},{},{},{},state_non_selective,{},no,,{}",
             p.reference,
             p.employer,
             p.year,
@@ -179,8 +201,11 @@ pub fn csv(people: &[Person]) -> String {
             p.occupation,
             p.fsm,
             p.engagement.map(|e| e.to_string()).unwrap_or_default(),
-            p.record_key
         ));
+        if with_keys {
+            csv.push_str(&format!(",{}", p.record_key));
+        }
+        csv.push('\n');
     }
     csv
 }

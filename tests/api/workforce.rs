@@ -18,7 +18,7 @@ use crate::staff::{
 };
 
 /// The header without the `record_key` column: keys are then derived from the pseudonyms.
-const HEADER: &str = "person_ref,employer,year,business_unit,grade,grade_level,work_area,joined_year,parental_occupation,school_type,free_school_meals,parental_degree,self_assessed,engagement";
+const HEADER: &str = staff::HEADER_WITHOUT_KEYS;
 
 const AO: (&str, u32) = ("AO", 1);
 const HEO: (&str, u32) = ("HEO", 2);
@@ -90,22 +90,7 @@ fn emp_a() -> Vec<Person> {
 
 /// A CSV of one employer-year without record keys; person references restart at P1.
 fn snapshot_csv(employer: &str, year: u32, batches: &[Batch]) -> String {
-    let mut csv = format!("{HEADER}\n");
-    for p in people(employer, year, batches) {
-        csv.push_str(&format!(
-            "{},{employer},{year},{},{},{},{},{},{},state_non_selective,{},no,,{}\n",
-            p.reference,
-            p.unit,
-            p.grade.0,
-            p.grade.1,
-            p.area,
-            p.joined,
-            p.occupation,
-            p.fsm,
-            p.engagement.map(|e| e.to_string()).unwrap_or_default()
-        ));
-    }
-    csv
+    staff::csv_without_keys(&people(employer, year, batches))
 }
 
 fn key() -> PersonKey {
