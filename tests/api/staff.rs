@@ -274,11 +274,22 @@ impl Ckm {
 }
 
 /// Keeps the records for which `keep` holds.
-pub fn select<'a>(people: &'a [Person], keep: impl Fn(&Person) -> bool) -> Vec<&'a Person> {
+pub fn select(people: &[Person], keep: impl Fn(&Person) -> bool) -> Vec<&Person> {
     people.iter().filter(|p| keep(p)).collect()
 }
 
 /// Rounds a fraction as the API does: 3 decimals.
 pub fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+impl Ckm {
+    /// The noise the ptable gives a count of `n` records at cell key `ckey` (steps 3-4 of
+    /// `create_perturbed_table`); a count with no ptable row (0) gets none.
+    pub fn pvalue(&self, n: u64, ckey: u64) -> i64 {
+        self.pvalues
+            .get(&(Self::pcv(n), ckey % 256))
+            .copied()
+            .unwrap_or(0)
+    }
 }
