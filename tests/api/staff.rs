@@ -307,3 +307,14 @@ pub fn select(people: &[Person], keep: impl Fn(&Person) -> bool) -> Vec<&Person>
 pub fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
+
+impl Ckm {
+    /// The noise the ptable gives a count of `n` records at cell key `ckey` (steps 3-4 of
+    /// `create_perturbed_table`); a count with no ptable row (0) gets none.
+    pub fn pvalue(&self, n: u64, ckey: u64) -> i64 {
+        self.pvalues
+            .get(&(Self::pcv(n), ckey % 256))
+            .copied()
+            .unwrap_or(0)
+    }
+}
