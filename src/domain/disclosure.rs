@@ -262,35 +262,34 @@ mod tests {
         Aggregate { count: n, key_sum }
     }
 
-    /// The noise the default table gives a count at a cell key, read from its rows.
-    fn noise(n: u64, ckey: u64) -> i64 {
-        let row = Ptable::default().row(n);
-        let mut first = 0;
-        for (v, keys) in row {
-            if (ckey as usize) < first + keys {
-                return v;
-            }
-            first += keys;
-        }
-        unreachable!("256 keys")
+    /// A cell of `n` records whose cell key gets `noise` from the default table (plus `turns`
+    /// times 256, which the cell key ignores).
+    fn noisy(n: u64, noise: i64, turns: u64) -> Aggregate {
+        let table = Ptable::default();
+        let key = (0..256)
+            .find(|k| table.pvalue(n, *k) == noise)
+            .unwrap_or_else(|| panic!("no key gives {n} a noise of {noise}"));
+        cell(n, key + 256 * turns)
     }
 
     #[test]
     fn a_count_is_perturbed_by_its_cell_key_and_withheld_below_the_threshold() {
         let policy = Policy::default();
-        // Default rows from 2 on: keys 0-15 give -2, 16-79 -1, 80-175 0, 176-239 +1, 240-255 +2.
-        assert_eq!(policy.count(cell(12, 3)).value, Some(10));
-        assert_eq!(policy.count(cell(12, 256 + 20)).value, Some(11), "mod 256");
-        assert_eq!(policy.count(cell(12, 100)).value, Some(12));
-        assert_eq!(policy.count(cell(12, 250)).value, Some(14));
-        assert_eq!(noise(12, 250), 2);
+        for (noise, published) in [(-2, 10), (-1, 11), (0, 12), (1, 13), (2, 14)] {
+            assert_eq!(policy.count(noisy(12, noise, 0)).value, Some(published));
+            assert_eq!(
+                policy.count(noisy(12, noise, 3)).value,
+                Some(published),
+                "mod 256"
+            );
+        }
         // 11 - 2 = 9: withheld although 11 people are in it.
         assert_eq!(
-            policy.count(cell(11, 0)).suppressed,
+            policy.count(noisy(11, -2, 0)).suppressed,
             Some(Suppression::SmallCount)
         );
         // 8 + 2 = 10: published, though fewer than 10 people are in it.
-        assert_eq!(policy.count(cell(8, 255)).value, Some(10));
+        assert_eq!(policy.count(noisy(8, 2, 0)).value, Some(10));
         // Zeros are withheld too: published 0 is below the threshold.
         assert_eq!(policy.count(cell(0, 0)).value, None);
     }
@@ -308,27 +307,38 @@ mod tests {
     #[test]
     fn shares_and_rates_come_from_published_counts() {
         let policy = Policy::default();
-        // Headcount 40 at key 100 (noise 0); cells 12 (+2 at 250), 10 (0 at 100), 10 (-1 at 20).
         let cells = [
-            ("A", cell(12, 250)),
-            ("B", cell(10, 100)),
-            ("C", cell(10, 20)),
+            ("A", noisy(12, 2, 0)),
+            ("B", noisy(10, 0, 0)),
+            ("C", noisy(10, -1, 0)),
         ];
-        // Respondents: 32 records, keys 370 -> cell key 114 -> noise 0.
-        let t = policy.table(cell(40, 100), &cells);
-        assert_eq!(t.respondents.value, Some(32));
+        let respondents: Aggregate = cells.iter().map(|(_, c)| *c).sum();
+        let declared = policy.perturbed(respondents);
+        let t = policy.table(noisy(40, 0, 0), &cells);
+        assert_eq!(t.respondents.value, Some(declared));
+        assert!((30..=34).contains(&declared));
         let counts: Vec<Option<u64>> = t.cells.iter().map(|c| c.count.value).collect();
         assert_eq!(counts, [Some(14), Some(10), None]);
         assert_eq!(t.cells[2].count.suppressed, Some(Suppression::SmallCount));
-        assert_eq!(t.cells[0].share, Some(0.438)); // 14 / 32 = 0.4375
-        assert_eq!(t.cells[1].share, Some(0.313)); // 10 / 32 = 0.3125
-        assert_eq!(t.declaration_rate, Some(0.8));
+        assert_eq!(
+            t.cells[0].share,
+            Some(round_fraction(14.0 / declared as f64))
+        );
+        assert_eq!(t.cells[0].unrounded_share, Some(14.0 / declared as f64));
+        assert_eq!(
+            t.cells[1].share,
+            Some(round_fraction(10.0 / declared as f64))
+        );
+        assert_eq!(
+            t.declaration_rate,
+            Some(round_fraction(declared as f64 / 40.0))
+        );
     }
 
     #[test]
     fn a_group_with_a_small_published_total_is_withheld_whole() {
         let policy = Policy::default();
-        let t = policy.table(cell(25, 100), &[("A", cell(5, 0)), ("B", cell(4, 100))]);
+        let t = policy.table(noisy(25, 0, 0), &[("A", cell(5, 0)), ("B", cell(4, 100))]);
         assert_eq!(t.headcount.value, Some(25));
         assert_eq!(t.respondents.suppressed, Some(Suppression::SmallGroup));
         assert_eq!(t.declaration_rate, None);
@@ -344,8 +354,13 @@ mod tests {
     #[test]
     fn a_declaration_rate_never_exceeds_one() {
         let policy = Policy::default();
-        // Everyone declared; headcount noise -2 (key 0), respondents +2 (key 250 + 0).
-        let t = policy.table(cell(50, 0), &[("A", cell(50, 250))]);
+        // Everyone declared; the headcount loses 2, the respondents (another cell key) gain 2.
+        let everyone = noisy(50, -2, 0);
+        let declared = (0..256)
+            .map(|k| cell(50, k))
+            .find(|c| policy.perturbed(*c) == 52)
+            .expect("a key giving +2");
+        let t = policy.table(everyone, &[("A", declared)]);
         assert_eq!(t.headcount.value, Some(48));
         assert_eq!(t.respondents.value, Some(52));
         assert_eq!(t.declaration_rate, Some(1.0));
@@ -354,23 +369,24 @@ mod tests {
     #[test]
     fn a_mean_uses_the_perturbed_count_and_is_rounded_to_a_whole_number() {
         let policy = Policy::default();
+        let range = (0.0, 100.0);
         // 20 people scoring 70 in all: 1400, over 20 - 2 = 18 -> 77.8 -> 78.
         assert_eq!(
-            policy.mean(cell(20, 0), 1400.0, (0.0, 100.0)).value,
+            policy.mean(noisy(20, -2, 0), 1400.0, range).value,
             Some(78.0)
         );
         assert_eq!(
-            policy.mean(cell(20, 100), 1400.0, (0.0, 100.0)).value,
+            policy.mean(noisy(20, 0, 0), 1400.0, range).value,
             Some(70.0)
         );
         // Never beyond the score range.
         assert_eq!(
-            policy.mean(cell(20, 0), 2000.0, (0.0, 100.0)).value,
+            policy.mean(noisy(20, -2, 0), 2000.0, range).value,
             Some(100.0)
         );
         // 11 - 2 = 9 people: withheld.
         assert_eq!(
-            policy.mean(cell(11, 0), 770.0, (0.0, 100.0)).suppressed,
+            policy.mean(noisy(11, -2, 0), 770.0, range).suppressed,
             Some(Suppression::SmallGroup)
         );
     }
@@ -381,7 +397,7 @@ mod tests {
             min_count: 5,
             ..Policy::default()
         };
-        assert_eq!(k5.count(cell(5, 100)).value, Some(5));
-        assert_eq!(k5.count(cell(4, 100)).value, None);
+        assert_eq!(k5.count(noisy(5, 0, 0)).value, Some(5));
+        assert_eq!(k5.count(noisy(4, 0, 0)).value, None);
     }
 }

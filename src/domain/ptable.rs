@@ -13,6 +13,9 @@
 
 use std::io::{Read, Write};
 
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
 use sha2::{Digest, Sha256};
 
 /// Cell keys run from 0 to this minus 1.
@@ -26,6 +29,11 @@ pub const DEFAULT_MAX_DEVIATION: i64 = 2;
 
 /// The variance bound of the default table.
 pub const DEFAULT_VARIANCE: f64 = 1.0;
+
+/// The seed of the default table's order of cell keys (with each row's pcv). Changing it, or
+/// anything else about the default, gives every published count new noise: answers from before
+/// and after could then be averaged. A test pins the table's hash.
+pub const SHUFFLE_SEED: u64 = 2026;
 
 /// The name the default table goes by.
 pub const DEFAULT_NAME: &str = "default (maximum entropy, D=2, V=1)";
@@ -262,9 +270,14 @@ impl Ptable {
 
     /// The maximum-entropy table: for each count, the distribution over deviations
     /// `-max(D, count)..=D` of greatest entropy with mean exactly 0 and variance at most `V`,
-    /// found exactly among the distributions in whole 256ths with every deviation possible;
-    /// cell keys are then given out in order of deviation (the lowest keys get the most
-    /// negative noise), as the ONS and ABS tables do.
+    /// found exactly among the distributions in whole 256ths with every deviation possible.
+    ///
+    /// The noises are then given out to the 256 cell keys in a shuffled order, a different one
+    /// for every row (ChaCha8 seeded with [`SHUFFLE_SEED`] and the pcv). Given out in order
+    /// (the lowest keys the most negative noise, as in the ONS and ABS examples), the noise of
+    /// a cell and that of the same cell plus a few records are strongly related: many pairs of
+    /// answers that differ by the same records then leave one difference that fits them all.
+    /// Shuffled, every such pair can differ by any two noises.
     pub fn maximum_entropy(name: &str, max_deviation: i64, variance: f64) -> Ptable {
         let mut rows = vec![[0i8; CELL_KEYS]; MAX_PCV as usize + 1];
         // Rows differ only while the count is smaller than the deviation; after that they are
@@ -289,6 +302,8 @@ impl Ptable {
                 }
             };
             *row = computed;
+            let mut rng = ChaCha8Rng::seed_from_u64(SHUFFLE_SEED ^ count as u64);
+            row.shuffle(&mut rng);
         }
         Ptable::new(name, rows)
     }
@@ -458,6 +473,37 @@ mod tests {
     }
 
     #[test]
+    fn the_default_gives_its_noise_to_cell_keys_in_a_different_order_on_every_row() {
+        let t = Ptable::default();
+        // Keys 0-15 no longer all get -2; rows 100 and 101 differ though they hold the same
+        // noises.
+        let noises = |count: u64| -> Vec<i64> { (0..256).map(|k| t.pvalue(count, k)).collect() };
+        assert!(noises(100)[..16].iter().any(|v| *v != -2));
+        assert_ne!(noises(100), noises(101));
+        assert_eq!(t.row(100), t.row(101));
+        // For every shift k (the keys of records added to a cell), the noise of the larger
+        // cell minus that of the smaller can take at least 7 of the 9 values from -4 to 4.
+        for k in 1..256u64 {
+            let mut differences: Vec<i64> = (0..256u64)
+                .map(|c| t.pvalue(101, c + k) - t.pvalue(100, c))
+                .collect();
+            differences.sort_unstable();
+            differences.dedup();
+            assert!(differences.len() >= 7, "shift {k}: {differences:?}");
+        }
+    }
+
+    #[test]
+    fn the_default_table_never_changes() {
+        // A new default would give every published count new noise, and answers from before
+        // and after could be averaged: change it only on purpose, and say so.
+        assert_eq!(
+            Ptable::default().sha256(),
+            "195feba9ed34f7ff2579572162c749e0972ae273569d499f93ae69dfdaaca842"
+        );
+    }
+
+    #[test]
     fn large_counts_reuse_rows_501_to_750() {
         assert_eq!(pcv(750), 750);
         assert_eq!(pcv(751), 501);
@@ -471,7 +517,7 @@ mod tests {
         let t = Ptable::default();
         let mut csv = Vec::new();
         t.write_csv(&mut csv).expect("writes");
-        assert!(csv.starts_with(b"pcv,ckey,pvalue\n1,0,-1\n"));
+        assert!(csv.starts_with(format!("pcv,ckey,pvalue\n1,0,{}\n", t.pvalue(1, 0)).as_bytes()));
         assert_eq!(csv.iter().filter(|b| **b == b'\n').count(), 1 + 750 * 256);
         let back = Ptable::read_csv("back.csv", csv.as_slice()).expect("reads");
         assert_eq!(back.rows, t.rows);
@@ -480,18 +526,24 @@ mod tests {
 
     #[test]
     fn bad_tables_are_refused_with_the_line() {
+        let table = Ptable::default();
         let mut csv = Vec::new();
-        Ptable::default().write_csv(&mut csv).expect("writes");
+        table.write_csv(&mut csv).expect("writes");
         let text = String::from_utf8(csv).expect("utf-8");
-        let replace = |from: &str, to: &str| text.replacen(from, to, 1);
+        let first = format!("\n1,0,{}\n", table.pvalue(1, 0));
+        let last = format!("\n750,255,{}\n", table.pvalue(750, 255));
+        let replace = |to: &str| text.replacen(&first, to, 1);
         for (bad, needle) in [
-            (replace("\n1,0,-1\n", "\n1,0,-2\n"), "line 2"),
-            (replace("\n1,0,-1\n", "\n1,0,x\n"), "not a whole number"),
-            (replace("\n1,0,-1\n", "\n1,256,-1\n"), "ckey 256"),
-            (replace("\n1,0,-1\n", "\n751,0,-1\n"), "pcv 751"),
-            (replace("\n1,0,-1\n", "\n1,1,-1\n"), "twice"),
-            (replace("pcv,ckey,pvalue", "pcv,key,pvalue"), "ckey"),
-            (text.replace("\n750,255,2\n", "\n"), "pcv 750, ckey 255"),
+            (replace("\n1,0,-2\n"), "line 2"),
+            (replace("\n1,0,x\n"), "not a whole number"),
+            (replace("\n1,256,-1\n"), "ckey 256"),
+            (replace("\n751,0,-1\n"), "pcv 751"),
+            (replace("\n1,1,-1\n"), "twice"),
+            (
+                text.replacen("pcv,ckey,pvalue", "pcv,key,pvalue", 1),
+                "ckey",
+            ),
+            (text.replace(&last, "\n"), "pcv 750, ckey 255"),
         ] {
             let err = Ptable::read_csv("bad.csv", bad.as_bytes()).expect_err(needle);
             assert!(err.to_string().contains(needle), "{err}");
