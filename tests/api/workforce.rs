@@ -736,9 +736,9 @@ async fn the_threshold_and_ptable_come_from_configuration(store: Store) {
     app.stop().await;
 }
 
-/// The default ptable with each row's noise given out to the cell keys in another order for
-/// every pcv: the default has one row for every count from 2 up, so only a table like this
-/// shows that each count is looked up on its own row (and counts above 750 on the wrapped one).
+/// The default ptable with each row's noise given out to the cell keys in yet another order
+/// for every pcv: a second table whose rows all differ, so that each count is seen to be looked
+/// up on its own row (and counts above 750 on the wrapped one) whatever the default holds.
 fn scrambled_ptable() -> String {
     let mut rows: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
     for line in staff::default_ptable_csv().lines().skip(1) {

@@ -23,8 +23,8 @@ The reference is `create_perturbed_table` of the ONS `cell-key-perturbation` pac
 
 The two ptables: the one the binary uses (its bundled default, or `PTABLE` when set), and the
 same table with each row's noise given out to the cell keys in another order for every pcv.
-The bundled default has the same row for every count from 2 up, so only the second table
-shows that each count is looked up on the right row (the pcv wrap above 750 included).
+A table whose rows differ shows that each count is looked up on the right row (the pcv wrap
+above 750 included); the second one differs from the first on every row whatever the first is.
 
 On top of the ONS method the API withholds a whole group (every category count, and the
 respondents) when the group's published headcount or respondents is withheld
