@@ -91,6 +91,10 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(headline_index(false)).await
+        // A store that rebuilds the table to drop the column may already have put an index of
+        // this name back: keep it rather than fail the revert.
+        let mut index = headline_index(false);
+        index.if_not_exists();
+        manager.create_index(index).await
     }
 }
