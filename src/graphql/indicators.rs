@@ -188,6 +188,7 @@ pub struct IndicatorValueNode {
     pub note: Option<String>,
     /// The group the publisher put the area in (a quintile or a z-score band), as published.
     pub published_group: Option<String>,
+    /// The indicator the value belongs to; resolves `indicator` without another look-up key.
     #[graphql(skip)]
     pub indicator_id: i32,
 }
