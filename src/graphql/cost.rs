@@ -83,8 +83,7 @@ pub fn within<T>(items: Vec<T>, bound: usize, field: &str, hint: &str) -> ApiRes
         return Err(ApiError::ResultTooLarge(format!(
             "`{field}` would return {} items; at most {bound} are returned{hint}",
             items.len()
-        ))
-        .into());
+        )));
     }
     Ok(items)
 }

@@ -9,7 +9,7 @@ use crate::store::StoreError;
 /// It deliberately has no `Display`: async-graphql converts any `Display` type into an error
 /// without extensions, so the only way out of a resolver is [`From<ApiError>`] below, which
 /// always sets `extensions.code`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum ApiError {
     /// The request's arguments are invalid; the message says which and why.
     BadUserInput(String),
@@ -99,8 +99,10 @@ impl From<ApiError> for async_graphql::Error {
     }
 }
 
-/// The result type of resolvers.
-pub type ApiResult<T> = Result<T, async_graphql::Error>;
+/// The result type of resolvers: only an [`ApiError`] can leave one, so no store or internal
+/// message reaches a client by a forgotten conversion (`?` on a store error goes through
+/// [`From<StoreError>`], which hides its text).
+pub type ApiResult<T> = Result<T, ApiError>;
 
 #[cfg(test)]
 mod tests {

@@ -129,8 +129,7 @@ impl AreaNode {
     async fn alternative_codes(&self, ctx: &Context<'_>) -> ApiResult<Vec<AlternativeCode>> {
         let codes = loader(ctx)?
             .load_one(AltCodesKey(self.0.code.clone()))
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .unwrap_or_default();
         let codes = codes
             .into_iter()
@@ -197,11 +196,7 @@ impl AreaNode {
         let Some(parent) = &self.0.parent else {
             return Ok(None);
         };
-        Ok(loader(ctx)?
-            .load_one(parent.clone())
-            .await
-            .map_err(ApiError::from)?
-            .map(AreaNode))
+        Ok(loader(ctx)?.load_one(parent.clone()).await?.map(AreaNode))
     }
 
     /// The areas whose parent this area is: the administrative line first (a region's local
@@ -228,11 +223,7 @@ impl AreaNode {
             after,
             first: page.first,
         };
-        let (page, total) = loader(ctx)?
-            .load_one(key)
-            .await
-            .map_err(ApiError::from)?
-            .unwrap_or_default();
+        let (page, total) = loader(ctx)?.load_one(key).await?.unwrap_or_default();
         Ok(connection(page, total, had_cursor, child_cursor, AreaNode))
     }
 
@@ -249,8 +240,7 @@ impl AreaNode {
                 area: self.0.code.clone(),
                 level: level.into(),
             })
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .map(AreaNode))
     }
 }
@@ -270,10 +260,7 @@ impl GeographyQuery {
         code: String,
     ) -> ApiResult<Option<AreaNode>> {
         let db = database(ctx)?;
-        Ok(areas::find(db, &code)
-            .await
-            .map_err(ApiError::from)?
-            .map(AreaNode))
+        Ok(areas::find(db, &code).await?.map(AreaNode))
     }
 
     /// Areas, ordered by code, optionally of one level, inside one area, or matching a name.
@@ -306,15 +293,13 @@ impl GeographyQuery {
         {
             return Err(ApiError::BadUserInput(format!(
                 "`nameContains` may be at most {MAX_NAME_FILTER} characters"
-            ))
-            .into());
+            )));
         }
         let within = match parent {
             None => None,
             Some(code) => Some(
                 areas::find(db, &code)
-                    .await
-                    .map_err(ApiError::from)?
+                    .await?
                     .ok_or_else(|| ApiError::NotFound(format!("no area has the code `{code}`")))?
                     .code,
             ),
@@ -324,11 +309,9 @@ impl GeographyQuery {
             within,
             name_contains,
         };
-        let total = areas::count(db, &filter).await.map_err(ApiError::from)?;
+        let total = areas::count(db, &filter).await?;
         let had_cursor = page.after.is_some();
-        let items = areas::list(db, &filter, &page)
-            .await
-            .map_err(ApiError::from)?;
+        let items = areas::list(db, &filter, &page).await?;
         Ok(connection(
             items,
             total,

@@ -158,8 +158,7 @@ impl IndicatorNode {
     async fn periods(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
         let periods = loader(ctx)?
             .load_one(super::loaders::PeriodsKey(self.0.id))
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .unwrap_or_default();
         cost::within(periods, cost::PERIODS, "Indicator.periods", "")
     }
@@ -213,10 +212,9 @@ impl From<Value> for IndicatorValueNode {
 async fn area_node(ctx: &Context<'_>, code: &str) -> ApiResult<AreaNode> {
     loader(ctx)?
         .load_one(code.to_owned())
-        .await
-        .map_err(ApiError::from)?
+        .await?
         .map(AreaNode)
-        .ok_or_else(|| ApiError::Internal(format!("area {code} missing")).into())
+        .ok_or_else(|| ApiError::Internal(format!("area {code} missing")))
 }
 
 #[ComplexObject]
@@ -230,10 +228,9 @@ impl IndicatorValueNode {
     async fn indicator(&self, ctx: &Context<'_>) -> ApiResult<IndicatorNode> {
         loader(ctx)?
             .load_one(IndicatorKey(self.indicator_id))
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .map(IndicatorNode)
-            .ok_or_else(|| ApiError::Internal("indicator missing".into()).into())
+            .ok_or_else(|| ApiError::Internal("indicator missing".into()))
     }
 }
 
@@ -502,9 +499,8 @@ pub struct IndexConnection {
 pub(crate) async fn index_of(ctx: &Context<'_>, key: IndexKey) -> ApiResult<Arc<IndexResult>> {
     loader(ctx)?
         .load_one(key)
-        .await
-        .map_err(ApiError::from)?
-        .ok_or_else(|| ApiError::Internal("index missing".into()).into())
+        .await?
+        .ok_or_else(|| ApiError::Internal("index missing".into()))
 }
 
 /// An area's entry in the default index of its own level, by `method`.
@@ -539,8 +535,7 @@ pub(crate) async fn cold_spot_share(
 ) -> ApiResult<Option<f64>> {
     let authorities = loader(ctx)?
         .load_one(super::loaders::AuthoritiesKey(area.code.clone()))
-        .await
-        .map_err(ApiError::from)?
+        .await?
         .unwrap_or_default();
     let result = index_of(
         ctx,
@@ -579,8 +574,7 @@ pub(crate) async fn area_values(
             area: area.to_owned(),
             period,
         })
-        .await
-        .map_err(ApiError::from)?
+        .await?
         .unwrap_or_default()
         .into_iter()
         .map(Into::into)
@@ -589,15 +583,13 @@ pub(crate) async fn area_values(
 
 async fn find_indicator(db: &Pool, code: &str) -> ApiResult<Indicator> {
     indicators::by_codes(db, &[code.to_owned()])
-        .await
-        .map_err(ApiError::from)?
+        .await?
         .into_iter()
         .next()
         .ok_or_else(|| {
             ApiError::NotFound(format!(
                 "no indicator has the code `{code}`; `indicators` lists them"
             ))
-            .into()
         })
 }
 
@@ -617,8 +609,7 @@ impl IndicatorQuery {
         >,
     ) -> ApiResult<Vec<IndicatorNode>> {
         let all = indicators::all(database(ctx)?, domain.as_deref())
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .into_iter()
             .map(IndicatorNode)
             .collect();
@@ -656,8 +647,7 @@ impl IndicatorQuery {
         let period = match period {
             Some(p) => p,
             None => match indicators::periods(db, &[indicator.id])
-                .await
-                .map_err(ApiError::from)?
+                .await?
                 .remove(&indicator.id)
                 .and_then(|mut periods| periods.pop())
             {
@@ -695,8 +685,7 @@ impl IndicatorQuery {
             page.after.as_deref(),
             page.first,
         )
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
         Ok(connection(
             items,
             total,
@@ -745,9 +734,7 @@ impl IndicatorQuery {
         let page = page_request_up_to(first, after, MAX_MAP_PAGE_SIZE)?;
         let db = database(ctx)?;
         if let Some(codes) = &indicators {
-            let found = indicators::by_codes(db, codes)
-                .await
-                .map_err(ApiError::from)?;
+            let found = indicators::by_codes(db, codes).await?;
             let unknown: Vec<&str> = codes
                 .iter()
                 .filter(|c| !found.iter().any(|i| &i.definition.code == *c))
@@ -757,8 +744,7 @@ impl IndicatorQuery {
                 return Err(ApiError::BadUserInput(format!(
                     "`indicators`: unknown code(s) {}; `indicators` lists them",
                     unknown.join(", ")
-                ))
-                .into());
+                )));
             }
             if found.iter().any(|i| i.definition.synthetic)
                 && found.iter().any(|i| !i.definition.synthetic)
@@ -766,8 +752,7 @@ impl IndicatorQuery {
                 return Err(ApiError::BadUserInput(
                     "`indicators` mixes synthetic demo indicators with published ones; the two are never combined"
                         .into(),
-                )
-                .into());
+                ));
             }
         }
         let level: AreaLevel = level.into();
@@ -783,8 +768,7 @@ impl IndicatorQuery {
                             name_contains: None,
                         },
                     )
-                    .await
-                    .map_err(ApiError::from)?,
+                    .await?,
                 )
             }
             None => None,

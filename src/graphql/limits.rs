@@ -94,6 +94,31 @@ fn bounded(mut error: ServerError) -> ServerError {
     error
 }
 
+/// The starts of the engine's messages about a client's argument or variable values.
+const INPUT_ERRORS: [&str; 5] = [
+    "Failed to parse ",
+    "Expected input type ",
+    "Invalid value for argument",
+    "Variable ",
+    "Schema is not configured for ",
+];
+
+/// An error the engine raised during execution, coded: the client's input, or an internal
+/// error logged here and reported without its text.
+fn engine_error(error: ServerError) -> ServerError {
+    let coded = error
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some());
+    if coded || INPUT_ERRORS.iter().any(|s| error.message.starts_with(s)) {
+        return with_code(error, "BAD_USER_INPUT");
+    }
+    tracing::error!(error = %error.message, "uncoded error while executing a query");
+    let mut internal = ServerError::new("internal error", error.locations.first().copied());
+    internal.path = error.path;
+    with_code(internal, "INTERNAL")
+}
+
 fn with_code(mut error: ServerError, code: &'static str) -> ServerError {
     let has_code = error
         .extensions
@@ -302,13 +327,10 @@ impl Extension for QueryLimits {
         next: NextExecute<'_>,
     ) -> Response {
         let mut response = next.run(ctx, operation_name).await;
-        // Resolvers code their own errors; what reaches here uncoded is the engine refusing an
-        // argument or variable value.
-        response.errors = response
-            .errors
-            .into_iter()
-            .map(|e| with_code(e, "BAD_USER_INPUT"))
-            .collect();
+        // Resolvers can only fail with an `ApiError`, which carries its code; what reaches
+        // here uncoded comes from the engine: a refused argument or variable value is the
+        // client's, anything else is ours and is not described to the client.
+        response.errors = response.errors.into_iter().map(engine_error).collect();
         response
     }
 }

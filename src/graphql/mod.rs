@@ -60,7 +60,7 @@ pub fn sdl() -> String {
 /// The request's database connection.
 pub(crate) fn database<'a>(ctx: &Context<'a>) -> ApiResult<&'a Pool> {
     ctx.data::<Pool>()
-        .map_err(|_| ApiError::Internal("database missing from the schema".into()).into())
+        .map_err(|_| ApiError::Internal("database missing from the schema".into()))
 }
 
 /// The request's loader (batched look-ups, cached for the request only).
@@ -68,14 +68,13 @@ pub(crate) fn loader<'a>(
     ctx: &Context<'a>,
 ) -> ApiResult<&'a async_graphql::dataloader::DataLoader<loaders::AreaLoader>> {
     ctx.data::<async_graphql::dataloader::DataLoader<loaders::AreaLoader>>()
-        .map_err(|_| ApiError::Internal("loader missing from the request".into()).into())
+        .map_err(|_| ApiError::Internal("loader missing from the request".into()))
 }
 
 /// The primary code of the area an argument names by any of its codes; NOT_FOUND otherwise.
 pub(crate) async fn area_argument(db: &Pool, code: &str, argument: &str) -> ApiResult<String> {
     Ok(crate::store::areas::find(db, code)
-        .await
-        .map_err(ApiError::from)?
+        .await?
         .ok_or_else(|| {
             ApiError::NotFound(format!(
                 "`{argument}`: no area has the code `{}`",

@@ -137,8 +137,7 @@ impl ReachArea {
     async fn area(&self, ctx: &Context<'_>) -> ApiResult<Option<AreaNode>> {
         Ok(loader(ctx)?
             .load_one(self.area_code.clone())
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .map(AreaNode))
     }
 }
@@ -151,8 +150,7 @@ impl ProgrammeNode {
     async fn metrics_of(&self, ctx: &Context<'_>) -> ApiResult<Vec<Metric>> {
         Ok(loader(ctx)?
             .load_one(ProgrammeMetricsKey(self.0.id))
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .unwrap_or_default())
     }
 
@@ -169,8 +167,7 @@ impl ProgrammeNode {
                     .map(|m| m.code.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
-            ))
-            .into()),
+            ))),
         }
     }
 }
@@ -382,8 +379,7 @@ impl ProgrammeQuery {
         >,
     ) -> ApiResult<Vec<ProgrammeNode>> {
         let programmes = store::list(database(ctx)?, stage.as_deref(), owner.as_deref())
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .into_iter()
             .map(ProgrammeNode)
             .collect();
@@ -402,8 +398,7 @@ impl ProgrammeQuery {
         #[graphql(desc = "The programme's code, for example `schools_programme`.")] code: String,
     ) -> ApiResult<Option<ProgrammeNode>> {
         Ok(store::by_code(database(ctx)?, &code)
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .map(ProgrammeNode))
     }
 
@@ -430,18 +425,13 @@ impl ProgrammeQuery {
     ) -> ApiResult<Vec<ReachArea>> {
         let db = database(ctx)?;
         let candidates = match &programme {
-            Some(code) => vec![
-                store::by_code(db, code)
-                    .await
-                    .map_err(ApiError::from)?
-                    .ok_or_else(|| {
-                        ApiError::NotFound(format!("no programme has the code `{code}`"))
-                    })?,
-            ],
-            None => store::list(db, None, None).await.map_err(ApiError::from)?,
+            Some(code) => vec![store::by_code(db, code).await?.ok_or_else(|| {
+                ApiError::NotFound(format!("no programme has the code `{code}`"))
+            })?],
+            None => store::list(db, None, None).await?,
         };
         let ids: Vec<i32> = candidates.iter().map(|p| p.id).collect();
-        let metrics = store::metrics(db, &ids).await.map_err(ApiError::from)?;
+        let metrics = store::metrics(db, &ids).await?;
         let with_metric: Vec<&Programme> = candidates
             .iter()
             .filter(|p| {
@@ -456,8 +446,7 @@ impl ProgrammeQuery {
                 programme
                     .as_deref()
                     .map_or("programme".to_owned(), |p| format!("programme {p}"))
-            ))
-            .into());
+            )));
         }
         if metrics
             .iter()
@@ -466,14 +455,12 @@ impl ProgrammeQuery {
         {
             return Err(ApiError::BadUserInput(format!(
                 "`{metric}` is a percentage: percentages are never summed over areas"
-            ))
-            .into());
+            )));
         }
         if with_metric.iter().any(|p| p.synthetic) && with_metric.iter().any(|p| !p.synthetic) {
             return Err(ApiError::BadUserInput(format!(
                 "`{metric}` is a metric of synthetic demo programmes and of published ones; name a `programme`, the two are never summed together"
-            ))
-            .into());
+            )));
         }
         let programme_ids: Vec<i32> = with_metric.iter().map(|p| p.id).collect();
         let index_period = match index_period {
@@ -486,8 +473,7 @@ impl ProgrammeQuery {
                     name_contains: None,
                 },
             )
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .unwrap_or_default(),
         };
         let index = index_of(
@@ -514,8 +500,7 @@ impl ProgrammeQuery {
             level.into(),
             &cold,
         )
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
         let rows = cost::within(rows, cost::REACH_AREAS, "programmeReach", "")?;
         Ok(rows
             .into_iter()

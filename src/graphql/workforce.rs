@@ -197,8 +197,7 @@ impl EmployerNode {
     async fn snapshots(&self, ctx: &Context<'_>) -> ApiResult<Vec<SnapshotNode>> {
         let db = database(ctx)?;
         let snapshots = workforce_store::snapshots(db, &[self.id])
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .into_iter()
             .map(|s| SnapshotNode {
                 year: s.year,
@@ -214,8 +213,7 @@ impl EmployerNode {
     async fn business_units(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
         let db = database(ctx)?;
         let units = workforce_store::business_units(db, &[self.id])
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .into_iter()
             .map(|u| u.name)
             .collect();
@@ -232,8 +230,7 @@ impl EmployerNode {
     async fn grades(&self, ctx: &Context<'_>) -> ApiResult<Vec<GradeNode>> {
         let db = database(ctx)?;
         let grades = workforce_store::grades(db, &[self.id])
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .into_iter()
             .map(|g| GradeNode {
                 label: g.label,
@@ -447,8 +444,8 @@ pub struct Workforce {
     overall: OnceCell<Option<GroupCounts>>,
 }
 
-fn bad(message: impl Into<String>) -> async_graphql::Error {
-    ApiError::BadUserInput(message.into()).into()
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::BadUserInput(message.into())
 }
 
 /// Names a few of the values a client sent, each cut short: an error must not echo a
@@ -467,19 +464,15 @@ fn quote_list(values: &[&str]) -> String {
     text
 }
 
-fn store_error(e: crate::store::StoreError) -> async_graphql::Error {
-    ApiError::from(e).into()
-}
-
 fn policy<'a>(ctx: &Context<'a>) -> ApiResult<Policy> {
     ctx.data::<Policy>()
         .cloned()
-        .map_err(|_| ApiError::Internal("disclosure policy missing from the schema".into()).into())
+        .map_err(|_| ApiError::Internal("disclosure policy missing from the schema".into()))
 }
 
 /// Resolves a filter's names into ids and codes, refusing unknown ones.
 async fn resolve_scope(db: &Pool, filter: WorkforceFilter) -> ApiResult<(Scope, Vec<Employer>)> {
-    let all = workforce_store::employers(db).await.map_err(store_error)?;
+    let all = workforce_store::employers(db).await?;
     let employers: Vec<Employer> = match &filter.employers {
         Some(codes) => {
             let unknown: Vec<&str> = codes
@@ -515,8 +508,7 @@ async fn resolve_scope(db: &Pool, filter: WorkforceFilter) -> ApiResult<(Scope, 
         Some(years) if years.is_empty() => return Err(bad("`years` is empty")),
         Some(years) => years,
         None => workforce_store::latest_year(db, &ids)
-            .await
-            .map_err(store_error)?
+            .await?
             .into_iter()
             .collect(),
     };
@@ -524,9 +516,7 @@ async fn resolve_scope(db: &Pool, filter: WorkforceFilter) -> ApiResult<(Scope, 
     let business_units = match filter.business_units {
         None => None,
         Some(names) => {
-            let units = workforce_store::business_units(db, &ids)
-                .await
-                .map_err(store_error)?;
+            let units = workforce_store::business_units(db, &ids).await?;
             let unknown: Vec<&str> = names
                 .iter()
                 .filter(|n| !units.iter().any(|u| &u.name == *n))
@@ -551,9 +541,7 @@ async fn resolve_scope(db: &Pool, filter: WorkforceFilter) -> ApiResult<(Scope, 
     let work_areas = match filter.areas {
         None => None,
         Some(codes) => {
-            let found = areas::primary_codes(db, &codes)
-                .await
-                .map_err(store_error)?;
+            let found = areas::primary_codes(db, &codes).await?;
             let mut primary = Vec::with_capacity(codes.len());
             let mut unknown = Vec::new();
             for code in &codes {
@@ -568,11 +556,7 @@ async fn resolve_scope(db: &Pool, filter: WorkforceFilter) -> ApiResult<(Scope, 
                     quote_list(&unknown)
                 )));
             }
-            Some(
-                areas::authorities_within(db, &primary)
-                    .await
-                    .map_err(store_error)?,
-            )
+            Some(areas::authorities_within(db, &primary).await?)
         }
     };
 
@@ -607,9 +591,8 @@ impl Workforce {
                     Measure::ParentalOccupation,
                     &[],
                 )
-                .await
-                .map_err(store_error)?;
-                Ok::<_, async_graphql::Error>(groups.into_iter().next())
+                .await?;
+                Ok::<_, ApiError>(groups.into_iter().next())
             })
             .await?;
         Ok(overall.as_ref())
@@ -623,8 +606,7 @@ impl Workforce {
             .collect();
         let units = if groups.iter().any(|g| g.key.business_unit.is_some()) {
             workforce_store::business_units(db, &self.scope.employers)
-                .await
-                .map_err(store_error)?
+                .await?
                 .into_iter()
                 .map(|u| (u.id, u.name))
                 .collect()
@@ -641,8 +623,7 @@ impl Workforce {
         } else {
             let codes: Vec<String> = codes.into_iter().collect();
             areas::by_codes(db, &codes)
-                .await
-                .map_err(store_error)?
+                .await?
                 .into_iter()
                 .map(|a| (a.code, a.name))
                 .collect()
@@ -675,9 +656,7 @@ impl Workforce {
                 "`by` may name at most {MAX_DIMENSIONS} dimensions"
             )));
         }
-        workforce_store::category_counts(db, &self.scope, measure, &dimensions)
-            .await
-            .map_err(store_error)
+        Ok(workforce_store::category_counts(db, &self.scope, measure, &dimensions).await?)
     }
 }
 
@@ -957,9 +936,7 @@ impl Workforce {
     /// rounded to a whole number, and withheld when that number is below the threshold.
     async fn engagement_gap(&self, ctx: &Context<'_>) -> ApiResult<Option<Gap>> {
         let db = database(ctx)?;
-        let sums = workforce_store::engagement_sums(db, &self.scope)
-            .await
-            .map_err(store_error)?;
+        let sums = workforce_store::engagement_sums(db, &self.scope).await?;
         let lower = self.policy.mean(sums.lower, sums.lower_sum, SCORE_RANGE);
         let other = self.policy.mean(sums.other, sums.other_sum, SCORE_RANGE);
         Ok(Some(Gap {
@@ -982,7 +959,7 @@ async fn reference_area(db: &Pool, area: &str, argument: &str) -> ApiResult<Stri
     if area.eq_ignore_ascii_case("UK") {
         return Ok(UK.to_owned());
     }
-    match areas::find(db, area).await.map_err(store_error)? {
+    match areas::find(db, area).await? {
         Some(a) => Ok(a.code),
         None => Err(bad(format!("`{argument}`: unknown area code `{area}`"))),
     }
@@ -999,15 +976,12 @@ async fn benchmark_shares(
 ) -> ApiResult<Vec<ReferenceShare>> {
     let code = reference_area(db, area, "benchmark").await?;
     let shares: Vec<ReferenceShare> = reference::shares(db, Some(&code), Some(measure.column()))
-        .await
-        .map_err(store_error)?
+        .await?
         .into_iter()
         .filter_map(ReferenceShare::from_stored)
         .collect();
     if shares.is_empty() {
-        let available = reference::shares(db, None, Some(measure.column()))
-            .await
-            .map_err(store_error)?;
+        let available = reference::shares(db, None, Some(measure.column())).await?;
         let mut areas: Vec<String> = available.into_iter().map(|s| s.area_code).collect();
         areas.dedup();
         return Err(bad(format!(
@@ -1055,8 +1029,7 @@ impl WorkforceQuery {
     async fn employers(&self, ctx: &Context<'_>) -> ApiResult<Vec<EmployerNode>> {
         let db = database(ctx)?;
         let employers = workforce_store::employers(db)
-            .await
-            .map_err(store_error)?
+            .await?
             .into_iter()
             .map(Into::into)
             .collect();
@@ -1080,8 +1053,7 @@ impl WorkforceQuery {
         };
         let measure = measure.map(|m| Measure::from(m).column());
         Ok(reference::shares(db, area.as_deref(), measure)
-            .await
-            .map_err(store_error)?
+            .await?
             .into_iter()
             .filter_map(ReferenceShare::from_stored)
             .collect())
