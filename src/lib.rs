@@ -22,4 +22,5 @@ pub mod domain;
 pub mod graphql;
 pub mod http;
 pub mod import;
+pub mod service;
 pub mod store;

@@ -2,6 +2,7 @@
 
 use async_graphql::ErrorExtensions as _;
 
+use crate::service::ServiceError;
 use crate::store::StoreError;
 
 /// An error a resolver returns to the client.
@@ -63,6 +64,16 @@ impl From<&StoreError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         ApiError::from(&e)
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(m) => ApiError::BadUserInput(m),
+            ServiceError::NotFound(m) => ApiError::NotFound(m),
+            ServiceError::Store(e) => ApiError::from(&e),
+        }
     }
 }
 

@@ -1,70 +1,16 @@
 //! Geography queries: areas of the UK by code, level and place in the hierarchy.
 
-use async_graphql::{Context, Enum, Object, SimpleObject};
+use async_graphql::{Context, Object, SimpleObject};
 
+use super::context::{database, loader};
 use super::cost;
 use super::error::{ApiError, ApiResult};
+use super::indicators::{self, IndexEntry, IndicatorValueNode};
 use super::loaders::{AltCodesKey, ChildrenKey, WithinKey};
-use super::pagination::{Connection, connection, list_complexity, page_request};
-use super::{database, loader};
-use crate::domain::geography::{Area, AreaLevel};
+use super::pagination::{Connection, Paged, connection, list_complexity, page_request};
+use super::types::{AreaLevelInput, AreaNode, IndexMethodInput};
+use crate::domain::geography::Area;
 use crate::store::areas::{self, AreaFilter, ChildPosition};
-
-/// The level an area is published at.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "AreaLevel")]
-pub enum AreaLevelInput {
-    /// The United Kingdom as a whole (K02000001).
-    Uk,
-    /// England, Wales, Scotland and Northern Ireland.
-    Country,
-    /// The nine English regions (E12000001-9). In Wales, Scotland and Northern Ireland the
-    /// country plays the region's part, so this level lists the twelve ITL1 areas.
-    Region,
-    /// International Territorial Level 2 areas (41), the level of much Social Mobility
-    /// Commission data. Identified by their ITL code (for example `TLI3`).
-    #[graphql(name = "ITL2")]
-    Itl2,
-    /// International Territorial Level 3 areas (179), identified by their ITL code.
-    #[graphql(name = "ITL3")]
-    Itl3,
-    /// Local authority districts (379, 2020 boundaries), identified by GSS code.
-    LocalAuthority,
-    /// The Social Mobility Commission's 205 local areas of its 2025 indices: a local
-    /// authority (the district itself), a county with its districts (the county's GSS code),
-    /// Northern Ireland, a unitary authority newer than 2020 (its GSS code), or another group
-    /// of districts (`SMC25-...`). Each also answers to the Commission's short name (for
-    /// example `ABERDEEN_CITY`).
-    LocalArea,
-}
-
-impl From<AreaLevelInput> for AreaLevel {
-    fn from(level: AreaLevelInput) -> Self {
-        match level {
-            AreaLevelInput::Uk => AreaLevel::Uk,
-            AreaLevelInput::Country => AreaLevel::Country,
-            AreaLevelInput::Region => AreaLevel::Region,
-            AreaLevelInput::Itl2 => AreaLevel::Itl2,
-            AreaLevelInput::Itl3 => AreaLevel::Itl3,
-            AreaLevelInput::LocalAuthority => AreaLevel::LocalAuthority,
-            AreaLevelInput::LocalArea => AreaLevel::LocalArea,
-        }
-    }
-}
-
-impl From<AreaLevel> for AreaLevelInput {
-    fn from(level: AreaLevel) -> Self {
-        match level {
-            AreaLevel::Uk => AreaLevelInput::Uk,
-            AreaLevel::Country => AreaLevelInput::Country,
-            AreaLevel::Region => AreaLevelInput::Region,
-            AreaLevel::Itl2 => AreaLevelInput::Itl2,
-            AreaLevel::Itl3 => AreaLevelInput::Itl3,
-            AreaLevel::LocalAuthority => AreaLevelInput::LocalAuthority,
-            AreaLevel::LocalArea => AreaLevelInput::LocalArea,
-        }
-    }
-}
 
 /// Another code an area is known by.
 #[derive(SimpleObject)]
@@ -75,9 +21,10 @@ pub struct AlternativeCode {
     pub scheme: String,
 }
 
-/// An area of the UK, as a GraphQL object.
-#[derive(Clone)]
-pub struct AreaNode(pub Area);
+impl Paged for AreaNode {
+    const CONNECTION: &'static str = "AreaConnection";
+    const EDGE: &'static str = "AreaEdge";
+}
 
 /// The cursor key of a child: its line and code, as `line:code`.
 fn child_cursor(area: &Area) -> String {
@@ -153,13 +100,13 @@ impl AreaNode {
         #[graphql(desc = "Only values of this period. Default: every period.")] period: Option<
             String,
         >,
-    ) -> ApiResult<Vec<super::indicators::IndicatorValueNode>> {
+    ) -> ApiResult<Vec<IndicatorValueNode>> {
         let bound = if period.is_some() {
             cost::AREA_VALUES_IN_PERIOD
         } else {
             cost::AREA_VALUES
         };
-        let values = super::indicators::area_values(ctx, &self.0.code, period).await?;
+        let values = indicators::area_values(ctx, &self.0.code, period).await?;
         cost::within(values, bound, "Area.indicators", "; pass `period`")
     }
 
@@ -170,12 +117,12 @@ impl AreaNode {
         ctx: &Context<'_>,
         #[graphql(desc = "The period, for example `2017`.")] period: String,
         #[graphql(
-            default_with = "super::indicators::IndexMethodInput::Quintiles",
+            default_with = "IndexMethodInput::Quintiles",
             desc = "How areas are grouped."
         )]
-        method: super::indicators::IndexMethodInput,
-    ) -> ApiResult<Option<super::indicators::IndexEntry>> {
-        super::indicators::area_index(ctx, &self.0, period, method.into()).await
+        method: IndexMethodInput,
+    ) -> ApiResult<Option<IndexEntry>> {
+        indicators::area_index(ctx, &self.0, period, method.into()).await
     }
 
     /// The share (a fraction, 3 decimals) of the local authorities within this area that are
@@ -186,7 +133,7 @@ impl AreaNode {
         ctx: &Context<'_>,
         #[graphql(desc = "The period, for example `2017`.")] period: String,
     ) -> ApiResult<Option<f64>> {
-        super::indicators::cold_spot_share(ctx, &self.0, period).await
+        indicators::cold_spot_share(ctx, &self.0, period).await
     }
 
     /// The next area up: for a local authority its region (or its country outside England),

@@ -1,112 +1,24 @@
 //! Cold-spot indicators, their values, and the social mobility index computed from them.
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::store::Pool;
-use async_graphql::connection::{CursorType, OpaqueCursor, PageInfo};
-use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject};
+use async_graphql::connection::PageInfo;
+use async_graphql::{ComplexObject, Context, Object, SimpleObject};
 
+use super::context::{area_argument, database, loader};
 use super::cost;
 use super::error::{ApiError, ApiResult};
-use super::geography::{AreaLevelInput, AreaNode};
-use super::loaders::IndicatorKey;
+use super::loaders::{AreaValuesKey, AuthoritiesKey, IndicatorKey, PeriodsKey};
 use super::pagination::{
-    Connection, Edge, MAX_MAP_PAGE_SIZE, connection, map_list_complexity, page_request_up_to,
+    Connection, Edge, MAX_MAP_PAGE_SIZE, Paged, connection, map_list_complexity, page_request_up_to,
 };
-use super::{database, loader};
-use crate::domain::geography::AreaLevel;
-use crate::domain::index::{self, BAND_CUT_OFFS, Band, Classification, Method, Ranked};
-use crate::store::StoreError;
-use crate::store::areas::{self, AreaFilter};
-use crate::store::indicators::{self, Indicator, Standardisation, Value};
-
-/// How the index groups areas.
-#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
-#[graphql(name = "IndexMethod")]
-pub enum IndexMethodInput {
-    /// Rank areas by score; the top fifth are hot spots, the bottom fifth cold spots (the
-    /// 2016-2017 Social Mobility Index).
-    Quintiles,
-    /// Band scores at ±0.5, ±1.0 and ±1.5 (a value on a cut-off goes to the outer band); the
-    /// two unfavourable bands are cold spots, the two favourable ones hot spots (the
-    /// Commission's State of the Nation 2024-2025 method).
-    ZBands,
-}
-
-impl From<IndexMethodInput> for Method {
-    fn from(m: IndexMethodInput) -> Self {
-        match m {
-            IndexMethodInput::Quintiles => Method::Quintiles,
-            IndexMethodInput::ZBands => Method::ZBands,
-        }
-    }
-}
-
-impl From<Method> for IndexMethodInput {
-    fn from(m: Method) -> Self {
-        match m {
-            Method::Quintiles => IndexMethodInput::Quintiles,
-            Method::ZBands => IndexMethodInput::ZBands,
-        }
-    }
-}
-
-/// Hot spot, cold spot, or neither.
-#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
-#[graphql(name = "Classification")]
-pub enum ClassificationOutput {
-    /// Among the areas with the best prospects.
-    HotSpot,
-    /// Among the areas with the poorest prospects.
-    ColdSpot,
-    /// Neither.
-    Neither,
-}
-
-impl From<Classification> for ClassificationOutput {
-    fn from(c: Classification) -> Self {
-        match c {
-            Classification::HotSpot => ClassificationOutput::HotSpot,
-            Classification::ColdSpot => ClassificationOutput::ColdSpot,
-            Classification::Neither => ClassificationOutput::Neither,
-        }
-    }
-}
-
-/// The Commission's seven z-score bands, worst first.
-#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
-#[graphql(name = "ZBand")]
-pub enum ZBandOutput {
-    /// z ≤ -1.5.
-    MostUnfavourable,
-    /// -1.5 < z ≤ -1.0.
-    Unfavourable,
-    /// -1.0 < z ≤ -0.5.
-    LowerMiddling,
-    /// -0.5 < z < 0.5.
-    Middling,
-    /// 0.5 ≤ z < 1.0.
-    UpperMiddling,
-    /// 1.0 ≤ z < 1.5.
-    Favourable,
-    /// z ≥ 1.5.
-    MostFavourable,
-}
-
-impl From<Band> for ZBandOutput {
-    fn from(b: Band) -> Self {
-        match b {
-            Band::MostUnfavourable => ZBandOutput::MostUnfavourable,
-            Band::Unfavourable => ZBandOutput::Unfavourable,
-            Band::LowerMiddling => ZBandOutput::LowerMiddling,
-            Band::Middling => ZBandOutput::Middling,
-            Band::UpperMiddling => ZBandOutput::UpperMiddling,
-            Band::Favourable => ZBandOutput::Favourable,
-            Band::MostFavourable => ZBandOutput::MostFavourable,
-        }
-    }
-}
+use super::types::{AreaLevelInput, AreaNode, ClassificationOutput, IndexMethodInput, ZBandOutput};
+use crate::domain::geography::{Area, AreaLevel};
+use crate::domain::index::{BAND_CUT_OFFS, Method, Ranked};
+use crate::service::index::{self, IndexKey, IndexResult};
+use crate::store::Pool;
+use crate::store::areas::AreaFilter;
+use crate::store::indicators::{self, Indicator, Value};
 
 /// An indicator: one measured quantity per area and period.
 #[derive(Clone)]
@@ -157,7 +69,7 @@ impl IndicatorNode {
     #[graphql(complexity = "cost::list(cost::PERIODS, child_complexity)")]
     async fn periods(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
         let periods = loader(ctx)?
-            .load_one(super::loaders::PeriodsKey(self.0.id))
+            .load_one(PeriodsKey(self.0.id))
             .await?
             .unwrap_or_default();
         cost::within(periods, cost::PERIODS, "Indicator.periods", "")
@@ -234,91 +146,16 @@ impl IndicatorValueNode {
     }
 }
 
-/// Which index to compute: one level, period, method and indicator set.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct IndexKey {
-    /// The level whose areas are scored against each other.
-    pub level: AreaLevel,
-    /// The period.
-    pub period: String,
-    /// How areas are grouped.
-    pub method: Method,
-    /// Indicator codes; `None`: every indicator with values at that level and period.
-    pub indicators: Option<Vec<String>>,
+impl Paged for IndicatorValueNode {
+    const CONNECTION: &'static str = "IndicatorValueConnection";
+    const EDGE: &'static str = "IndicatorValueEdge";
 }
 
-/// A computed index.
-#[derive(Debug, Clone)]
-pub struct IndexResult {
-    /// What was asked.
-    pub key: IndexKey,
-    /// Areas best first.
-    pub ranked: Vec<Ranked>,
-    /// Area code to position in `ranked`.
-    pub position: HashMap<String, usize>,
-    /// Last rank of quintiles 1 to 4.
-    pub quintile_cut_offs: [u32; 4],
-    /// Indicators used, with how they were standardised.
-    pub used: Vec<(Indicator, Standardisation)>,
-    /// Indicators asked for or present that could not be standardised (no variation).
-    pub skipped: Vec<String>,
-    /// The published group of each area, when the index uses exactly one indicator.
-    pub published: BTreeMap<String, String>,
-}
-
-/// Computes an index: three aggregate statements (means, deviations, domain scores), then
-/// ranking in the domain.
-pub(crate) async fn compute_index(db: &Pool, key: &IndexKey) -> Result<IndexResult, StoreError> {
-    let areas = AreaFilter {
-        level: Some(key.level),
-        within: None,
-        name_contains: None,
-    };
-    let chosen = match &key.indicators {
-        Some(codes) => indicators::by_codes(db, codes).await?,
-        None => {
-            // Real and synthetic indicators are never combined: real ones win when present.
-            let all = indicators::with_totals(db, &key.period, &areas).await?;
-            let any_real = all.iter().any(|i| !i.definition.synthetic);
-            all.into_iter()
-                .filter(|i| i.definition.synthetic != any_real)
-                .collect()
-        }
-    };
-    let standardisations = indicators::standardisations(db, &chosen, &key.period, &areas).await?;
-    let scores =
-        indicators::domain_scores(db, &chosen, &standardisations, &key.period, &areas).await?;
-    let (ranked, quintile_cut_offs) = index::rank(scores, key.method);
-    let position = ranked
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.area.clone(), i))
-        .collect();
-    let mut used = Vec::new();
-    let mut skipped = Vec::new();
-    for indicator in chosen {
-        match standardisations
-            .iter()
-            .find(|s| s.indicator_id == indicator.id)
-        {
-            Some(s) => used.push((indicator, *s)),
-            None => skipped.push(indicator.definition.code),
-        }
-    }
-    used.sort_by(|(a, _), (b, _)| a.definition.code.cmp(&b.definition.code));
-    let published = match used.as_slice() {
-        [(only, _)] => indicators::published_groups(db, only.id, &key.period).await?,
-        _ => BTreeMap::new(),
-    };
-    Ok(IndexResult {
-        key: key.clone(),
-        ranked,
-        position,
-        quintile_cut_offs,
-        used,
-        skipped,
-        published,
-    })
+impl Paged for IndexEntry {
+    // Pages of the index are built as plain connections, then carry their method in
+    // `IndexConnection`; only the edge type appears in the schema under this name.
+    const CONNECTION: &'static str = "IndexConnection";
+    const EDGE: &'static str = "IndexEdge";
 }
 
 /// One domain's score for an area.
@@ -506,61 +343,39 @@ pub(crate) async fn index_of(ctx: &Context<'_>, key: IndexKey) -> ApiResult<Arc<
 /// An area's entry in the default index of its own level, by `method`.
 pub(crate) async fn area_index(
     ctx: &Context<'_>,
-    area: &crate::domain::geography::Area,
+    area: &Area,
     period: String,
     method: Method,
 ) -> ApiResult<Option<IndexEntry>> {
-    let result = index_of(
-        ctx,
-        IndexKey {
-            level: area.level,
-            period,
-            method,
-            indicators: None,
-        },
-    )
-    .await?;
-    Ok(result
-        .position
-        .get(&area.code)
-        .map(|i| entry(&result, &result.ranked[*i])))
+    let key = IndexKey {
+        level: area.level,
+        period,
+        method,
+        indicators: None,
+    };
+    let result = index_of(ctx, key).await?;
+    Ok(result.entry_of(&area.code).map(|r| entry(&result, r)))
 }
 
 /// The share of an area's local authorities (with a score) that are cold spots in the
 /// default local-authority index; null when none has a score.
 pub(crate) async fn cold_spot_share(
     ctx: &Context<'_>,
-    area: &crate::domain::geography::Area,
+    area: &Area,
     period: String,
 ) -> ApiResult<Option<f64>> {
     let authorities = loader(ctx)?
-        .load_one(super::loaders::AuthoritiesKey(area.code.clone()))
+        .load_one(AuthoritiesKey(area.code.clone()))
         .await?
         .unwrap_or_default();
-    let result = index_of(
-        ctx,
-        IndexKey {
-            level: AreaLevel::LocalAuthority,
-            period,
-            method: Method::Quintiles,
-            indicators: None,
-        },
-    )
-    .await?;
-    let scored: Vec<&Ranked> = authorities
-        .iter()
-        .filter_map(|a| result.position.get(a).map(|i| &result.ranked[*i]))
-        .collect();
-    if scored.is_empty() {
-        return Ok(None);
-    }
-    let cold = scored
-        .iter()
-        .filter(|r| r.classification == Classification::ColdSpot)
-        .count();
-    Ok(Some(crate::domain::disclosure::round_fraction(
-        cold as f64 / scored.len() as f64,
-    )))
+    let key = IndexKey {
+        level: AreaLevel::LocalAuthority,
+        period,
+        method: Method::Quintiles,
+        indicators: None,
+    };
+    let result = index_of(ctx, key).await?;
+    Ok(index::cold_spot_share(&result, &authorities))
 }
 
 /// The total values of an area, in one period or all.
@@ -570,7 +385,7 @@ pub(crate) async fn area_values(
     period: Option<String>,
 ) -> ApiResult<Vec<IndicatorValueNode>> {
     Ok(loader(ctx)?
-        .load_one(super::loaders::AreaValuesKey {
+        .load_one(AreaValuesKey {
             area: area.to_owned(),
             period,
         })
@@ -667,7 +482,7 @@ impl IndicatorQuery {
             crate::import::indicators::canonical_breakdown(breakdown.as_deref().unwrap_or(""))
                 .map_err(|e| ApiError::BadUserInput(format!("`breakdown`: {e}")))?;
         let within = match parent {
-            Some(code) => Some(super::area_argument(db, &code, "parent").await?),
+            Some(code) => Some(area_argument(db, &code, "parent").await?),
             None => None,
         };
         let filter = AreaFilter {
@@ -734,100 +549,46 @@ impl IndicatorQuery {
         let page = page_request_up_to(first, after, MAX_MAP_PAGE_SIZE)?;
         let db = database(ctx)?;
         if let Some(codes) = &indicators {
-            let found = indicators::by_codes(db, codes).await?;
-            let unknown: Vec<&str> = codes
-                .iter()
-                .filter(|c| !found.iter().any(|i| &i.definition.code == *c))
-                .map(String::as_str)
-                .collect();
-            if !unknown.is_empty() {
-                return Err(ApiError::BadUserInput(format!(
-                    "`indicators`: unknown code(s) {}; `indicators` lists them",
-                    unknown.join(", ")
-                )));
-            }
-            if found.iter().any(|i| i.definition.synthetic)
-                && found.iter().any(|i| !i.definition.synthetic)
-            {
-                return Err(ApiError::BadUserInput(
-                    "`indicators` mixes synthetic demo indicators with published ones; the two are never combined"
-                        .into(),
-                ));
-            }
+            index::check_indicators(db, codes).await?;
         }
         let level: AreaLevel = level.into();
-        let listed: Option<Vec<String>> = match parent {
+        let listed = match parent {
             Some(code) => {
-                let within = super::area_argument(db, &code, "parent").await?;
-                Some(
-                    areas::codes(
-                        db,
-                        &AreaFilter {
-                            level: Some(level),
-                            within: Some(within),
-                            name_contains: None,
-                        },
-                    )
-                    .await?,
-                )
+                let within = area_argument(db, &code, "parent").await?;
+                Some(index::listed_within(db, level, within).await?)
             }
             None => None,
         };
-        let result = index_of(
-            ctx,
-            IndexKey {
-                level,
-                period,
-                method: method.into(),
-                indicators: indicators.map(|mut c| {
-                    c.sort();
-                    c.dedup();
-                    c
-                }),
-            },
-        )
-        .await?;
-        let wanted: Vec<&Ranked> = result
-            .ranked
-            .iter()
-            .filter(|r| {
-                listed
-                    .as_ref()
-                    .is_none_or(|l| l.binary_search(&r.area).is_ok())
-            })
-            .filter(|r| {
-                classification.is_none_or(|c| ClassificationOutput::from(r.classification) == c)
-            })
-            .collect();
-        let start = match &page.after {
-            Some(after) => wanted
-                .iter()
-                .position(|r| &r.area == after)
-                .map(|i| i + 1)
-                .ok_or_else(|| {
-                    ApiError::BadUserInput("`after` is not a cursor from this index".into())
-                })?,
-            None => 0,
+        let key = IndexKey {
+            level,
+            period,
+            method: method.into(),
+            indicators: indicators.map(|mut c| {
+                c.sort();
+                c.dedup();
+                c
+            }),
         };
-        let first = usize::try_from(page.first).unwrap_or(usize::MAX);
-        let slice: Vec<&Ranked> = wanted.iter().skip(start).take(first).copied().collect();
-        let edges: Vec<Edge<IndexEntry>> = slice
-            .iter()
-            .map(|r| Edge {
-                cursor: OpaqueCursor(r.area.clone()).encode_cursor(),
-                node: entry(&result, r),
-            })
-            .collect();
+        let result = index_of(ctx, key).await?;
+        let had_cursor = page.after.is_some();
+        let (selected, total) = index::select(
+            &result,
+            listed.as_deref(),
+            classification.map(Into::into),
+            &page,
+        )?;
+        let page = connection(
+            selected,
+            total,
+            had_cursor,
+            |r: &&Ranked| r.area.clone(),
+            |r| entry(&result, r),
+        );
         Ok(IndexConnection {
-            nodes: edges.iter().map(|e| e.node.clone()).collect(),
-            page_info: PageInfo {
-                has_previous_page: start > 0,
-                has_next_page: start + slice.len() < wanted.len(),
-                start_cursor: edges.first().map(|e| e.cursor.clone()),
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
-            total_count: wanted.len() as u64,
-            edges,
+            edges: page.edges,
+            nodes: page.nodes,
+            page_info: page.page_info,
+            total_count: page.total_count,
             method: parameters(&result),
         })
     }

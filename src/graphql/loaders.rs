@@ -13,8 +13,8 @@ use async_graphql::extensions::{
 };
 use async_graphql::{Request, ServerResult};
 
-use super::indicators::{IndexKey, IndexResult, compute_index};
 use crate::domain::geography::{Area, AreaLevel};
+use crate::service::index::{self as index_service, IndexKey, IndexResult};
 use crate::store::StoreError;
 use crate::store::areas::{self, AltCode, ChildPosition, Page};
 use crate::store::indicators::{self, Indicator, Value};
@@ -262,7 +262,7 @@ impl Loader<IndexKey> for AreaLoader {
     async fn load(&self, keys: &[IndexKey]) -> Result<HashMap<IndexKey, Self::Value>, Self::Error> {
         let mut result = HashMap::with_capacity(keys.len());
         for key in keys {
-            let index = compute_index(&self.db, key).await?;
+            let index = index_service::compute(&self.db, key).await?;
             result.insert(key.clone(), Arc::new(index));
         }
         Ok(result)

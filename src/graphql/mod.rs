@@ -1,5 +1,6 @@
 //! The GraphQL schema: one query module per domain, merged into one root; no HTTP in here.
 
+pub mod context;
 pub mod cost;
 pub mod document;
 pub mod error;
@@ -9,18 +10,16 @@ pub mod limits;
 pub mod loaders;
 pub mod pagination;
 pub mod programmes;
+pub mod types;
 pub mod workforce;
 
-use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder,
-};
+use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use std::time::Duration;
 
 use crate::store::Pool;
 
 use crate::domain::disclosure::Policy;
 
-use self::error::{ApiError, ApiResult};
 pub use self::limits::Limits;
 
 /// The root of every query.
@@ -55,31 +54,4 @@ pub fn build_schema(db: Pool, limits: Limits, batch_window: Duration, policy: Po
 /// The schema in SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
     builder().finish().sdl()
-}
-
-/// The request's database connection.
-pub(crate) fn database<'a>(ctx: &Context<'a>) -> ApiResult<&'a Pool> {
-    ctx.data::<Pool>()
-        .map_err(|_| ApiError::Internal("database missing from the schema".into()))
-}
-
-/// The request's loader (batched look-ups, cached for the request only).
-pub(crate) fn loader<'a>(
-    ctx: &Context<'a>,
-) -> ApiResult<&'a async_graphql::dataloader::DataLoader<loaders::AreaLoader>> {
-    ctx.data::<async_graphql::dataloader::DataLoader<loaders::AreaLoader>>()
-        .map_err(|_| ApiError::Internal("loader missing from the request".into()))
-}
-
-/// The primary code of the area an argument names by any of its codes; NOT_FOUND otherwise.
-pub(crate) async fn area_argument(db: &Pool, code: &str, argument: &str) -> ApiResult<String> {
-    Ok(crate::store::areas::find(db, code)
-        .await?
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "`{argument}`: no area has the code `{}`",
-                error::quote(code)
-            ))
-        })?
-        .code)
 }

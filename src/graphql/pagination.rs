@@ -1,12 +1,21 @@
 //! The one pagination helper: Relay connections over keyset pages ordered by code.
 
+use std::borrow::Cow;
+
 use async_graphql::connection::{CursorType, OpaqueCursor, PageInfo};
-use async_graphql::{OutputType, SimpleObject};
+use async_graphql::{OutputType, SimpleObject, TypeName};
 
 use super::error::ApiError;
-use super::geography::AreaNode;
-use super::indicators::{IndexEntry, IndicatorValueNode};
 use crate::store::areas::{Page, PageRequest};
+
+/// A type listed in pages: it names its connection and edge types, so this module need not
+/// know every node type.
+pub trait Paged: OutputType + Clone {
+    /// The name of a page of these nodes, for example `AreaConnection`.
+    const CONNECTION: &'static str;
+    /// The name of one of these nodes with its cursor, for example `AreaEdge`.
+    const EDGE: &'static str;
+}
 
 /// How many items a connection returns when `first` is not given.
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
@@ -16,12 +25,8 @@ pub const MAX_PAGE_SIZE: i32 = 100;
 /// A page of results in a stable order, with the total count and the cursor to continue
 /// from (a Relay cursor connection).
 #[derive(SimpleObject)]
-#[graphql(concrete(name = "AreaConnection", params(AreaNode)))]
-#[graphql(concrete(name = "IndicatorValueConnection", params(IndicatorValueNode)))]
-pub struct Connection<N: OutputType>
-where
-    Edge<N>: OutputType,
-{
+#[graphql(name_type)]
+pub struct Connection<N: Paged> {
     /// The items of this page, each with its cursor.
     pub edges: Vec<Edge<N>>,
     /// The items of this page, without cursors.
@@ -34,14 +39,24 @@ where
 
 /// One item of a connection with its cursor.
 #[derive(SimpleObject)]
-#[graphql(concrete(name = "AreaEdge", params(AreaNode)))]
-#[graphql(concrete(name = "IndicatorValueEdge", params(IndicatorValueNode)))]
-#[graphql(concrete(name = "IndexEdge", params(IndexEntry)))]
-pub struct Edge<N: OutputType> {
+#[graphql(name_type)]
+pub struct Edge<N: Paged> {
     /// The item.
     pub node: N,
     /// Pass as `after` to get the items that follow this one.
     pub cursor: String,
+}
+
+impl<N: Paged> TypeName for Connection<N> {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed(N::CONNECTION)
+    }
+}
+
+impl<N: Paged> TypeName for Edge<N> {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed(N::EDGE)
+    }
 }
 
 /// The most items one page of a map-sized list (every local authority at once) may ask for.
@@ -109,8 +124,7 @@ pub fn connection<T, N>(
     node: impl Fn(T) -> N,
 ) -> Connection<N>
 where
-    N: OutputType + Clone,
-    Edge<N>: OutputType,
+    N: Paged,
 {
     let edges: Vec<Edge<N>> = page
         .items

@@ -4,15 +4,16 @@
 use crate::store::Pool;
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject};
 
+use super::context::{area_argument, database, loader};
 use super::cost;
 use super::error::{ApiError, ApiResult};
-use super::geography::{AreaLevelInput, AreaNode};
-use super::indicators::{IndexKey, index_of};
+use super::indicators::index_of;
 use super::loaders::ProgrammeMetricsKey;
-use super::{database, loader};
+use super::types::{AreaLevelInput, AreaNode};
 use crate::domain::geography::AreaLevel;
 use crate::domain::index::{Classification, Method};
 use crate::domain::programme::{self, Aggregate, FigureKind, Sums, UnitKind, unit_kind};
+use crate::service::index::IndexKey;
 use crate::store::areas::AreaFilter;
 use crate::store::programmes::{self as store, Metric, Programme};
 
@@ -298,7 +299,7 @@ impl ProgrammeNode {
         let db = database(ctx)?;
         let (metric, metrics) = self.metric(ctx, &metric).await?;
         let area = match area {
-            Some(code) => Some(super::area_argument(db, &code, "area").await?),
+            Some(code) => Some(area_argument(db, &code, "area").await?),
             None => None,
         };
         let rows = aggregated(

@@ -7,8 +7,8 @@ use crate::store::Pool;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject};
 use tokio::sync::OnceCell;
 
+use super::context::{database, policy};
 use super::cost;
-use super::database;
 use super::error::{ApiError, ApiResult, quote};
 use crate::domain::disclosure::{
     self, Aggregate, Count, Policy, Suppression, round_fraction, round_score,
@@ -462,12 +462,6 @@ fn quote_list(values: &[&str]) -> String {
         text.push_str(&format!(" and {} more", values.len() - SHOWN));
     }
     text
-}
-
-fn policy<'a>(ctx: &Context<'a>) -> ApiResult<Policy> {
-    ctx.data::<Policy>()
-        .cloned()
-        .map_err(|_| ApiError::Internal("disclosure policy missing from the schema".into()))
 }
 
 /// Resolves a filter's names into ids and codes, refusing unknown ones.

@@ -1,0 +1,42 @@
+//! What resolvers take from the request's context: the store, the loaders, the disclosure
+//! policy, and area arguments resolved to primary codes.
+
+use async_graphql::Context;
+use async_graphql::dataloader::DataLoader;
+
+use super::error::{ApiError, ApiResult, quote};
+use super::loaders::AreaLoader;
+use crate::domain::disclosure::Policy;
+use crate::store::Pool;
+
+/// The request's database connection.
+pub(crate) fn database<'a>(ctx: &Context<'a>) -> ApiResult<&'a Pool> {
+    ctx.data::<Pool>()
+        .map_err(|_| ApiError::Internal("database missing from the schema".into()))
+}
+
+/// The request's loader (batched look-ups, cached for the request only).
+pub(crate) fn loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<AreaLoader>> {
+    ctx.data::<DataLoader<AreaLoader>>()
+        .map_err(|_| ApiError::Internal("loader missing from the request".into()))
+}
+
+/// The primary code of the area an argument names by any of its codes; NOT_FOUND otherwise.
+pub(crate) async fn area_argument(db: &Pool, code: &str, argument: &str) -> ApiResult<String> {
+    Ok(crate::store::areas::find(db, code)
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "`{argument}`: no area has the code `{}`",
+                quote(code)
+            ))
+        })?
+        .code)
+}
+
+/// The disclosure policy every published workforce figure passes through.
+pub(crate) fn policy(ctx: &Context<'_>) -> ApiResult<Policy> {
+    ctx.data::<Policy>()
+        .cloned()
+        .map_err(|_| ApiError::Internal("disclosure policy missing from the schema".into()))
+}
