@@ -8,7 +8,7 @@
 //! stated in the field's description and sized well above the data the explorer serves.
 
 use super::error::{ApiError, ApiResult};
-use super::workforce::WorkforceDimension;
+use crate::domain::workforce::Dimension;
 
 /// `Area.alternativeCodes`: code schemes an area is also known by (ITL1 today).
 pub const ALTERNATIVE_CODES: usize = 4;
@@ -56,15 +56,15 @@ pub const REACH_AREAS: usize = 500;
 
 /// How many groups staff grouped by `by` can form: the product of each dimension's values,
 /// at most [`GROUPS`] (one group when `by` is empty).
-pub fn groups(by: &[WorkforceDimension]) -> usize {
+pub fn groups<D: Copy + Into<Dimension>>(by: &[D]) -> usize {
     by.iter()
-        .map(|d| match d {
-            WorkforceDimension::Employer => EMPLOYERS,
-            WorkforceDimension::Year => YEARS,
-            WorkforceDimension::BusinessUnit => BUSINESS_UNITS,
-            WorkforceDimension::GradeLevel => GRADE_LEVELS,
-            WorkforceDimension::Region => REGIONS,
-            WorkforceDimension::LocalAuthority => LOCAL_AUTHORITIES,
+        .map(|d| match (*d).into() {
+            Dimension::Employer => EMPLOYERS,
+            Dimension::Year => YEARS,
+            Dimension::BusinessUnit => BUSINESS_UNITS,
+            Dimension::GradeLevel => GRADE_LEVELS,
+            Dimension::Region => REGIONS,
+            Dimension::LocalAuthority => LOCAL_AUTHORITIES,
         })
         .fold(1usize, usize::saturating_mul)
         .min(GROUPS)
@@ -101,11 +101,8 @@ mod tests {
 
     #[test]
     fn groups_multiply_the_values_of_each_dimension_up_to_the_cap() {
-        assert_eq!(groups(&[]), 1);
-        assert_eq!(groups(&[WorkforceDimension::Region]), 12);
-        assert_eq!(
-            groups(&[WorkforceDimension::Region, WorkforceDimension::GradeLevel]),
-            1_000
-        );
+        assert_eq!(groups::<Dimension>(&[]), 1);
+        assert_eq!(groups(&[Dimension::Region]), 12);
+        assert_eq!(groups(&[Dimension::Region, Dimension::GradeLevel]), 1_000);
     }
 }

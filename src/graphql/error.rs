@@ -3,6 +3,7 @@
 use async_graphql::ErrorExtensions as _;
 
 use crate::service::ServiceError;
+pub use crate::service::quote;
 use crate::store::StoreError;
 
 /// An error a resolver returns to the client.
@@ -83,17 +84,6 @@ impl From<std::sync::Arc<StoreError>> for ApiError {
     }
 }
 
-/// The longest piece of a client's input quoted back in a message, in characters.
-const MAX_QUOTE_CHARS: usize = 100;
-
-/// `input` as quoted back to its sender: cut after [`MAX_QUOTE_CHARS`] characters.
-pub fn quote(input: &str) -> String {
-    match input.char_indices().nth(MAX_QUOTE_CHARS) {
-        Some((cut, _)) => format!("{}…", &input[..cut]),
-        None => input.to_owned(),
-    }
-}
-
 impl From<ApiError> for async_graphql::Error {
     fn from(e: ApiError) -> Self {
         match &e {
@@ -114,17 +104,3 @@ impl From<ApiError> for async_graphql::Error {
 /// message reaches a client by a forgotten conversion (`?` on a store error goes through
 /// [`From<StoreError>`], which hides its text).
 pub type ApiResult<T> = Result<T, ApiError>;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quotes_are_cut_at_a_character_boundary() {
-        assert_eq!(quote("E09000001"), "E09000001");
-        let long = "é".repeat(150);
-        let quoted = quote(&long);
-        assert_eq!(quoted.chars().count(), MAX_QUOTE_CHARS + 1);
-        assert!(quoted.ends_with('…'));
-    }
-}

@@ -3,6 +3,7 @@
 //! GraphQL or HTTP; resolvers translate these answers into the schema's types.
 
 pub mod index;
+pub mod workforce;
 
 use crate::store::StoreError;
 
@@ -22,3 +23,28 @@ pub enum ServiceError {
 
 /// The result of a use case.
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// The longest piece of a client's input quoted back in a message, in characters.
+const MAX_QUOTE_CHARS: usize = 100;
+
+/// `input` as quoted back to its sender: cut after [`MAX_QUOTE_CHARS`] characters.
+pub fn quote(input: &str) -> String {
+    match input.char_indices().nth(MAX_QUOTE_CHARS) {
+        Some((cut, _)) => format!("{}…", &input[..cut]),
+        None => input.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_are_cut_at_a_character_boundary() {
+        assert_eq!(quote("E09000001"), "E09000001");
+        let long = "é".repeat(150);
+        let quoted = quote(&long);
+        assert_eq!(quoted.chars().count(), MAX_QUOTE_CHARS + 1);
+        assert!(quoted.ends_with('…'));
+    }
+}

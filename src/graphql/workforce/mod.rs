@@ -1,0 +1,304 @@
+//! Workforce queries: who gets in, who gets on and how it feels, by socio-economic
+//! background, with every figure passed through disclosure control.
+
+mod employers;
+mod types;
+
+pub use employers::{EmployerNode, GradeNode, SnapshotNode};
+pub use types::*;
+
+use async_graphql::{Context, Object};
+
+use super::context::{database, policy};
+use super::cost;
+use super::error::{ApiError, ApiResult};
+use crate::domain::disclosure::{Count, round_fraction};
+use crate::domain::seb::Measure;
+use crate::domain::workforce::{Dimension, GroupKey as DomainKey};
+use crate::service::workforce::{self as service, KeyNames, Question};
+
+/// Staff records selected by a filter, and the figures about them.
+pub struct Workforce(Question);
+
+fn reason(count: &Count) -> Option<SuppressionReason> {
+    count.suppressed.map(Into::into)
+}
+
+/// The dimensions `by` names, each at most once.
+fn dimensions(by: &[WorkforceDimension]) -> ApiResult<Vec<Dimension>> {
+    let mut dimensions: Vec<Dimension> = Vec::with_capacity(by.len());
+    for named in by {
+        let d = Dimension::from(*named);
+        if dimensions.contains(&d) {
+            // The GraphQL name (`REGION`), as the caller wrote it.
+            let name = async_graphql::InputType::to_value(named);
+            return Err(ApiError::BadUserInput(format!("`by` names {name} twice")));
+        }
+        dimensions.push(d);
+    }
+    Ok(dimensions)
+}
+
+fn present_key(key: &DomainKey, names: &KeyNames) -> GroupKey {
+    let employer = key.employer.and_then(|id| names.employers.get(&id));
+    let area_name = |code: &Option<String>| code.as_ref().and_then(|c| names.areas.get(c).cloned());
+    GroupKey {
+        employer: employer.map(|(code, _)| code.clone()),
+        employer_name: employer.map(|(_, name)| name.clone()),
+        year: key.year,
+        business_unit: key
+            .business_unit
+            .and_then(|id| names.units.get(&id).cloned()),
+        grade_level: key.grade_level,
+        region: key.region.clone(),
+        region_name: area_name(&key.region),
+        local_authority: key.local_authority.clone(),
+        local_authority_name: area_name(&key.local_authority),
+    }
+}
+
+/// Everything about a set of staff records; every number is disclosure-controlled.
+#[Object]
+impl Workforce {
+    /// The years the figures cover.
+    #[graphql(complexity = "cost::list(cost::YEARS, child_complexity)")]
+    async fn years(&self) -> &[i32] {
+        self.0.years()
+    }
+
+    /// The employers the figures cover.
+    #[graphql(complexity = "cost::list(cost::EMPLOYERS, child_complexity)")]
+    async fn employers(&self) -> Vec<EmployerNode> {
+        self.0.employers().iter().cloned().map(Into::into).collect()
+    }
+
+    /// True when the figures are synthetic demo data (never mixed with real data).
+    async fn synthetic(&self) -> bool {
+        self.0.synthetic()
+    }
+
+    /// The disclosure rules applied.
+    async fn disclosure(&self) -> DisclosurePolicy {
+        let policy = self.0.policy();
+        let ptable = &policy.ptable;
+        DisclosurePolicy {
+            method: DisclosureMethod::CellKeyPerturbation,
+            minimum_count: i32::try_from(policy.min_count).unwrap_or(i32::MAX),
+            ptable: PerturbationTable {
+                name: ptable.name().to_owned(),
+                sha256: ptable.sha256().to_owned(),
+                max_deviation: i32::try_from(ptable.max_deviation()).unwrap_or(i32::MAX),
+                variance: round_fraction(ptable.variance()),
+            },
+            totals_equal_sum_of_cells: false,
+            note: format!(
+                "Every count has small, fixed noise added (at most {} either way) and is withheld when below {}; the same people always give the same figure. Totals need not equal the sum of their parts, and shares, rates and gaps are computed from the published counts.",
+                ptable.max_deviation(),
+                policy.min_count
+            ),
+        }
+    }
+
+    /// Everyone in the filter, perturbed; null when below the threshold.
+    async fn headcount(&self, ctx: &Context<'_>) -> ApiResult<Option<u64>> {
+        Ok(self.0.headcount(database(ctx)?).await?.value)
+    }
+
+    /// Why `headcount` is withheld.
+    async fn headcount_suppressed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<SuppressionReason>> {
+        Ok(reason(&self.0.headcount(database(ctx)?).await?))
+    }
+
+    /// The distribution over a measure's background groups, for each group of staff formed
+    /// by `by` (none: one group of everyone). Shares are over those who declared.
+    /// `benchmark` names a reference population by area: `UK` or an area code.
+    #[graphql(complexity = "cost::list(cost::groups(&by), child_complexity)")]
+    async fn distribution(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            default_with = "SebMeasure::ParentalOccupation",
+            desc = "The SEB question whose background groups are counted."
+        )]
+        measure: SebMeasure,
+        #[graphql(
+            default,
+            desc = "Up to three dimensions forming the groups, each at most once; none gives one group of everyone."
+        )]
+        by: Vec<WorkforceDimension>,
+        #[graphql(
+            desc = "A reference population to compare with, by area: `UK` or an area code (`referencePopulations` lists them)."
+        )]
+        benchmark: Option<String>,
+    ) -> ApiResult<Vec<DistributionGroup>> {
+        let db = database(ctx)?;
+        let measure = Measure::from(measure);
+        let benchmark: Option<Vec<ReferenceShare>> = match benchmark {
+            Some(area) => Some(
+                service::benchmark(db, &area, measure)
+                    .await?
+                    .into_iter()
+                    .filter_map(ReferenceShare::from_stored)
+                    .collect(),
+            ),
+            None => None,
+        };
+        let dimensions = dimensions(&by)?;
+        let groups = cost::within(
+            self.0.groups(db, measure, &dimensions).await?,
+            cost::groups(&by),
+            "Workforce.distribution",
+            "; group by fewer dimensions or narrow the filter",
+        )?;
+        let groups = self.0.protect(groups);
+        let names = self.0.names(db, &groups).await?;
+        Ok(groups
+            .iter()
+            .map(|g| {
+                let table = &g.table;
+                DistributionGroup {
+                    key: present_key(&g.group.key, &names),
+                    headcount: table.headcount.value,
+                    headcount_suppressed: reason(&table.headcount),
+                    respondents: table.respondents.value,
+                    respondents_suppressed: reason(&table.respondents),
+                    declaration_rate: table.declaration_rate,
+                    categories: table
+                        .cells
+                        .iter()
+                        .map(|cell| {
+                            let reference = benchmark.as_ref().and_then(|shares| {
+                                shares.iter().find(|s| s.category == cell.category).cloned()
+                            });
+                            CategoryCount {
+                                category: cell.category.to_owned(),
+                                count: cell.count.value,
+                                share: cell.share,
+                                benchmark_share: reference.as_ref().map(|r| r.share),
+                                benchmark: reference,
+                                suppressed: reason(&cell.count),
+                            }
+                        })
+                        .collect(),
+                }
+            })
+            .collect())
+    }
+
+    /// Who gets on: for each group formed by `by`, its lower-SEB share (parental
+    /// occupation) minus that of all staff in the filter.
+    #[graphql(complexity = "cost::list(cost::groups(&[by]), child_complexity)")]
+    async fn who_gets_on(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            default_with = "WorkforceDimension::GradeLevel",
+            desc = "The dimension forming the groups compared with all staff."
+        )]
+        by: WorkforceDimension,
+    ) -> ApiResult<Vec<RepresentationGap>> {
+        let db = database(ctx)?;
+        let groups = cost::within(
+            self.0
+                .groups(db, Measure::ParentalOccupation, &[by.into()])
+                .await?,
+            cost::groups(&[by]),
+            "Workforce.whoGetsOn",
+            "; narrow the filter",
+        )?;
+        let groups = self.0.protect(groups);
+        let names = self.0.names(db, &groups).await?;
+        let representation = self.0.representation(db, &groups).await?;
+        Ok(groups
+            .iter()
+            .zip(representation)
+            .map(|(g, r)| RepresentationGap {
+                key: present_key(&g.group.key, &names),
+                lower_share: r.share,
+                overall_lower_share: r.overall,
+                gap: r.gap,
+                suppressed: r.suppressed.map(Into::into),
+            })
+            .collect())
+    }
+
+    /// The progression ratio (parental occupation); null when the filter has no staff or
+    /// no lower-SEB staff at all.
+    async fn progression_ratio(&self, ctx: &Context<'_>) -> ApiResult<Option<Ratio>> {
+        Ok(self.0.progression(database(ctx)?).await?.map(|p| Ratio {
+            value: p.ratio,
+            senior_grade_level: p.senior_grade_level,
+            senior_lower_share: p.senior_share,
+            overall_lower_share: p.overall_share,
+            suppressed: p.suppressed.map(Into::into),
+        }))
+    }
+
+    /// How it feels: the engagement gap between lower-SEB staff and other declared staff.
+    /// Each mean is the sum of scores over the perturbed number of people with a score,
+    /// rounded to a whole number, and withheld when that number is below the threshold.
+    async fn engagement_gap(&self, ctx: &Context<'_>) -> ApiResult<Option<Gap>> {
+        let e = self.0.engagement(database(ctx)?).await?;
+        Ok(Some(Gap {
+            value: e.gap,
+            lower_mean: e.lower.value,
+            other_mean: e.other.value,
+            suppressed: e.lower.suppressed.or(e.other.suppressed).map(Into::into),
+        }))
+    }
+}
+
+/// Workforce queries.
+#[derive(Default)]
+pub struct WorkforceQuery;
+
+#[Object]
+impl WorkforceQuery {
+    /// Staff records selected by `filter` (default: the latest year of every employer with
+    /// real data, or of the demo employers when none is loaded), and the figures about them.
+    async fn workforce(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            default,
+            desc = "Which staff records to count; every field is optional."
+        )]
+        filter: WorkforceFilter,
+    ) -> ApiResult<Workforce> {
+        let question = service::ask(database(ctx)?, filter.into(), policy(ctx)?).await?;
+        Ok(Workforce(question))
+    }
+
+    /// Every employer whose workforce is loaded, by code.
+    #[graphql(complexity = "cost::list(cost::EMPLOYERS, child_complexity)")]
+    async fn employers(&self, ctx: &Context<'_>) -> ApiResult<Vec<EmployerNode>> {
+        let employers = service::employers(database(ctx)?)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        cost::within(employers, cost::EMPLOYERS, "employers", "")
+    }
+
+    /// Reference populations (benchmarks), optionally of one measure or one area (`UK` or an
+    /// area code).
+    #[graphql(complexity = "cost::list(cost::REFERENCE_SHARES, child_complexity)")]
+    async fn reference_populations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only figures for this SEB question.")] measure: Option<SebMeasure>,
+        #[graphql(desc = "Only figures for this population's area: `UK` or an area code.")]
+        area: Option<String>,
+    ) -> ApiResult<Vec<ReferenceShare>> {
+        let shares =
+            service::reference_shares(database(ctx)?, area.as_deref(), measure.map(Into::into))
+                .await?;
+        Ok(shares
+            .into_iter()
+            .filter_map(ReferenceShare::from_stored)
+            .collect())
+    }
+}

@@ -1,0 +1,515 @@
+//! The workforce question as a use case: a filter's names resolved and checked, then the
+//! figures about the records it selects, every count through the disclosure policy.
+
+use std::collections::{HashMap, HashSet};
+
+use tokio::sync::OnceCell;
+
+use super::{ServiceError, ServiceResult, quote};
+use crate::domain::disclosure::{
+    Aggregate, Count, Mean, Policy, Suppression, Table, round_fraction, round_score,
+};
+use crate::domain::seb::{self, Measure};
+use crate::domain::workforce::{Dimension, Scope};
+use crate::store::reference::{self, ReferenceShare};
+use crate::store::workforce::{self as workforce_store, Employer, GroupCounts};
+use crate::store::{Pool, areas};
+
+/// Most dimensions one distribution may be broken down by.
+pub const MAX_DIMENSIONS: usize = 3;
+
+/// Engagement scores run from 0 to 100.
+const SCORE_RANGE: (f64, f64) = (0.0, 100.0);
+
+/// The GSS code of the United Kingdom.
+const UK: &str = "K02000001";
+
+/// Which staff records to count, by the names a client uses; every list is "any of".
+#[derive(Debug, Default)]
+pub struct Filter {
+    /// Employer codes; `None`: every real employer, or the demo ones when none is real.
+    pub employers: Option<Vec<String>>,
+    /// Years; `None`: the latest year any of the employers has.
+    pub years: Option<Vec<i32>>,
+    /// Business unit names.
+    pub business_units: Option<Vec<String>>,
+    /// Grade levels.
+    pub grade_levels: Option<Vec<i32>>,
+    /// Area codes of places of work, at any level.
+    pub areas: Option<Vec<String>>,
+    /// Only staff who joined in the snapshot year.
+    pub joiners_only: bool,
+}
+
+fn invalid(message: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid(message.into())
+}
+
+/// Names a few of the values a client sent, each cut short: an error must not echo a
+/// 500-item list of long strings back.
+fn quote_list(values: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = values
+        .iter()
+        .take(SHOWN)
+        .map(|v| format!("`{}`", quote(v)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if values.len() > SHOWN {
+        text.push_str(&format!(" and {} more", values.len() - SHOWN));
+    }
+    text
+}
+
+/// The values of `asked` that are not among `known`.
+fn unknown(asked: &[String], known: impl Fn(&str) -> bool) -> Vec<&str> {
+    asked
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !known(a))
+        .collect()
+}
+
+/// The employers a filter names, or the default set; real and synthetic never mixed.
+async fn employers_of(db: &Pool, codes: Option<&[String]>) -> ServiceResult<Vec<Employer>> {
+    let all = workforce_store::employers(db).await?;
+    let employers: Vec<Employer> = match codes {
+        Some(codes) => {
+            let unknown = unknown(codes, |c| all.iter().any(|e| e.code == c));
+            if !unknown.is_empty() {
+                return Err(invalid(format!(
+                    "`filter.employers`: unknown employer code(s): {}; the `employers` query lists them",
+                    quote_list(&unknown)
+                )));
+            }
+            all.into_iter()
+                .filter(|e| codes.contains(&e.code))
+                .collect()
+        }
+        None => {
+            let any_real = all.iter().any(|e| !e.synthetic);
+            all.into_iter()
+                .filter(|e| e.synthetic != any_real)
+                .collect()
+        }
+    };
+    if employers.iter().any(|e| e.synthetic) && employers.iter().any(|e| !e.synthetic) {
+        return Err(invalid(
+            "`employers` mixes synthetic demo employers with real ones; figures from the two are never combined",
+        ));
+    }
+    Ok(employers)
+}
+
+/// The ids of the named business units of `employers`.
+async fn business_unit_ids(
+    db: &Pool,
+    employers: &[i32],
+    names: &[String],
+) -> ServiceResult<Vec<i32>> {
+    let units = workforce_store::business_units(db, employers).await?;
+    let unknown = unknown(names, |n| units.iter().any(|u| u.name == n));
+    if !unknown.is_empty() {
+        return Err(invalid(format!(
+            "`filter.businessUnits`: unknown business unit(s) for these employers: {}",
+            quote_list(&unknown)
+        )));
+    }
+    Ok(units
+        .into_iter()
+        .filter(|u| names.contains(&u.name))
+        .map(|u| u.id)
+        .collect())
+}
+
+/// The local authorities within the named areas (of any level).
+async fn authorities_of(db: &Pool, codes: &[String]) -> ServiceResult<Vec<String>> {
+    let found = areas::primary_codes(db, codes).await?;
+    let mut primary = Vec::with_capacity(codes.len());
+    let mut unknown = Vec::new();
+    for code in codes {
+        match found.get(&code.trim().to_uppercase()) {
+            Some(area) => primary.push(area.clone()),
+            None => unknown.push(code.as_str()),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(invalid(format!(
+            "`filter.areas`: unknown area code(s): {}",
+            quote_list(&unknown)
+        )));
+    }
+    Ok(areas::authorities_within(db, &primary).await?)
+}
+
+/// Resolves a filter's names into ids and codes, refusing unknown ones, and opens the
+/// question about the records it selects.
+pub async fn ask(db: &Pool, filter: Filter, policy: Policy) -> ServiceResult<Question> {
+    let employers = employers_of(db, filter.employers.as_deref()).await?;
+    let ids: Vec<i32> = employers.iter().map(|e| e.id).collect();
+    let years = match filter.years {
+        Some(years) if years.is_empty() => return Err(invalid("`years` is empty")),
+        Some(years) => years,
+        None => workforce_store::latest_year(db, &ids)
+            .await?
+            .into_iter()
+            .collect(),
+    };
+    let business_units = match &filter.business_units {
+        Some(names) => Some(business_unit_ids(db, &ids, names).await?),
+        None => None,
+    };
+    let work_areas = match &filter.areas {
+        Some(codes) => Some(authorities_of(db, codes).await?),
+        None => None,
+    };
+    Ok(Question {
+        scope: Scope {
+            employers: ids,
+            years,
+            business_units,
+            grade_levels: filter.grade_levels,
+            work_areas,
+            joiners_only: filter.joiners_only,
+        },
+        employers,
+        policy,
+        overall: OnceCell::new(),
+    })
+}
+
+/// Names for the ids and codes in group keys.
+pub struct KeyNames {
+    /// Employer id to code and name.
+    pub employers: HashMap<i32, (String, String)>,
+    /// Business unit id to name.
+    pub units: HashMap<i32, String>,
+    /// Area code to name.
+    pub areas: HashMap<String, String>,
+}
+
+/// One group of staff with its protected table.
+pub struct ProtectedGroup {
+    /// The group's counts as stored (its key names the group).
+    pub group: GroupCounts,
+    /// Its figures after disclosure control.
+    pub table: Table,
+}
+
+/// How far one group's lower-SEB share is from everyone's, from published counts.
+pub struct Representation {
+    /// The group's lower-SEB share.
+    pub share: Option<f64>,
+    /// Everyone's lower-SEB share.
+    pub overall: Option<f64>,
+    /// `share` minus `overall`.
+    pub gap: Option<f64>,
+    /// Why figures are withheld.
+    pub suppressed: Option<Suppression>,
+}
+
+/// The progression ratio and what it is computed from.
+pub struct Progression {
+    /// The senior share over the overall share.
+    pub ratio: Option<f64>,
+    /// The most senior grade level.
+    pub senior_grade_level: i32,
+    /// Its lower-SEB share.
+    pub senior_share: Option<f64>,
+    /// Everyone's lower-SEB share.
+    pub overall_share: Option<f64>,
+    /// Why figures are withheld.
+    pub suppressed: Option<Suppression>,
+}
+
+/// The engagement means of lower-SEB and other declared staff, and their difference.
+pub struct Engagement {
+    /// Lower minus other.
+    pub gap: Option<f64>,
+    /// The mean of lower-SEB staff.
+    pub lower: Mean,
+    /// The mean of other declared staff.
+    pub other: Mean,
+}
+
+/// Staff records selected by a filter; every figure about them is disclosure-controlled.
+pub struct Question {
+    scope: Scope,
+    employers: Vec<Employer>,
+    policy: Policy,
+    overall: OnceCell<Option<GroupCounts>>,
+}
+
+/// The lower-SEB share of a protected table, unrounded but from published counts (for
+/// derived figures), or why it is withheld.
+fn lower_share(table: &Table) -> Result<Option<f64>, Suppression> {
+    match table.cell(seb::LOWER) {
+        Some(c) => match c.count.suppressed {
+            Some(s) => Err(s),
+            None => Ok(c.unrounded_share),
+        },
+        None => Ok(None),
+    }
+}
+
+impl Question {
+    /// The years the figures cover.
+    pub fn years(&self) -> &[i32] {
+        &self.scope.years
+    }
+
+    /// The employers the figures cover.
+    pub fn employers(&self) -> &[Employer] {
+        &self.employers
+    }
+
+    /// True when the figures are synthetic demo data.
+    pub fn synthetic(&self) -> bool {
+        self.employers.iter().any(|e| e.synthetic)
+    }
+
+    /// The disclosure policy the figures are published under.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    async fn overall(&self, db: &Pool) -> ServiceResult<Option<&GroupCounts>> {
+        let overall = self
+            .overall
+            .get_or_try_init(|| async {
+                let groups = workforce_store::category_counts(
+                    db,
+                    &self.scope,
+                    Measure::ParentalOccupation,
+                    &[],
+                )
+                .await?;
+                Ok::<_, ServiceError>(groups.into_iter().next())
+            })
+            .await?;
+        Ok(overall.as_ref())
+    }
+
+    /// Everyone in the filter, perturbed.
+    pub async fn headcount(&self, db: &Pool) -> ServiceResult<Count> {
+        let n = self
+            .overall(db)
+            .await?
+            .map_or_else(Aggregate::default, |g| g.headcount);
+        Ok(self.policy.count(n))
+    }
+
+    /// The groups `dimensions` form, with their counts over `measure`'s categories; at most
+    /// [`MAX_DIMENSIONS`], each once.
+    pub async fn groups(
+        &self,
+        db: &Pool,
+        measure: Measure,
+        dimensions: &[Dimension],
+    ) -> ServiceResult<Vec<GroupCounts>> {
+        if dimensions.len() > MAX_DIMENSIONS {
+            return Err(invalid(format!(
+                "`by` may name at most {MAX_DIMENSIONS} dimensions"
+            )));
+        }
+        Ok(workforce_store::category_counts(db, &self.scope, measure, dimensions).await?)
+    }
+
+    /// `groups`, each with its protected table.
+    pub fn protect(&self, groups: Vec<GroupCounts>) -> Vec<ProtectedGroup> {
+        groups
+            .into_iter()
+            .map(|group| ProtectedGroup {
+                table: self.policy.table(group.headcount, &group.categories),
+                group,
+            })
+            .collect()
+    }
+
+    /// Names for the keys of `groups`.
+    pub async fn names(&self, db: &Pool, groups: &[ProtectedGroup]) -> ServiceResult<KeyNames> {
+        let employers = self
+            .employers
+            .iter()
+            .map(|e| (e.id, (e.code.clone(), e.name.clone())))
+            .collect();
+        let units = if groups.iter().any(|g| g.group.key.business_unit.is_some()) {
+            workforce_store::business_units(db, &self.scope.employers)
+                .await?
+                .into_iter()
+                .map(|u| (u.id, u.name))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let codes: HashSet<String> = groups
+            .iter()
+            .flat_map(|g| {
+                [
+                    g.group.key.region.clone(),
+                    g.group.key.local_authority.clone(),
+                ]
+            })
+            .flatten()
+            .collect();
+        let areas = if codes.is_empty() {
+            HashMap::new()
+        } else {
+            let codes: Vec<String> = codes.into_iter().collect();
+            areas::by_codes(db, &codes)
+                .await?
+                .into_iter()
+                .map(|a| (a.code, a.name))
+                .collect()
+        };
+        Ok(KeyNames {
+            employers,
+            units,
+            areas,
+        })
+    }
+
+    /// Who gets on: each of `groups`' lower-SEB share against everyone's.
+    pub async fn representation(
+        &self,
+        db: &Pool,
+        groups: &[ProtectedGroup],
+    ) -> ServiceResult<Vec<Representation>> {
+        let overall = self
+            .overall(db)
+            .await?
+            .map(|g| self.policy.table(g.headcount, &g.categories));
+        let overall_share = overall.as_ref().map_or(Ok(None), lower_share);
+        Ok(groups
+            .iter()
+            .map(|g| match (lower_share(&g.table), overall_share) {
+                (Ok(share), Ok(overall)) => Representation {
+                    share: share.map(round_fraction),
+                    overall: overall.map(round_fraction),
+                    gap: share.zip(overall).map(|(s, o)| round_fraction(s - o)),
+                    suppressed: None,
+                },
+                (Err(s), overall) => Representation {
+                    share: None,
+                    overall: overall.ok().flatten().map(round_fraction),
+                    gap: None,
+                    suppressed: Some(s),
+                },
+                (Ok(share), Err(s)) => Representation {
+                    share: share.map(round_fraction),
+                    overall: None,
+                    gap: None,
+                    suppressed: Some(s),
+                },
+            })
+            .collect())
+    }
+
+    /// The progression ratio (parental occupation); `None` when the filter has no staff or
+    /// no lower-SEB staff at all.
+    pub async fn progression(&self, db: &Pool) -> ServiceResult<Option<Progression>> {
+        let Some(overall) = self.overall(db).await? else {
+            return Ok(None);
+        };
+        let overall = self.policy.table(overall.headcount, &overall.categories);
+        let groups = self
+            .groups(db, Measure::ParentalOccupation, &[Dimension::GradeLevel])
+            .await?;
+        let Some(senior) = groups.iter().max_by_key(|g| g.key.grade_level) else {
+            return Ok(None);
+        };
+        let senior_grade_level = senior.key.grade_level.unwrap_or_default();
+        let senior = self.policy.table(senior.headcount, &senior.categories);
+        Ok(match (lower_share(&senior), lower_share(&overall)) {
+            (Ok(Some(s)), Ok(Some(o))) if o > 0.0 => Some(Progression {
+                ratio: Some(round_fraction(s / o)),
+                senior_grade_level,
+                senior_share: Some(round_fraction(s)),
+                overall_share: Some(round_fraction(o)),
+                suppressed: None,
+            }),
+            (Ok(_), Ok(_)) => None,
+            (s, o) => Some(Progression {
+                ratio: None,
+                senior_grade_level,
+                senior_share: s.ok().flatten().map(round_fraction),
+                overall_share: o.as_ref().ok().copied().flatten().map(round_fraction),
+                suppressed: s.err().or(o.err()),
+            }),
+        })
+    }
+
+    /// How it feels: the engagement means of lower-SEB and other declared staff. Each mean
+    /// is the sum of scores over the perturbed number of people with a score.
+    pub async fn engagement(&self, db: &Pool) -> ServiceResult<Engagement> {
+        let sums = workforce_store::engagement_sums(db, &self.scope).await?;
+        let lower = self.policy.mean(sums.lower, sums.lower_sum, SCORE_RANGE);
+        let other = self.policy.mean(sums.other, sums.other_sum, SCORE_RANGE);
+        Ok(Engagement {
+            gap: lower
+                .value
+                .zip(other.value)
+                .map(|(l, o)| round_score(l - o)),
+            lower,
+            other,
+        })
+    }
+}
+
+/// The primary code of a reference population's area: `UK` or any area code.
+pub async fn reference_area(db: &Pool, area: &str, argument: &str) -> ServiceResult<String> {
+    if area.eq_ignore_ascii_case("UK") {
+        return Ok(UK.to_owned());
+    }
+    match areas::find(db, area).await? {
+        Some(a) => Ok(a.code),
+        None => Err(invalid(format!(
+            "`{argument}`: unknown area code `{}`",
+            quote(area)
+        ))),
+    }
+}
+
+/// Reference populations, optionally of one area (`UK` or an area code) and one measure.
+pub async fn reference_shares(
+    db: &Pool,
+    area: Option<&str>,
+    measure: Option<Measure>,
+) -> ServiceResult<Vec<ReferenceShare>> {
+    let area = match area {
+        None => None,
+        Some(a) => Some(reference_area(db, a, "area").await?),
+    };
+    Ok(reference::shares(db, area.as_deref(), measure.map(|m| m.column())).await?)
+}
+
+/// The reference shares of `area` (`UK` or any area code) for `measure`, to compare a
+/// distribution with; refused, with the areas that have some, when it has none.
+pub async fn benchmark(
+    db: &Pool,
+    area: &str,
+    measure: Measure,
+) -> ServiceResult<Vec<ReferenceShare>> {
+    let code = reference_area(db, area, "benchmark").await?;
+    let shares = reference::shares(db, Some(&code), Some(measure.column())).await?;
+    if shares.is_empty() {
+        let available = reference::shares(db, None, Some(measure.column())).await?;
+        let mut areas: Vec<String> = available.into_iter().map(|s| s.area_code).collect();
+        areas.dedup();
+        return Err(invalid(format!(
+            "`benchmark`: no reference population for {} in {code}; available: {}",
+            measure.column(),
+            if areas.is_empty() {
+                "none".to_owned()
+            } else {
+                areas.join(", ")
+            }
+        )));
+    }
+    Ok(shares)
+}
+
+/// Every employer whose workforce is loaded, by code.
+pub async fn employers(db: &Pool) -> ServiceResult<Vec<Employer>> {
+    Ok(workforce_store::employers(db).await?)
+}
