@@ -10,20 +10,10 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
-use crate::graphql::{ApiSchema, build_schema};
+use crate::graphql::build_schema;
+use crate::http::AppState;
 use crate::import::{self, ImportError};
 use crate::store::{self, Engine, StoreError};
-
-/// What request handlers share.
-#[derive(Clone)]
-pub struct AppState {
-    /// The store.
-    pub db: DatabaseConnection,
-    /// The GraphQL schema.
-    pub schema: ApiSchema,
-    /// Which engine the store runs on.
-    pub engine: Engine,
-}
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]

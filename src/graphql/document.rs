@@ -6,6 +6,7 @@
 //! its measures are reused wherever it is spread, so the cost is linear in the text whatever
 //! it expands to, and a document over a limit is refused before anything expensive runs.
 
+use crate::config::InputBounds;
 use std::collections::HashMap;
 
 use async_graphql::Name;
@@ -311,15 +312,6 @@ pub struct BadInput {
     pub name: String,
     /// Why it is refused.
     pub reason: String,
-}
-
-/// Bounds on every input value, whatever the field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct InputBounds {
-    /// Longest string, in characters.
-    pub max_string_chars: usize,
-    /// Most items in one list.
-    pub max_list_items: usize,
 }
 
 /// Checks every argument written in the document (each once, as written) against `bounds`.

@@ -18,6 +18,7 @@ use crate::service::index::{self as index_service, IndexKey, IndexResult};
 use crate::store::StoreError;
 use crate::store::areas::{self, AltCode, ChildPosition, Page};
 use crate::store::indicators::{self, Indicator, Value};
+use crate::store::{programmes, workforce};
 
 /// Batches area look-ups for one request.
 pub struct AreaLoader {
@@ -84,11 +85,8 @@ impl Loader<AltCodesKey> for AreaLoader {
         keys: &[AltCodesKey],
     ) -> Result<HashMap<AltCodesKey, Self::Value>, Self::Error> {
         let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-        let mut found = areas::alt_codes(&self.db, &codes).await?;
-        Ok(keys
-            .iter()
-            .map(|k| (k.clone(), found.remove(&k.0).unwrap_or_default()))
-            .collect())
+        let found = areas::alt_codes(&self.db, &codes).await?;
+        Ok(handed_out(keys, found, |k| &k.0))
     }
 }
 
@@ -160,11 +158,8 @@ impl Loader<PeriodsKey> for AreaLoader {
         keys: &[PeriodsKey],
     ) -> Result<HashMap<PeriodsKey, Self::Value>, Self::Error> {
         let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
-        let mut found = indicators::periods(&self.db, &ids).await?;
-        Ok(keys
-            .iter()
-            .map(|k| (k.clone(), found.remove(&k.0).unwrap_or_default()))
-            .collect())
+        let found = indicators::periods(&self.db, &ids).await?;
+        Ok(handed_out(keys, found, |k| &k.0))
     }
 }
 
@@ -181,11 +176,8 @@ impl Loader<AuthoritiesKey> for AreaLoader {
         keys: &[AuthoritiesKey],
     ) -> Result<HashMap<AuthoritiesKey, Self::Value>, Self::Error> {
         let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-        let mut found = areas::authorities_by_container(&self.db, &codes).await?;
-        Ok(keys
-            .iter()
-            .map(|k| (k.clone(), found.remove(&k.0).unwrap_or_default()))
-            .collect())
+        let found = areas::authorities_by_container(&self.db, &codes).await?;
+        Ok(handed_out(keys, found, |k| &k.0))
     }
 }
 
@@ -231,28 +223,65 @@ impl Loader<AreaValuesKey> for AreaLoader {
     }
 }
 
-/// Key: the metrics of a programme.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ProgrammeMetricsKey(pub i32);
+/// Loaders of the rows each of many owners has, fetched in one statement for every owner
+/// asked for and handed out by owner id (an owner with none gets an empty list).
+macro_rules! rows_by_owner {
+    ($(#[$doc:meta])* $key:ident: $row:ty = $fetch:path, $owner:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub struct $key(pub i32);
 
-impl Loader<ProgrammeMetricsKey> for AreaLoader {
-    type Value = Vec<crate::store::programmes::Metric>;
-    type Error = Arc<StoreError>;
+        impl Loader<$key> for AreaLoader {
+            type Value = Vec<$row>;
+            type Error = Arc<StoreError>;
 
-    async fn load(
-        &self,
-        keys: &[ProgrammeMetricsKey],
-    ) -> Result<HashMap<ProgrammeMetricsKey, Self::Value>, Self::Error> {
-        let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
-        let mut result: HashMap<ProgrammeMetricsKey, Self::Value> =
-            keys.iter().map(|k| (k.clone(), Vec::new())).collect();
-        for metric in crate::store::programmes::metrics(&self.db, &ids).await? {
-            if let Some(list) = result.get_mut(&ProgrammeMetricsKey(metric.programme_id)) {
-                list.push(metric);
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, Self::Error> {
+                let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
+                let mut result: HashMap<$key, Self::Value> =
+                    keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+                for row in $fetch(&self.db, &ids).await? {
+                    if let Some(list) = result.get_mut(&$key(row.$owner)) {
+                        list.push(row);
+                    }
+                }
+                Ok(result)
             }
         }
-        Ok(result)
-    }
+    };
+}
+
+rows_by_owner!(
+    /// Key: the metrics of a programme.
+    ProgrammeMetricsKey: programmes::Metric = programmes::metrics, programme_id
+);
+rows_by_owner!(
+    /// Key: the snapshots of an employer.
+    SnapshotsKey: workforce::Snapshot = workforce::snapshots, employer_id
+);
+rows_by_owner!(
+    /// Key: the business units of an employer.
+    BusinessUnitsKey: workforce::BusinessUnit = workforce::business_units, employer_id
+);
+rows_by_owner!(
+    /// Key: the grades of an employer.
+    GradesKey: workforce::Grade = workforce::grades, employer_id
+);
+
+/// The values found for each key's owner (`owner` of a key), the default for none.
+fn handed_out<K, O, V>(
+    keys: &[K],
+    found: impl IntoIterator<Item = (O, V)>,
+    owner: impl Fn(&K) -> &O,
+) -> HashMap<K, V>
+where
+    K: Clone + Eq + std::hash::Hash,
+    O: Eq + std::hash::Hash,
+    V: Default,
+{
+    let mut found: HashMap<O, V> = found.into_iter().collect();
+    keys.iter()
+        .map(|k| (k.clone(), found.remove(owner(k)).unwrap_or_default()))
+        .collect()
 }
 
 impl Loader<IndexKey> for AreaLoader {

@@ -1,20 +1,19 @@
 //! Programme outcomes: what each programme delivered against its targets, where, and how much
 //! of it reached cold spots.
 
-use crate::store::Pool;
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject};
 
 use super::context::{area_argument, database, loader};
 use super::cost;
-use super::error::{ApiError, ApiResult};
+use super::error::ApiResult;
 use super::indicators::index_of;
 use super::loaders::ProgrammeMetricsKey;
 use super::types::{AreaLevelInput, AreaNode};
 use crate::domain::geography::AreaLevel;
-use crate::domain::index::{Classification, Method};
-use crate::domain::programme::{self, Aggregate, FigureKind, Sums, UnitKind, unit_kind};
+use crate::domain::index::Method;
+use crate::domain::programme::{self, UnitKind};
 use crate::service::index::IndexKey;
-use crate::store::areas::AreaFilter;
+use crate::service::programmes::{self as service, kind_of};
 use crate::store::programmes::{self as store, Metric, Programme};
 
 /// Whether a metric counts or gives a percentage.
@@ -44,10 +43,6 @@ pub struct MetricNode {
     pub numerator: Option<String>,
     /// For a percentage: the count metric it is a share of (denominator).
     pub denominator: Option<String>,
-}
-
-fn kind_of(metric: &Metric) -> UnitKind {
-    unit_kind(&metric.unit).unwrap_or(UnitKind::Count)
 }
 
 impl From<&Metric> for MetricNode {
@@ -157,95 +152,9 @@ impl ProgrammeNode {
 
     async fn metric(&self, ctx: &Context<'_>, code: &str) -> ApiResult<(Metric, Vec<Metric>)> {
         let metrics = self.metrics_of(ctx).await?;
-        let found = metrics.iter().find(|m| m.code == code).cloned();
-        match found {
-            Some(m) => Ok((m, metrics)),
-            None => Err(ApiError::NotFound(format!(
-                "programme {} has no metric `{code}`; it has: {}",
-                self.0.code,
-                metrics
-                    .iter()
-                    .map(|m| m.code.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
-        }
+        let metric = service::metric_named(&self.0, &metrics, code)?;
+        Ok((metric, metrics))
     }
-}
-
-/// Sums per period and kind, choosing programme-wide figures where they exist (`prefer_wide`)
-/// and the sum of area figures otherwise.
-fn pick(
-    rows: &[(String, FigureKind, bool, Sums)],
-    prefer_wide: bool,
-) -> std::collections::BTreeMap<(String, FigureKind), Sums> {
-    let mut chosen = std::collections::BTreeMap::new();
-    for (period, kind, wide, sums) in rows {
-        if !prefer_wide && *wide {
-            continue;
-        }
-        let key = (period.clone(), *kind);
-        if *wide || !chosen.contains_key(&key) {
-            chosen.insert(key, *sums);
-        }
-    }
-    chosen
-}
-
-/// Aggregated actuals and targets per period of a metric: its own sums, and for a percentage
-/// those of its numerator and denominator.
-async fn aggregated(
-    db: &Pool,
-    metric: &Metric,
-    metrics: &[Metric],
-    area: Option<&str>,
-    range: (Option<&str>, Option<&str>),
-    prefer_wide: bool,
-) -> ApiResult<Vec<(String, Aggregate, Aggregate, u64)>> {
-    let sums_of = |m: &Metric| {
-        let id = m.id;
-        async move {
-            store::sums(db, id, area, range.0, range.1)
-                .await
-                .map(|rows| pick(&rows, prefer_wide))
-                .map_err(ApiError::from)
-        }
-    };
-    let own = sums_of(metric).await?;
-    let part = |code: &Option<String>| {
-        code.as_ref()
-            .and_then(|c| metrics.iter().find(|m| &m.code == c))
-    };
-    let parts = match (part(&metric.numerator), part(&metric.denominator)) {
-        (Some(n), Some(d)) => Some((sums_of(n).await?, sums_of(d).await?)),
-        _ => None,
-    };
-    let mut periods: Vec<String> = own.keys().map(|(p, _)| p.clone()).collect();
-    periods.dedup();
-    Ok(periods
-        .into_iter()
-        .map(|period| {
-            let value = |kind: FigureKind| {
-                let key = (period.clone(), kind);
-                programme::aggregate(
-                    kind_of(metric),
-                    own.get(&key).copied(),
-                    parts
-                        .as_ref()
-                        .map(|(n, d)| (n.get(&key).copied(), d.get(&key).copied())),
-                )
-            };
-            let figures = own
-                .get(&(period.clone(), FigureKind::Actual))
-                .map_or(0, |s| s.figures);
-            (
-                period.clone(),
-                value(FigureKind::Actual),
-                value(FigureKind::Target),
-                figures,
-            )
-        })
-        .collect())
 }
 
 /// An outreach or progression programme, with what it delivered against its targets.
@@ -302,7 +211,7 @@ impl ProgrammeNode {
             Some(code) => Some(area_argument(db, &code, "area").await?),
             None => None,
         };
-        let rows = aggregated(
+        let rows = service::aggregated(
             db,
             &metric,
             &metrics,
@@ -311,7 +220,11 @@ impl ProgrammeNode {
             area.is_none(),
         )
         .await?;
-        let points = programme::series(rows.into_iter().map(|(p, a, t, _)| (p, a, t)).collect());
+        let points = programme::series(
+            rows.into_iter()
+                .map(|r| (r.period, r.actual, r.target))
+                .collect(),
+        );
         Ok(points
             .into_iter()
             .map(|p| SeriesPoint {
@@ -339,7 +252,7 @@ impl ProgrammeNode {
     ) -> ApiResult<Vec<ProgrammeTotal>> {
         let db = database(ctx)?;
         let (metric, metrics) = self.metric(ctx, &metric).await?;
-        let rows = aggregated(
+        let rows = service::aggregated(
             db,
             &metric,
             &metrics,
@@ -350,12 +263,12 @@ impl ProgrammeNode {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(period, actual, target, figures)| ProgrammeTotal {
-                period,
-                not_aggregated: actual.clone().err().or_else(|| target.clone().err()),
-                actual: actual.ok().flatten(),
-                target: target.ok().flatten(),
-                actual_areas: figures,
+            .map(|r| ProgrammeTotal {
+                period: r.period,
+                not_aggregated: r.actual.clone().err().or_else(|| r.target.clone().err()),
+                actual: r.actual.ok().flatten(),
+                target: r.target.ok().flatten(),
+                actual_areas: r.figures,
             })
             .collect())
     }
@@ -425,93 +338,36 @@ impl ProgrammeQuery {
         index_period: Option<String>,
     ) -> ApiResult<Vec<ReachArea>> {
         let db = database(ctx)?;
-        let candidates = match &programme {
-            Some(code) => vec![store::by_code(db, code).await?.ok_or_else(|| {
-                ApiError::NotFound(format!("no programme has the code `{code}`"))
-            })?],
-            None => store::list(db, None, None).await?,
-        };
-        let ids: Vec<i32> = candidates.iter().map(|p| p.id).collect();
-        let metrics = store::metrics(db, &ids).await?;
-        let with_metric: Vec<&Programme> = candidates
-            .iter()
-            .filter(|p| {
-                metrics
-                    .iter()
-                    .any(|m| m.programme_id == p.id && m.code == metric)
-            })
-            .collect();
-        if with_metric.is_empty() {
-            return Err(ApiError::NotFound(format!(
-                "no {} has a metric `{metric}`",
-                programme
-                    .as_deref()
-                    .map_or("programme".to_owned(), |p| format!("programme {p}"))
-            )));
-        }
-        if metrics
-            .iter()
-            .filter(|m| m.code == metric)
-            .all(|m| kind_of(m) == UnitKind::Percentage)
-        {
-            return Err(ApiError::BadUserInput(format!(
-                "`{metric}` is a percentage: percentages are never summed over areas"
-            )));
-        }
-        if with_metric.iter().any(|p| p.synthetic) && with_metric.iter().any(|p| !p.synthetic) {
-            return Err(ApiError::BadUserInput(format!(
-                "`{metric}` is a metric of synthetic demo programmes and of published ones; name a `programme`, the two are never summed together"
-            )));
-        }
-        let programme_ids: Vec<i32> = with_metric.iter().map(|p| p.id).collect();
+        let programmes = service::reach_programmes(db, programme.as_deref(), &metric).await?;
         let index_period = match index_period {
             Some(p) => p,
-            None => crate::store::indicators::latest_period(
-                db,
-                &AreaFilter {
-                    level: Some(AreaLevel::LocalAuthority),
-                    within: None,
-                    name_contains: None,
-                },
-            )
-            .await?
-            .unwrap_or_default(),
+            None => service::latest_authority_period(db).await?,
         };
-        let index = index_of(
-            ctx,
-            IndexKey {
-                level: AreaLevel::LocalAuthority,
-                period: index_period.clone(),
-                method: Method::Quintiles,
-                indicators: None,
-            },
-        )
-        .await?;
-        let cold: Vec<String> = index
-            .ranked
-            .iter()
-            .filter(|r| r.classification == Classification::ColdSpot)
-            .map(|r| r.area.clone())
-            .collect();
-        let rows = store::reach(
+        let key = IndexKey {
+            level: AreaLevel::LocalAuthority,
+            period: index_period.clone(),
+            method: Method::Quintiles,
+            indicators: None,
+        };
+        let index = index_of(ctx, key).await?;
+        let rows = service::reach(
             db,
             &metric,
-            &programme_ids,
+            &programmes,
             period.as_deref(),
             level.into(),
-            &cold,
+            &index,
         )
         .await?;
         let rows = cost::within(rows, cost::REACH_AREAS, "programmeReach", "")?;
         Ok(rows
             .into_iter()
-            .map(|(code, value, in_authorities, cold)| ReachArea {
-                area_code: code,
-                value,
-                value_in_authorities: in_authorities,
-                cold_spot_value: cold,
-                cold_spot_share: (in_authorities > 0.0)
-                    .then(|| crate::domain::disclosure::round_fraction(cold / in_authorities)),
+            .map(|r| ReachArea {
+                area_code: r.area_code,
+                value: r.value,
+                value_in_authorities: r.in_authorities,
+                cold_spot_value: r.cold_spots,
+                cold_spot_share: r.cold_spot_share,
                 index_period: index_period.clone(),
             })
             .collect())

@@ -12,7 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha384};
 
-use crate::app::AppState;
+use super::state::AppState;
 
 /// The page's policy: everything comes from this origin, and nothing inline runs or styles.
 /// `img-src` and `font-src` allow `data:` because GraphiQL's stylesheet carries its fonts

@@ -9,8 +9,8 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::error_response;
-use crate::app::AppState;
+use super::refusals::error_response;
+use super::state::AppState;
 use crate::graphql::error::UNAVAILABLE;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";

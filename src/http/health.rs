@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
+use super::state::AppState;
 use crate::store::Engine;
 
 /// The process is alive.

@@ -3,18 +3,20 @@
 mod graphiql;
 mod graphql;
 mod health;
+mod refusals;
 mod server;
+mod state;
 
 pub use server::serve;
+pub use state::AppState;
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::LoadShedLayer;
@@ -26,8 +28,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::app::AppState;
 use crate::config::Config;
+use refusals::{json_refusals, not_found, overloaded};
 
 /// The router with every route and layer.
 pub fn router(state: AppState, config: &Config) -> Router {
@@ -96,72 +98,5 @@ fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
         request_id = %id,
         method = %request.method(),
         path = %request.uri().path()
-    )
-}
-
-/// The answer to a request beyond the concurrency cap.
-fn overloaded() -> Response {
-    let mut response = error_response(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "OVERLOADED",
-        "the server is answering as many requests as it allows; try again shortly",
-    );
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    response
-}
-
-/// A JSON error body in the GraphQL shape, for requests refused before GraphQL runs.
-pub(crate) fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({
-        "errors": [{ "message": message, "extensions": { "code": code } }]
-    });
-    (status, Json(body)).into_response()
-}
-
-/// The body-limit and timeout layers answer in plain text or not at all; clients of a JSON
-/// API get JSON errors they can read.
-async fn json_refusals(response: Response) -> Response {
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"));
-    if is_json {
-        return response;
-    }
-    match response.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => error_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "PAYLOAD_TOO_LARGE",
-            "the request body is larger than this server accepts",
-        ),
-        StatusCode::SERVICE_UNAVAILABLE => error_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "TIMEOUT",
-            "the request took longer than this server allows",
-        ),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            let allow = response.headers().get(header::ALLOW).cloned();
-            let mut refused = error_response(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "METHOD_NOT_ALLOWED",
-                "this route does not answer that method",
-            );
-            if let Some(allow) = allow {
-                refused.headers_mut().insert(header::ALLOW, allow);
-            }
-            refused
-        }
-        _ => response,
-    }
-}
-
-async fn not_found() -> Response {
-    error_response(
-        StatusCode::NOT_FOUND,
-        "NOT_FOUND",
-        "no such route: the API is at /graphql",
     )
 }

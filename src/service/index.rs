@@ -188,6 +188,15 @@ pub fn cold_spot_share(result: &IndexResult, authorities: &[String]) -> Option<f
 }
 
 impl IndexResult {
+    /// The codes of the areas classified as cold spots.
+    pub fn cold_spots(&self) -> Vec<String> {
+        self.ranked
+            .iter()
+            .filter(|r| r.classification == Classification::ColdSpot)
+            .map(|r| r.area.clone())
+            .collect()
+    }
+
     /// The ranked entry of `area`, when it has a score.
     pub fn entry_of(&self, area: &str) -> Option<&Ranked> {
         self.position.get(area).map(|i| &self.ranked[*i])

@@ -3,6 +3,7 @@
 //! GraphQL or HTTP; resolvers translate these answers into the schema's types.
 
 pub mod index;
+pub mod programmes;
 pub mod workforce;
 
 use crate::store::StoreError;

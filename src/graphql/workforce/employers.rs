@@ -2,10 +2,11 @@
 
 use async_graphql::{ComplexObject, Context, SimpleObject};
 
-use crate::graphql::context::database;
+use crate::graphql::context::loader;
 use crate::graphql::cost;
 use crate::graphql::error::ApiResult;
-use crate::store::workforce::{self as workforce_store, Employer};
+use crate::graphql::loaders::{BusinessUnitsKey, GradesKey, SnapshotsKey};
+use crate::store::workforce::Employer;
 
 /// An employer whose workforce is loaded.
 #[derive(SimpleObject, Clone)]
@@ -61,9 +62,10 @@ impl EmployerNode {
     /// snapshot's size is itself a headcount.)
     #[graphql(complexity = "cost::list(cost::YEARS, child_complexity)")]
     async fn snapshots(&self, ctx: &Context<'_>) -> ApiResult<Vec<SnapshotNode>> {
-        let db = database(ctx)?;
-        let snapshots = workforce_store::snapshots(db, &[self.id])
+        let snapshots = loader(ctx)?
+            .load_one(SnapshotsKey(self.id))
             .await?
+            .unwrap_or_default()
             .into_iter()
             .map(|s| SnapshotNode {
                 year: s.year,
@@ -77,9 +79,10 @@ impl EmployerNode {
     /// Its business units, by name (at most 200).
     #[graphql(complexity = "cost::list(cost::BUSINESS_UNITS, child_complexity)")]
     async fn business_units(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        let db = database(ctx)?;
-        let units = workforce_store::business_units(db, &[self.id])
+        let units = loader(ctx)?
+            .load_one(BusinessUnitsKey(self.id))
             .await?
+            .unwrap_or_default()
             .into_iter()
             .map(|u| u.name)
             .collect();
@@ -94,9 +97,10 @@ impl EmployerNode {
     /// Its grades, most junior first (at most 50).
     #[graphql(complexity = "cost::list(cost::GRADES, child_complexity)")]
     async fn grades(&self, ctx: &Context<'_>) -> ApiResult<Vec<GradeNode>> {
-        let db = database(ctx)?;
-        let grades = workforce_store::grades(db, &[self.id])
+        let grades = loader(ctx)?
+            .load_one(GradesKey(self.id))
             .await?
+            .unwrap_or_default()
             .into_iter()
             .map(|g| GradeNode {
                 label: g.label,
