@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod cleanup;
 mod cli;
 mod disclosure;
 mod geography;
