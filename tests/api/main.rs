@@ -5,6 +5,7 @@ mod helpers;
 mod cleanup;
 mod cli;
 mod disclosure;
+mod employers;
 mod geography;
 mod hostile;
 mod http;
