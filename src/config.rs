@@ -583,9 +583,70 @@ pub struct InputBounds {
 mod tests {
     use super::*;
 
+    use clap::builder::Resettable;
+    use clap::{CommandFactory, FromArgMatches};
+
+    /// The command line with no environment fallback on any flag, of any command.
+    fn without_env(command: clap::Command) -> clap::Command {
+        command
+            .mut_args(|arg| arg.env(Resettable::Reset))
+            .mut_subcommands(without_env)
+    }
+
+    /// Parses `args` as the binary does, except that no variable is read: what the shell
+    /// running the tests exports (`DATABASE_URL`, `PERSON_KEY`, `PTABLE`...) cannot change
+    /// the outcome. The fallbacks themselves are tested by running the binary in a cleared
+    /// environment (the command-line integration tests).
+    fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let mut matches = without_env(Cli::command()).try_get_matches_from(args)?;
+        Cli::from_arg_matches_mut(&mut matches)
+    }
+
+    /// The variables of every flag of `command` and its subcommands, once built (so global
+    /// flags are counted where they are propagated to).
+    fn variables(command: &mut clap::Command) -> Vec<String> {
+        command.build();
+        fn walk(command: &clap::Command, out: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                if let Some(name) = arg.get_env() {
+                    out.push(name.to_string_lossy().into_owned());
+                }
+            }
+            for sub in command.get_subcommands() {
+                walk(sub, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(command, &mut out);
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    #[test]
+    fn the_tests_parse_without_reading_the_environment() {
+        let real = variables(&mut Cli::command());
+        for name in [
+            "DATABASE_URL",
+            "PERSON_KEY",
+            "PTABLE",
+            "DISCLOSURE_MIN_COUNT",
+            "DEMO_DATA",
+            "GRAPHIQL",
+        ] {
+            assert!(real.iter().any(|v| v == name), "{name} in {real:?}");
+        }
+        let left = variables(&mut without_env(Cli::command()));
+        assert!(left.is_empty(), "still read from the environment: {left:?}");
+    }
+
     #[test]
     fn a_bare_invocation_serves_on_the_embedded_store() {
-        let cli = Cli::try_parse_from(["mobility-explorer"]).expect("parses");
+        let cli = parse(["mobility-explorer"]).expect("parses");
         assert!(cli.command.is_none());
         let config = Config::try_from(&cli.serve).expect("valid");
         assert!(config.database_url.starts_with("sqlite://"));
@@ -593,7 +654,7 @@ mod tests {
 
     #[test]
     fn an_unsupported_database_url_is_refused_by_name() {
-        let cli = Cli::try_parse_from([
+        let cli = parse([
             "mobility-explorer",
             "serve",
             "--database-url",
@@ -632,16 +693,15 @@ mod tests {
                 "status",
             ],
         ] {
-            let cli = Cli::try_parse_from(args).expect("parses");
+            let cli = parse(args).expect("parses");
             let Some(Command::Migrate { store, .. }) = cli.command else {
                 panic!("migrate expected");
             };
             assert_eq!(store.database_url, "sqlite://a.db", "{args:?}");
         }
-        let cli = Cli::try_parse_from(["mobility-explorer", "--database-url", "sqlite://b.db"])
-            .expect("parses");
+        let cli = parse(["mobility-explorer", "--database-url", "sqlite://b.db"]).expect("parses");
         assert_eq!(cli.serve.store.database_url, "sqlite://b.db");
-        let cli = Cli::try_parse_from([
+        let cli = parse([
             "mobility-explorer",
             "serve",
             "--database-url",
@@ -656,7 +716,7 @@ mod tests {
 
     #[test]
     fn the_parsed_command_line_prints_no_secret() {
-        let cli = Cli::try_parse_from([
+        let cli = parse([
             "mobility-explorer",
             "--database-url",
             "postgres://u:s3cr3tpw@h/d",
@@ -672,34 +732,30 @@ mod tests {
 
     #[test]
     fn a_short_person_key_is_refused_by_name() {
-        let cli =
-            Cli::try_parse_from(["mobility-explorer", "--person-key", "short"]).expect("parses");
+        let cli = parse(["mobility-explorer", "--person-key", "short"]).expect("parses");
         let err = Config::try_from(&cli.serve).expect_err("refused");
         assert!(err.name.starts_with("PERSON_KEY"));
     }
 
     #[test]
     fn demo_data_is_on_by_default_and_can_be_turned_off() {
-        let on = Cli::try_parse_from(["mobility-explorer"]).expect("parses");
+        let on = parse(["mobility-explorer"]).expect("parses");
         assert!(Config::try_from(&on.serve).expect("valid").demo_data);
-        let off =
-            Cli::try_parse_from(["mobility-explorer", "--demo-data", "false"]).expect("parses");
+        let off = parse(["mobility-explorer", "--demo-data", "false"]).expect("parses");
         assert!(!Config::try_from(&off.serve).expect("valid").demo_data);
     }
 
     #[test]
     fn graphiql_is_on_by_default_and_can_be_turned_off() {
-        let on = Cli::try_parse_from(["mobility-explorer"]).expect("parses");
+        let on = parse(["mobility-explorer"]).expect("parses");
         assert!(Config::try_from(&on.serve).expect("valid").graphiql);
-        let off =
-            Cli::try_parse_from(["mobility-explorer", "--graphiql", "false"]).expect("parses");
+        let off = parse(["mobility-explorer", "--graphiql", "false"]).expect("parses");
         assert!(!Config::try_from(&off.serve).expect("valid").graphiql);
     }
 
     #[test]
     fn a_zero_limit_is_refused() {
-        let cli =
-            Cli::try_parse_from(["mobility-explorer", "--max-query-depth", "0"]).expect("parses");
+        let cli = parse(["mobility-explorer", "--max-query-depth", "0"]).expect("parses");
         let err = Config::try_from(&cli.serve).expect_err("refused");
         assert_eq!(err.name, "MAX_QUERY_DEPTH");
     }

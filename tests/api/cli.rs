@@ -537,3 +537,76 @@ on_both_stores!(
     import_workforce_from_the_command_line,
     import_indicators_from_the_command_line,
 );
+
+/// Runs the binary with only `envs` in its environment: no variable of the shell running the
+/// tests reaches it.
+fn run_in_clean_env(args: &[&str], envs: &[(&str, &str)], dir: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mobility-explorer"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("RUST_LOG", "error")
+        .envs(envs.iter().copied())
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn each_setting_falls_back_to_its_variable() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}/x.db?mode=rwc", dir.path().display());
+    // One bad value at a time, on an otherwise valid configuration: the server refuses to
+    // start, naming the variable it was read from.
+    for (name, value) in [
+        ("DATABASE_URL", "mysql://u:s3cr3t@h/d"),
+        ("MAX_QUERY_DEPTH", "0"),
+        ("MAX_QUERY_COMPLEXITY", "0"),
+        ("MAX_ROOT_FIELDS", "0"),
+        ("MAX_BODY_BYTES", "0"),
+        ("REQUEST_TIMEOUT_SECS", "0"),
+        ("HEADER_READ_TIMEOUT_SECS", "0"),
+        ("MAX_CONCURRENT_REQUESTS", "0"),
+        ("DB_MAX_CONNECTIONS", "0"),
+        ("DB_ACQUIRE_TIMEOUT_MS", "0"),
+        ("DISCLOSURE_MIN_COUNT", "0"),
+        ("PTABLE", "missing.csv"),
+        ("PERSON_KEY", "short"),
+    ] {
+        let mut envs = vec![("DATABASE_URL", url.as_str()), ("BIND", "127.0.0.1:0")];
+        envs.retain(|(n, _)| *n != name);
+        envs.push((name, value));
+        let out = run_in_clean_env(&["serve"], &envs, dir.path());
+        let message = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {message}");
+        assert!(
+            message.contains(&format!("error: {name}")),
+            "{name}: {message}"
+        );
+        assert!(!message.contains("s3cr3t"), "{name}: {message}");
+    }
+    // Values clap itself cannot read are refused at parsing, naming the flag.
+    for (name, value, flag) in [
+        ("BIND", "nowhere", "--bind"),
+        ("MAX_ALIASES", "many", "--max-aliases"),
+        ("BATCH_WINDOW_MS", "-1", "--batch-window-ms"),
+        ("INTROSPECTION", "maybe", "--introspection"),
+        ("DEMO_DATA", "maybe", "--demo-data"),
+        ("GRAPHIQL", "maybe", "--graphiql"),
+    ] {
+        let envs = [("DATABASE_URL", url.as_str()), (name, value)];
+        let out = run_in_clean_env(&["serve"], &envs, dir.path());
+        let message = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {message}");
+        assert!(message.contains(flag), "{name}: {message}");
+    }
+    // A flag wins over its variable: the bad DATABASE_URL is not read, so the first fault
+    // found is the next one.
+    let out = run_in_clean_env(
+        &["serve", "--database-url", &url],
+        &[("DATABASE_URL", "mysql://h/d"), ("MAX_QUERY_DEPTH", "0")],
+        dir.path(),
+    );
+    let message = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{message}");
+    assert!(message.contains("error: MAX_QUERY_DEPTH"), "{message}");
+}

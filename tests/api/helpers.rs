@@ -31,11 +31,65 @@ fn postgres_required() -> bool {
 static NEXT_DB: AtomicU64 = AtomicU64::new(0);
 
 /// A store of its own for one test: a SQLite file in a temporary directory, or a new
-/// PostgreSQL database dropped when the test ends.
+/// PostgreSQL database dropped when the test ends, even when it ends in a panic.
 pub struct TestStore {
     pub url: String,
     _dir: Option<tempfile::TempDir>,
-    postgres: Option<(DatabaseConnection, String)>,
+    postgres: Option<(DatabaseConnection, DropGuard)>,
+}
+
+/// Drops a test's PostgreSQL database when dropped itself, unless [`TestStore::drop_store`]
+/// already did: a test that panics unwinds through this and leaves no database behind.
+struct DropGuard {
+    admin_url: String,
+    name: String,
+    dropped: bool,
+}
+
+impl DropGuard {
+    fn statement(&self) -> String {
+        format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)
+    }
+}
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        if self.dropped {
+            return;
+        }
+        // Drop cannot await, and the thread running it may be inside a runtime (where
+        // another cannot be started), so the statement runs on a thread of its own with a
+        // small runtime of its own; this waits for it. Nothing here may panic: this also runs
+        // while a failed test unwinds.
+        let url = self.admin_url.clone();
+        let statement = self.statement();
+        let name = self.name.clone();
+        let outcome = std::thread::Builder::new()
+            .name(format!("drop {name}"))
+            .spawn(move || -> Result<(), String> {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                runtime.block_on(async {
+                    let admin = Database::connect(url.as_str())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let dropped = admin.execute_unprepared(&statement).await;
+                    admin.close().await.ok();
+                    dropped.map(|_| ()).map_err(|e| e.to_string())
+                })
+            })
+            .map_err(|e| e.to_string())
+            .and_then(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|_| Err("the thread panicked".to_owned()))
+            });
+        if let Err(e) = outcome {
+            eprintln!("could not drop test database {name}: {e}");
+        }
+    }
 }
 
 impl TestStore {
@@ -84,21 +138,33 @@ impl TestStore {
                     .rsplit_once('/')
                     .map(|(base, _)| base.to_owned())
                     .expect("database URL has a path");
+                let guard = DropGuard {
+                    admin_url,
+                    name: name.clone(),
+                    dropped: false,
+                };
                 Some(TestStore {
                     url: format!("{base}/{name}"),
                     _dir: None,
-                    postgres: Some((admin, name)),
+                    postgres: Some((admin, guard)),
                 })
             }
         }
     }
 
-    /// Drops the PostgreSQL database (SQLite files go with their directory).
-    pub async fn drop_store(self) {
-        if let Some((admin, name)) = self.postgres {
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .await;
+    /// The PostgreSQL database's name (`None` on SQLite).
+    pub fn postgres_name(&self) -> Option<&str> {
+        self.postgres.as_ref().map(|(_, guard)| guard.name.as_str())
+    }
+
+    /// Drops the PostgreSQL database (SQLite files go with their directory). A store dropped
+    /// without this (a test that panicked) drops its database all the same, synchronously.
+    pub async fn drop_store(mut self) {
+        if let Some((admin, guard)) = self.postgres.as_mut() {
+            if admin.execute_unprepared(&guard.statement()).await.is_ok() {
+                guard.dropped = true;
+            }
+            admin.clone().close().await.ok();
         }
     }
 }
@@ -153,6 +219,11 @@ impl TestApp {
             server: Some(server),
             store: None,
         }
+    }
+
+    /// The PostgreSQL database's name, when the server runs on one this app owns.
+    pub fn postgres_name(&self) -> Option<&str> {
+        self.store.as_ref().and_then(TestStore::postgres_name)
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -3,8 +3,10 @@
 mod helpers;
 
 mod architecture;
+mod cleanup;
 mod cli;
 mod disclosure;
+mod employers;
 mod geography;
 mod hostile;
 mod http;
