@@ -2,12 +2,15 @@
 //! policy, and area arguments resolved to primary codes.
 
 use async_graphql::Context;
-use async_graphql::dataloader::DataLoader;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
 
 use super::error::{ApiError, ApiResult, quote};
 use super::loaders::AreaLoader;
 use crate::domain::disclosure::Policy;
-use crate::store::Pool;
+use crate::store::{Pool, StoreError};
 
 /// The request's database connection.
 pub(crate) fn database<'a>(ctx: &Context<'a>) -> ApiResult<&'a Pool> {
@@ -19,6 +22,19 @@ pub(crate) fn database<'a>(ctx: &Context<'a>) -> ApiResult<&'a Pool> {
 pub(crate) fn loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<AreaLoader>> {
     ctx.data::<DataLoader<AreaLoader>>()
         .map_err(|_| ApiError::Internal("loader missing from the request".into()))
+}
+
+/// What the request's loader finds for `key` (fetched in a batch with the other keys of the
+/// request, once per request).
+pub(crate) async fn load<K>(
+    ctx: &Context<'_>,
+    key: K,
+) -> ApiResult<Option<<AreaLoader as Loader<K>>::Value>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    AreaLoader: Loader<K, Error = Arc<StoreError>>,
+{
+    Ok(loader(ctx)?.load_one(key).await?)
 }
 
 /// The primary code of the area an argument names by any of its codes; NOT_FOUND otherwise.

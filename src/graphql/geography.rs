@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Object, SimpleObject};
 
-use super::context::{database, loader};
+use super::context::{database, load};
 use super::cost;
 use super::error::{ApiError, ApiResult};
 use super::indicators::{self, IndexEntry, IndicatorValueNode};
@@ -74,8 +74,7 @@ impl AreaNode {
     /// finds an area by any of them.
     #[graphql(complexity = "cost::list(cost::ALTERNATIVE_CODES, child_complexity)")]
     async fn alternative_codes(&self, ctx: &Context<'_>) -> ApiResult<Vec<AlternativeCode>> {
-        let codes = loader(ctx)?
-            .load_one(AltCodesKey(self.0.code.clone()))
+        let codes = load(ctx, AltCodesKey(self.0.code.clone()))
             .await?
             .unwrap_or_default();
         let codes = codes
@@ -143,7 +142,7 @@ impl AreaNode {
         let Some(parent) = &self.0.parent else {
             return Ok(None);
         };
-        Ok(loader(ctx)?.load_one(parent.clone()).await?.map(AreaNode))
+        Ok(load(ctx, parent.clone()).await?.map(AreaNode))
     }
 
     /// The areas whose parent this area is: the administrative line first (a region's local
@@ -170,7 +169,7 @@ impl AreaNode {
             after,
             first: page.first,
         };
-        let (page, total) = loader(ctx)?.load_one(key).await?.unwrap_or_default();
+        let (page, total) = load(ctx, key).await?.unwrap_or_default();
         Ok(connection(page, total, had_cursor, child_cursor, AreaNode))
     }
 
@@ -182,13 +181,15 @@ impl AreaNode {
         ctx: &Context<'_>,
         #[graphql(desc = "The level of the containing area.")] level: AreaLevelInput,
     ) -> ApiResult<Option<AreaNode>> {
-        Ok(loader(ctx)?
-            .load_one(WithinKey {
+        Ok(load(
+            ctx,
+            WithinKey {
                 area: self.0.code.clone(),
                 level: level.into(),
-            })
-            .await?
-            .map(AreaNode))
+            },
+        )
+        .await?
+        .map(AreaNode))
     }
 }
 

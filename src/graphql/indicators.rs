@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::connection::PageInfo;
 use async_graphql::{ComplexObject, Context, Object, SimpleObject};
 
-use super::context::{area_argument, database, loader};
+use super::context::{area_argument, database, load};
 use super::cost;
 use super::error::{ApiError, ApiResult};
 use super::loaders::{AreaValuesKey, AuthoritiesKey, IndicatorKey, PeriodsKey};
@@ -68,10 +68,7 @@ impl IndicatorNode {
     /// The periods it has values for, in order (at most 100).
     #[graphql(complexity = "cost::list(cost::PERIODS, child_complexity)")]
     async fn periods(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        let periods = loader(ctx)?
-            .load_one(PeriodsKey(self.0.id))
-            .await?
-            .unwrap_or_default();
+        let periods = load(ctx, PeriodsKey(self.0.id)).await?.unwrap_or_default();
         cost::within(periods, cost::PERIODS, "Indicator.periods", "")
     }
 }
@@ -122,8 +119,7 @@ impl From<Value> for IndicatorValueNode {
 }
 
 async fn area_node(ctx: &Context<'_>, code: &str) -> ApiResult<AreaNode> {
-    loader(ctx)?
-        .load_one(code.to_owned())
+    load(ctx, code.to_owned())
         .await?
         .map(AreaNode)
         .ok_or_else(|| ApiError::Internal(format!("area {code} missing")))
@@ -138,8 +134,7 @@ impl IndicatorValueNode {
 
     /// The indicator.
     async fn indicator(&self, ctx: &Context<'_>) -> ApiResult<IndicatorNode> {
-        loader(ctx)?
-            .load_one(IndicatorKey(self.indicator_id))
+        load(ctx, IndicatorKey(self.indicator_id))
             .await?
             .map(IndicatorNode)
             .ok_or_else(|| ApiError::Internal("indicator missing".into()))
@@ -334,8 +329,7 @@ pub struct IndexConnection {
 
 /// The index of a key, computed once per request.
 pub(crate) async fn index_of(ctx: &Context<'_>, key: IndexKey) -> ApiResult<Arc<IndexResult>> {
-    loader(ctx)?
-        .load_one(key)
+    load(ctx, key)
         .await?
         .ok_or_else(|| ApiError::Internal("index missing".into()))
 }
@@ -364,8 +358,7 @@ pub(crate) async fn cold_spot_share(
     area: &Area,
     period: String,
 ) -> ApiResult<Option<f64>> {
-    let authorities = loader(ctx)?
-        .load_one(AuthoritiesKey(area.code.clone()))
+    let authorities = load(ctx, AuthoritiesKey(area.code.clone()))
         .await?
         .unwrap_or_default();
     let key = IndexKey {
@@ -384,16 +377,18 @@ pub(crate) async fn area_values(
     area: &str,
     period: Option<String>,
 ) -> ApiResult<Vec<IndicatorValueNode>> {
-    Ok(loader(ctx)?
-        .load_one(AreaValuesKey {
+    Ok(load(
+        ctx,
+        AreaValuesKey {
             area: area.to_owned(),
             period,
-        })
-        .await?
-        .unwrap_or_default()
-        .into_iter()
-        .map(Into::into)
-        .collect())
+        },
+    )
+    .await?
+    .unwrap_or_default()
+    .into_iter()
+    .map(Into::into)
+    .collect())
 }
 
 async fn find_indicator(db: &Pool, code: &str) -> ApiResult<Indicator> {

@@ -3,7 +3,7 @@
 
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject};
 
-use super::context::{area_argument, database, loader};
+use super::context::{area_argument, database, load};
 use super::cost;
 use super::error::ApiResult;
 use super::indicators::index_of;
@@ -131,10 +131,7 @@ pub struct ReachArea {
 impl ReachArea {
     /// The area.
     async fn area(&self, ctx: &Context<'_>) -> ApiResult<Option<AreaNode>> {
-        Ok(loader(ctx)?
-            .load_one(self.area_code.clone())
-            .await?
-            .map(AreaNode))
+        Ok(load(ctx, self.area_code.clone()).await?.map(AreaNode))
     }
 }
 
@@ -144,8 +141,7 @@ pub struct ProgrammeNode(pub Programme);
 
 impl ProgrammeNode {
     async fn metrics_of(&self, ctx: &Context<'_>) -> ApiResult<Vec<Metric>> {
-        Ok(loader(ctx)?
-            .load_one(ProgrammeMetricsKey(self.0.id))
+        Ok(load(ctx, ProgrammeMetricsKey(self.0.id))
             .await?
             .unwrap_or_default())
     }

@@ -133,11 +133,8 @@ async fn the_employer_list_costs_the_same_for_2_and_8_employers(store: Store) {
 
 on_both_stores!(the_employer_list_costs_the_same_for_2_and_8_employers);
 
-/// KNOWN N+1, to be fixed in the resolvers: `EmployerNode.snapshots`, `.businessUnits` and
-/// `.grades` each run one statement per employer listed (they call the store with
-/// `&[self.id]` instead of going through a batching loader). Ignored until then, so that
-/// the suite stays green; run it with `cargo test -- --ignored employer_fields` and remove
-/// the `#[ignore]`s once it passes.
+/// `EmployerNode.snapshots`, `.businessUnits` and `.grades` go through batching loaders:
+/// one statement per field for the whole list, not one per employer.
 async fn the_employer_fields_cost_the_same_for_2_and_8_employers(store: Store) {
     let Some((few, many)) = costs_for_2_and_8_employers(store).await else {
         return;
@@ -155,21 +152,4 @@ async fn the_employer_fields_cost_the_same_for_2_and_8_employers(store: Store) {
     );
 }
 
-mod the_employer_fields_cost_the_same_for_2_and_8_employers {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "N+1: EmployerNode.snapshots, businessUnits and grades cost one statement per employer"]
-    async fn on_sqlite() {
-        super::the_employer_fields_cost_the_same_for_2_and_8_employers(
-            crate::helpers::Store::Sqlite,
-        )
-        .await
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "N+1: EmployerNode.snapshots, businessUnits and grades cost one statement per employer"]
-    async fn on_postgres() {
-        super::the_employer_fields_cost_the_same_for_2_and_8_employers(
-            crate::helpers::Store::Postgres,
-        )
-        .await
-    }
-}
+on_both_stores!(the_employer_fields_cost_the_same_for_2_and_8_employers);

@@ -2,7 +2,7 @@
 
 use async_graphql::{ComplexObject, Context, SimpleObject};
 
-use crate::graphql::context::loader;
+use crate::graphql::context::load;
 use crate::graphql::cost;
 use crate::graphql::error::ApiResult;
 use crate::graphql::loaders::{BusinessUnitsKey, GradesKey, SnapshotsKey};
@@ -62,8 +62,7 @@ impl EmployerNode {
     /// snapshot's size is itself a headcount.)
     #[graphql(complexity = "cost::list(cost::YEARS, child_complexity)")]
     async fn snapshots(&self, ctx: &Context<'_>) -> ApiResult<Vec<SnapshotNode>> {
-        let snapshots = loader(ctx)?
-            .load_one(SnapshotsKey(self.id))
+        let snapshots = load(ctx, SnapshotsKey(self.id))
             .await?
             .unwrap_or_default()
             .into_iter()
@@ -79,8 +78,7 @@ impl EmployerNode {
     /// Its business units, by name (at most 200).
     #[graphql(complexity = "cost::list(cost::BUSINESS_UNITS, child_complexity)")]
     async fn business_units(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        let units = loader(ctx)?
-            .load_one(BusinessUnitsKey(self.id))
+        let units = load(ctx, BusinessUnitsKey(self.id))
             .await?
             .unwrap_or_default()
             .into_iter()
@@ -97,8 +95,7 @@ impl EmployerNode {
     /// Its grades, most junior first (at most 50).
     #[graphql(complexity = "cost::list(cost::GRADES, child_complexity)")]
     async fn grades(&self, ctx: &Context<'_>) -> ApiResult<Vec<GradeNode>> {
-        let grades = loader(ctx)?
-            .load_one(GradesKey(self.id))
+        let grades = load(ctx, GradesKey(self.id))
             .await?
             .unwrap_or_default()
             .into_iter()
