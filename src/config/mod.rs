@@ -1,0 +1,347 @@
+//! Configuration in one place: command-line flags, each with an environment fallback
+//! ([`cli`]), checked into the settings the server runs with ([`Config`]), including the
+//! query limits ([`limits`]).
+
+mod cli;
+mod limits;
+
+pub use cli::*;
+pub use limits::{InputBounds, Limits};
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::domain::disclosure::Policy;
+use crate::domain::workforce::PersonKey;
+use crate::store::PoolSettings;
+
+/// The disclosure threshold unless configured.
+const DEFAULT_MIN_COUNT: u64 = 10;
+
+/// A configuration value that cannot work.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {reason}")]
+pub struct ConfigError {
+    /// The flag or variable at fault.
+    pub name: &'static str,
+    /// Why.
+    pub reason: String,
+}
+
+/// Everything the server needs, checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The store URL.
+    pub database_url: String,
+    /// The listening address.
+    pub bind: SocketAddr,
+    /// Query limits.
+    pub limits: Limits,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Longest a request may take.
+    pub request_timeout: Duration,
+    /// Longest a client may take to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// Most GraphQL requests served at once.
+    pub max_concurrent_requests: usize,
+    /// The server's connection pool.
+    pub pool: PoolSettings,
+    /// How long related look-ups are gathered into one statement.
+    pub batch_window: Duration,
+    /// Disclosure control of workforce figures.
+    pub disclosure: Policy,
+    /// Load the synthetic demo workforce into a store with no staff records.
+    pub demo_data: bool,
+    /// Serve GraphiQL to browsers.
+    pub graphiql: bool,
+    /// The pseudonymisation key, when configured.
+    pub person_key: Option<PersonKey>,
+}
+
+fn positive(name: &'static str, value: usize) -> Result<usize, ConfigError> {
+    if value == 0 {
+        return Err(ConfigError {
+            name,
+            reason: "must be greater than 0".to_owned(),
+        });
+    }
+    Ok(value)
+}
+
+fn seconds(name: &'static str, value: u64) -> Result<Duration, ConfigError> {
+    if value == 0 {
+        return Err(ConfigError {
+            name,
+            reason: "must be greater than 0".to_owned(),
+        });
+    }
+    Ok(Duration::from_secs(value))
+}
+
+impl TryFrom<&ServeArgs> for Config {
+    type Error = ConfigError;
+
+    fn try_from(args: &ServeArgs) -> Result<Self, Self::Error> {
+        Ok(Config {
+            database_url: args.store.database_url()?,
+            bind: args.bind,
+            limits: Limits {
+                max_depth: positive("MAX_QUERY_DEPTH", args.max_query_depth)?,
+                max_complexity: positive("MAX_QUERY_COMPLEXITY", args.max_query_complexity)?,
+                max_root_fields: positive("MAX_ROOT_FIELDS", args.max_root_fields)?,
+                max_aliases: args.max_aliases,
+                introspection: args.introspection,
+                ..Limits::default()
+            },
+            max_body_bytes: positive("MAX_BODY_BYTES", args.max_body_bytes)?,
+            request_timeout: seconds("REQUEST_TIMEOUT_SECS", args.request_timeout_secs)?,
+            header_read_timeout: seconds(
+                "HEADER_READ_TIMEOUT_SECS",
+                args.header_read_timeout_secs,
+            )?,
+            max_concurrent_requests: positive(
+                "MAX_CONCURRENT_REQUESTS",
+                args.max_concurrent_requests,
+            )?,
+            pool: PoolSettings {
+                max_connections: u32::try_from(positive(
+                    "DB_MAX_CONNECTIONS",
+                    usize::try_from(args.db_max_connections).unwrap_or(usize::MAX),
+                )?)
+                .unwrap_or(u32::MAX),
+                acquire_timeout: Duration::from_millis(positive(
+                    "DB_ACQUIRE_TIMEOUT_MS",
+                    usize::try_from(args.db_acquire_timeout_ms).unwrap_or(usize::MAX),
+                )? as u64),
+                statement_timeout: Some(seconds(
+                    "REQUEST_TIMEOUT_SECS",
+                    args.request_timeout_secs,
+                )?),
+            },
+            batch_window: Duration::from_millis(args.batch_window_ms),
+            disclosure: Policy {
+                min_count: positive(
+                    "DISCLOSURE_MIN_COUNT",
+                    usize::try_from(args.disclosure_min_count).unwrap_or(usize::MAX),
+                )? as u64,
+                ptable: Arc::new(args.ptable.load()?),
+            },
+            demo_data: args.demo_data,
+            graphiql: args.graphiql,
+            person_key: match args.key.person_key {
+                Some(_) => Some(args.key.key()?),
+                None => None,
+            },
+        })
+    }
+}
+
+impl Config {
+    /// The defaults, on the given store and address, without the demo workforce: what tests
+    /// start the server with (a test that wants the demo data turns it on).
+    pub fn new(database_url: impl Into<String>, bind: SocketAddr) -> Config {
+        Config {
+            database_url: database_url.into(),
+            bind,
+            limits: Limits::default(),
+            max_body_bytes: 1_048_576,
+            request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
+            max_concurrent_requests: 64,
+            pool: PoolSettings {
+                max_connections: 10,
+                acquire_timeout: Duration::from_millis(500),
+                statement_timeout: Some(Duration::from_secs(30)),
+            },
+            batch_window: Duration::from_millis(10),
+            disclosure: Policy::default(),
+            demo_data: false,
+            graphiql: true,
+            person_key: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use clap::builder::Resettable;
+    use clap::{CommandFactory, FromArgMatches};
+
+    /// The command line with no environment fallback on any flag, of any command.
+    fn without_env(command: clap::Command) -> clap::Command {
+        command
+            .mut_args(|arg| arg.env(Resettable::Reset))
+            .mut_subcommands(without_env)
+    }
+
+    /// Parses `args` as the binary does, except that no variable is read: what the shell
+    /// running the tests exports (`DATABASE_URL`, `PERSON_KEY`, `PTABLE`...) cannot change
+    /// the outcome. The fallbacks themselves are tested by running the binary in a cleared
+    /// environment (the command-line integration tests).
+    fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let mut matches = without_env(Cli::command()).try_get_matches_from(args)?;
+        Cli::from_arg_matches_mut(&mut matches)
+    }
+
+    /// The variables of every flag of `command` and its subcommands, once built (so global
+    /// flags are counted where they are propagated to).
+    fn variables(command: &mut clap::Command) -> Vec<String> {
+        command.build();
+        fn walk(command: &clap::Command, out: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                if let Some(name) = arg.get_env() {
+                    out.push(name.to_string_lossy().into_owned());
+                }
+            }
+            for sub in command.get_subcommands() {
+                walk(sub, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(command, &mut out);
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    #[test]
+    fn the_tests_parse_without_reading_the_environment() {
+        let real = variables(&mut Cli::command());
+        for name in [
+            "DATABASE_URL",
+            "PERSON_KEY",
+            "PTABLE",
+            "DISCLOSURE_MIN_COUNT",
+            "DEMO_DATA",
+            "GRAPHIQL",
+        ] {
+            assert!(real.iter().any(|v| v == name), "{name} in {real:?}");
+        }
+        let left = variables(&mut without_env(Cli::command()));
+        assert!(left.is_empty(), "still read from the environment: {left:?}");
+    }
+
+    #[test]
+    fn a_bare_invocation_serves_on_the_embedded_store() {
+        let cli = parse(["mobility-explorer"]).expect("parses");
+        assert!(cli.command.is_none());
+        let config = Config::try_from(&cli.serve).expect("valid");
+        assert!(config.database_url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn an_unsupported_database_url_is_refused_by_name() {
+        let cli = parse([
+            "mobility-explorer",
+            "serve",
+            "--database-url",
+            "mysql://x:pw@h/d",
+        ])
+        .expect("parses");
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve expected");
+        };
+        let err = Config::try_from(&args).expect_err("refused");
+        assert!(err.to_string().starts_with("DATABASE_URL"));
+        assert!(!err.to_string().contains("pw"));
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_database_url_is_accepted_before_or_after_a_subcommand() {
+        for args in [
+            &[
+                "mobility-explorer",
+                "migrate",
+                "status",
+                "--database-url",
+                "sqlite://a.db",
+            ][..],
+            &[
+                "mobility-explorer",
+                "migrate",
+                "--database-url",
+                "sqlite://a.db",
+                "status",
+            ],
+        ] {
+            let cli = parse(args).expect("parses");
+            let Some(Command::Migrate { store, .. }) = cli.command else {
+                panic!("migrate expected");
+            };
+            assert_eq!(store.database_url, "sqlite://a.db", "{args:?}");
+        }
+        let cli = parse(["mobility-explorer", "--database-url", "sqlite://b.db"]).expect("parses");
+        assert_eq!(cli.serve.store.database_url, "sqlite://b.db");
+        let cli = parse([
+            "mobility-explorer",
+            "serve",
+            "--database-url",
+            "sqlite://c.db",
+        ])
+        .expect("parses");
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve expected");
+        };
+        assert_eq!(args.store.database_url, "sqlite://c.db");
+    }
+
+    #[test]
+    fn the_parsed_command_line_prints_no_secret() {
+        let cli = parse([
+            "mobility-explorer",
+            "--database-url",
+            "postgres://u:s3cr3tpw@h/d",
+            "--person-key",
+            "a person key of enough bytes",
+        ])
+        .expect("parses");
+        let printed = format!("{cli:?}");
+        assert!(!printed.contains("s3cr3tpw"), "{printed}");
+        assert!(!printed.contains("person key of"), "{printed}");
+        assert!(printed.contains("postgres://u:***@h/d"), "{printed}");
+    }
+
+    #[test]
+    fn a_short_person_key_is_refused_by_name() {
+        let cli = parse(["mobility-explorer", "--person-key", "short"]).expect("parses");
+        let err = Config::try_from(&cli.serve).expect_err("refused");
+        assert!(err.name.starts_with("PERSON_KEY"));
+    }
+
+    #[test]
+    fn demo_data_is_on_by_default_and_can_be_turned_off() {
+        let on = parse(["mobility-explorer"]).expect("parses");
+        assert!(Config::try_from(&on.serve).expect("valid").demo_data);
+        let off = parse(["mobility-explorer", "--demo-data", "false"]).expect("parses");
+        assert!(!Config::try_from(&off.serve).expect("valid").demo_data);
+    }
+
+    #[test]
+    fn graphiql_is_on_by_default_and_can_be_turned_off() {
+        let on = parse(["mobility-explorer"]).expect("parses");
+        assert!(Config::try_from(&on.serve).expect("valid").graphiql);
+        let off = parse(["mobility-explorer", "--graphiql", "false"]).expect("parses");
+        assert!(!Config::try_from(&off.serve).expect("valid").graphiql);
+    }
+
+    #[test]
+    fn a_zero_limit_is_refused() {
+        let cli = parse(["mobility-explorer", "--max-query-depth", "0"]).expect("parses");
+        let err = Config::try_from(&cli.serve).expect_err("refused");
+        assert_eq!(err.name, "MAX_QUERY_DEPTH");
+    }
+}
