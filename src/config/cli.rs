@@ -5,10 +5,23 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
-use super::{ConfigError, DEFAULT_MIN_COUNT, Limits};
+use super::limits::Limits;
 use crate::domain::ptable::Ptable;
 use crate::domain::workforce::{MIN_KEY_BYTES, PersonKey};
 use crate::store::{Engine, redact_url};
+
+/// The disclosure threshold unless configured.
+const DEFAULT_MIN_COUNT: u64 = 10;
+
+/// A configuration value that cannot work.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {reason}")]
+pub struct ConfigError {
+    /// The flag or variable at fault.
+    pub name: &'static str,
+    /// Why.
+    pub reason: String,
+}
 
 /// The data API behind the social mobility data explorer.
 ///
