@@ -169,19 +169,24 @@ mod tests {
     }
 
     #[test]
-    fn demo_data_is_on_by_default_and_can_be_turned_off() {
-        let on = parse(["mobility-explorer"]).expect("parses");
-        assert!(Config::try_from(&on.serve).expect("valid").demo_data);
-        let off = parse(["mobility-explorer", "--demo-data", "false"]).expect("parses");
-        assert!(!Config::try_from(&off.serve).expect("valid").demo_data);
-    }
-
-    #[test]
-    fn graphiql_is_on_by_default_and_can_be_turned_off() {
-        let on = parse(["mobility-explorer"]).expect("parses");
-        assert!(Config::try_from(&on.serve).expect("valid").graphiql);
-        let off = parse(["mobility-explorer", "--graphiql", "false"]).expect("parses");
-        assert!(!Config::try_from(&off.serve).expect("valid").graphiql);
+    fn demo_data_and_graphiql_are_on_by_default_and_can_be_turned_off() {
+        type Switch = fn(&Config) -> bool;
+        let switches: [(&str, Switch); 2] = [
+            ("--demo-data", |c| c.demo_data),
+            ("--graphiql", |c| c.graphiql),
+        ];
+        for (flag, value) in switches {
+            let on = parse(["mobility-explorer"]).expect("parses");
+            assert!(
+                value(&Config::try_from(&on.serve).expect("valid")),
+                "{flag}"
+            );
+            let off = parse(["mobility-explorer", flag, "false"]).expect("parses");
+            assert!(
+                !value(&Config::try_from(&off.serve).expect("valid")),
+                "{flag}"
+            );
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 
+use super::cost;
 use super::error::{ApiError, ApiResult, quote};
 use super::loaders::AreaLoader;
 use crate::domain::disclosure::Policy;
@@ -35,6 +36,28 @@ where
     AreaLoader: Loader<K, Error = Arc<StoreError>>,
 {
     Ok(loader(ctx)?.load_one(key).await?)
+}
+
+/// The list the request's loader finds for `key` (empty when none), each item made a node,
+/// or `RESULT_TOO_LARGE` beyond the field's documented maximum `bound`.
+pub(crate) async fn load_list<K, T, N>(
+    ctx: &Context<'_>,
+    key: K,
+    bound: usize,
+    field: &str,
+    node: impl FnMut(T) -> N,
+) -> ApiResult<Vec<N>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    AreaLoader: Loader<K, Value = Vec<T>, Error = Arc<StoreError>>,
+{
+    let items = load(ctx, key)
+        .await?
+        .unwrap_or_default()
+        .into_iter()
+        .map(node)
+        .collect();
+    cost::within(items, bound, field, "")
 }
 
 /// The primary code of the area an argument names by any of its codes; NOT_FOUND otherwise.

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Object, SimpleObject};
 
-use super::context::{database, load};
+use super::context::{database, load, load_list};
 use super::cost;
 use super::error::{ApiError, ApiResult};
 use super::indicators::{self, IndexEntry, IndicatorValueNode};
@@ -10,7 +10,7 @@ use super::loaders::{AltCodesKey, ChildrenKey, WithinKey};
 use super::pagination::{Connection, Paged, connection, list_complexity, page_request};
 use super::types::{AreaLevelInput, AreaNode, IndexMethodInput};
 use crate::domain::geography::Area;
-use crate::store::areas::{self, AreaFilter, ChildPosition};
+use crate::store::areas::{self, AltCode, AreaFilter, ChildPosition};
 
 /// Another code an area is known by.
 #[derive(SimpleObject)]
@@ -74,17 +74,19 @@ impl AreaNode {
     /// finds an area by any of them.
     #[graphql(complexity = "cost::list(cost::ALTERNATIVE_CODES, child_complexity)")]
     async fn alternative_codes(&self, ctx: &Context<'_>) -> ApiResult<Vec<AlternativeCode>> {
-        let codes = load(ctx, AltCodesKey(self.0.code.clone()))
-            .await?
-            .unwrap_or_default();
-        let codes = codes
-            .into_iter()
-            .map(|c| AlternativeCode {
-                code: c.code,
-                scheme: c.scheme,
-            })
-            .collect();
-        cost::within(codes, cost::ALTERNATIVE_CODES, "Area.alternativeCodes", "")
+        let node = |c: AltCode| AlternativeCode {
+            code: c.code,
+            scheme: c.scheme,
+        };
+        let key = AltCodesKey(self.0.code.clone());
+        load_list(
+            ctx,
+            key,
+            cost::ALTERNATIVE_CODES,
+            "Area.alternativeCodes",
+            node,
+        )
+        .await
     }
 
     /// The area's indicator values (totals, no breakdown), in one period or every period,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::connection::PageInfo;
 use async_graphql::{ComplexObject, Context, Object, SimpleObject};
 
-use super::context::{area_argument, database, load};
+use super::context::{area_argument, database, load, load_list};
 use super::cost;
 use super::error::{ApiError, ApiResult};
 use super::loaders::{AreaValuesKey, AuthoritiesKey, IndicatorKey, PeriodsKey};
@@ -68,8 +68,8 @@ impl IndicatorNode {
     /// The periods it has values for, in order (at most 100).
     #[graphql(complexity = "cost::list(cost::PERIODS, child_complexity)")]
     async fn periods(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        let periods = load(ctx, PeriodsKey(self.0.id)).await?.unwrap_or_default();
-        cost::within(periods, cost::PERIODS, "Indicator.periods", "")
+        let key = PeriodsKey(self.0.id);
+        load_list(ctx, key, cost::PERIODS, "Indicator.periods", |p| p).await
     }
 }
 

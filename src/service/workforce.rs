@@ -196,30 +196,25 @@ pub struct ProtectedGroup {
     pub table: Table,
 }
 
-/// How far one group's lower-SEB share is from everyone's, from published counts.
-pub struct Representation {
-    /// The group's lower-SEB share.
+/// A lower-SEB share set against everyone's, from published counts: who gets on and the
+/// progression ratio compare these.
+pub struct Shares {
+    /// The group's lower-SEB share (3 decimals).
     pub share: Option<f64>,
-    /// Everyone's lower-SEB share.
+    /// Everyone's lower-SEB share (3 decimals).
     pub overall: Option<f64>,
-    /// `share` minus `overall`.
-    pub gap: Option<f64>,
+    /// How the two compare: the gap (who gets on) or the ratio (progression).
+    pub comparison: Option<f64>,
     /// Why figures are withheld.
     pub suppressed: Option<Suppression>,
 }
 
-/// The progression ratio and what it is computed from.
+/// The progression ratio: the most senior grade level's lower-SEB share over everyone's.
 pub struct Progression {
-    /// The senior share over the overall share.
-    pub ratio: Option<f64>,
     /// The most senior grade level.
     pub senior_grade_level: i32,
-    /// Its lower-SEB share.
-    pub senior_share: Option<f64>,
-    /// Everyone's lower-SEB share.
-    pub overall_share: Option<f64>,
-    /// Why figures are withheld.
-    pub suppressed: Option<Suppression>,
+    /// Its share against everyone's; `comparison` is the ratio.
+    pub shares: Shares,
 }
 
 /// The engagement means of lower-SEB and other declared staff, and their difference.
@@ -249,6 +244,21 @@ fn lower_share(table: &Table) -> Result<Option<f64>, Suppression> {
             None => Ok(c.unrounded_share),
         },
         None => Ok(None),
+    }
+}
+
+/// Two lower-SEB shares and their comparison, rounded, with the first reason either is
+/// withheld (the group's own first).
+fn shares(
+    share: Result<Option<f64>, Suppression>,
+    overall: Result<Option<f64>, Suppression>,
+    comparison: Option<f64>,
+) -> Shares {
+    Shares {
+        share: share.ok().flatten().map(round_fraction),
+        overall: overall.ok().flatten().map(round_fraction),
+        comparison,
+        suppressed: share.err().or(overall.err()),
     }
 }
 
@@ -374,7 +384,7 @@ impl Question {
         &self,
         db: &Pool,
         groups: &[ProtectedGroup],
-    ) -> ServiceResult<Vec<Representation>> {
+    ) -> ServiceResult<Vec<Shares>> {
         let overall = self
             .overall(db)
             .await?
@@ -382,25 +392,13 @@ impl Question {
         let overall_share = overall.as_ref().map_or(Ok(None), lower_share);
         Ok(groups
             .iter()
-            .map(|g| match (lower_share(&g.table), overall_share) {
-                (Ok(share), Ok(overall)) => Representation {
-                    share: share.map(round_fraction),
-                    overall: overall.map(round_fraction),
-                    gap: share.zip(overall).map(|(s, o)| round_fraction(s - o)),
-                    suppressed: None,
-                },
-                (Err(s), overall) => Representation {
-                    share: None,
-                    overall: overall.ok().flatten().map(round_fraction),
-                    gap: None,
-                    suppressed: Some(s),
-                },
-                (Ok(share), Err(s)) => Representation {
-                    share: share.map(round_fraction),
-                    overall: None,
-                    gap: None,
-                    suppressed: Some(s),
-                },
+            .map(|g| {
+                let share = lower_share(&g.table);
+                let gap = match (share, overall_share) {
+                    (Ok(Some(s)), Ok(Some(o))) => Some(round_fraction(s - o)),
+                    _ => None,
+                };
+                shares(share, overall_share, gap)
             })
             .collect())
     }
@@ -420,23 +418,16 @@ impl Question {
         };
         let senior_grade_level = senior.key.grade_level.unwrap_or_default();
         let senior = self.policy.table(senior.headcount, &senior.categories);
-        Ok(match (lower_share(&senior), lower_share(&overall)) {
-            (Ok(Some(s)), Ok(Some(o))) if o > 0.0 => Some(Progression {
-                ratio: Some(round_fraction(s / o)),
-                senior_grade_level,
-                senior_share: Some(round_fraction(s)),
-                overall_share: Some(round_fraction(o)),
-                suppressed: None,
-            }),
-            (Ok(_), Ok(_)) => None,
-            (s, o) => Some(Progression {
-                ratio: None,
-                senior_grade_level,
-                senior_share: s.ok().flatten().map(round_fraction),
-                overall_share: o.as_ref().ok().copied().flatten().map(round_fraction),
-                suppressed: s.err().or(o.err()),
-            }),
-        })
+        let (senior, overall) = (lower_share(&senior), lower_share(&overall));
+        let ratio = match (senior, overall) {
+            (Ok(Some(s)), Ok(Some(o))) if o > 0.0 => Some(round_fraction(s / o)),
+            (Ok(_), Ok(_)) => return Ok(None),
+            _ => None,
+        };
+        Ok(Some(Progression {
+            senior_grade_level,
+            shares: shares(senior, overall, ratio),
+        }))
     }
 
     /// How it feels: the engagement means of lower-SEB and other declared staff. Each mean

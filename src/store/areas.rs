@@ -585,7 +585,7 @@ pub async fn codes(
 pub async fn authorities_by_container(
     db: &impl ConnectionTrait,
     codes: &[String],
-) -> Result<HashMap<String, Vec<String>>, StoreError> {
+) -> Result<std::collections::BTreeMap<String, Vec<String>>, StoreError> {
     let rows: Vec<(String, String)> = area_within::Entity::find()
         .select_only()
         .column(area_within::Column::WithinCode)
@@ -596,9 +596,5 @@ pub async fn authorities_by_container(
         .into_tuple()
         .all(db)
         .await?;
-    let mut grouped: HashMap<String, Vec<String>> = HashMap::new();
-    for (container, authority) in rows {
-        grouped.entry(container).or_default().push(authority);
-    }
-    Ok(grouped)
+    Ok(super::grouped(rows))
 }

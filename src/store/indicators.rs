@@ -283,11 +283,7 @@ pub async fn periods(
         .into_tuple()
         .all(db)
         .await?;
-    let mut periods: BTreeMap<i32, Vec<String>> = BTreeMap::new();
-    for (id, period) in rows {
-        periods.entry(id).or_default().push(period);
-    }
-    Ok(periods)
+    Ok(super::grouped(rows))
 }
 
 /// One page of an indicator's values in one period and breakdown, for the areas of a

@@ -165,6 +165,15 @@ pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, 
     .await
 }
 
+/// Pairs gathered under their first value, keys in order, values in the order given.
+pub(crate) fn grouped<K: Ord, V>(rows: Vec<(K, V)>) -> std::collections::BTreeMap<K, Vec<V>> {
+    let mut groups: std::collections::BTreeMap<K, Vec<V>> = std::collections::BTreeMap::new();
+    for (key, value) in rows {
+        groups.entry(key).or_default().push(value);
+    }
+    groups
+}
+
 /// The URL with every password in it replaced by `***`, fit for logs and messages.
 ///
 /// Covers a password in the user information (`scheme://user:pw@host`, also with `@` in the

@@ -2,11 +2,11 @@
 
 use async_graphql::{ComplexObject, Context, SimpleObject};
 
-use crate::graphql::context::load;
+use crate::graphql::context::load_list;
 use crate::graphql::cost;
 use crate::graphql::error::ApiResult;
 use crate::graphql::loaders::{BusinessUnitsKey, GradesKey, SnapshotsKey};
-use crate::store::workforce::Employer;
+use crate::store::workforce::{BusinessUnit, Employer, Grade, Snapshot};
 
 /// An employer whose workforce is loaded.
 #[derive(SimpleObject, Clone)]
@@ -62,48 +62,40 @@ impl EmployerNode {
     /// snapshot's size is itself a headcount.)
     #[graphql(complexity = "cost::list(cost::YEARS, child_complexity)")]
     async fn snapshots(&self, ctx: &Context<'_>) -> ApiResult<Vec<SnapshotNode>> {
-        let snapshots = load(ctx, SnapshotsKey(self.id))
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(|s| SnapshotNode {
-                year: s.year,
-                source: s.source,
-                imported_at: s.imported_at,
-            })
-            .collect();
-        cost::within(snapshots, cost::YEARS, "EmployerNode.snapshots", "")
+        let node = |s: Snapshot| SnapshotNode {
+            year: s.year,
+            source: s.source,
+            imported_at: s.imported_at,
+        };
+        let key = SnapshotsKey(self.id);
+        load_list(ctx, key, cost::YEARS, "EmployerNode.snapshots", node).await
     }
 
     /// Its business units, by name (at most 200).
     #[graphql(complexity = "cost::list(cost::BUSINESS_UNITS, child_complexity)")]
     async fn business_units(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        let units = load(ctx, BusinessUnitsKey(self.id))
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(|u| u.name)
-            .collect();
-        cost::within(
-            units,
-            cost::BUSINESS_UNITS,
-            "EmployerNode.businessUnits",
-            "",
-        )
+        let key = BusinessUnitsKey(self.id);
+        let field = "EmployerNode.businessUnits";
+        load_list(ctx, key, cost::BUSINESS_UNITS, field, |u: BusinessUnit| {
+            u.name
+        })
+        .await
     }
 
     /// Its grades, most junior first (at most 50).
     #[graphql(complexity = "cost::list(cost::GRADES, child_complexity)")]
     async fn grades(&self, ctx: &Context<'_>) -> ApiResult<Vec<GradeNode>> {
-        let grades = load(ctx, GradesKey(self.id))
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(|g| GradeNode {
-                label: g.label,
-                level: g.level,
-            })
-            .collect();
-        cost::within(grades, cost::GRADES, "EmployerNode.grades", "")
+        let node = |g: Grade| GradeNode {
+            label: g.label,
+            level: g.level,
+        };
+        load_list(
+            ctx,
+            GradesKey(self.id),
+            cost::GRADES,
+            "EmployerNode.grades",
+            node,
+        )
+        .await
     }
 }

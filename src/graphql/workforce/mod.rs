@@ -219,7 +219,7 @@ impl Workforce {
                 key: present_key(&g.group.key, &names),
                 lower_share: r.share,
                 overall_lower_share: r.overall,
-                gap: r.gap,
+                gap: r.comparison,
                 suppressed: r.suppressed.map(Into::into),
             })
             .collect())
@@ -229,11 +229,11 @@ impl Workforce {
     /// no lower-SEB staff at all.
     async fn progression_ratio(&self, ctx: &Context<'_>) -> ApiResult<Option<Ratio>> {
         Ok(self.0.progression(database(ctx)?).await?.map(|p| Ratio {
-            value: p.ratio,
+            value: p.shares.comparison,
             senior_grade_level: p.senior_grade_level,
-            senior_lower_share: p.senior_share,
-            overall_lower_share: p.overall_share,
-            suppressed: p.suppressed.map(Into::into),
+            senior_lower_share: p.shares.share,
+            overall_lower_share: p.shares.overall,
+            suppressed: p.shares.suppressed.map(Into::into),
         }))
     }
 
