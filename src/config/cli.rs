@@ -60,7 +60,8 @@ pub enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// (Re)load the bundled reference data (geography) in one transaction; idempotent.
+    /// (Re)load the bundled reference data (geography, reference populations, the Commission's
+    /// indicators and published programme figures) in one transaction; idempotent.
     LoadReference {
         /// The store.
         #[command(flatten)]

@@ -2267,7 +2267,7 @@ fn one_cell_key(
 /// fixture Digital's headcount of 11 falls within 50 pairs, and 6 of the 10 figures within the
 /// 200-417 pairs the filters allow; the mean of the differences is within 0.2 of each target.
 /// That is the cell key method's known residual risk for a table builder that answers any
-/// filter, stated in the README ("Limits, honestly"): no ptable removes it, only limits on
+/// filter, stated in docs/disclosure.md ("Limits, honestly"): no ptable removes it, only limits on
 /// which filters and how many queries a client may combine.
 ///
 /// With the previous default ptable, which gave every row from 2 the same noise in the order
@@ -2278,7 +2278,7 @@ fn one_cell_key(
 /// Not asserted on: the mean of each figure's pair differences, printed with the rest. The
 /// noise has mean zero, so over hundreds of different pairs the mean lands within a few tenths
 /// of the true value: averaging many different pairs is the cell key method's known residual
-/// risk (README, "Limits, honestly"), which no ptable removes.
+/// risk (docs/disclosure.md, "Limits, honestly"), which no ptable removes.
 async fn many_differencing_pairs_for_one_target(store: Store) {
     let Some((app, staff)) = attacked(store).await else {
         return;
@@ -2409,7 +2409,7 @@ async fn many_differencing_pairs_for_one_target(store: Store) {
         )
         .await,
     );
-    // The known residual risk, reported (README, "Limits, honestly"), not a failure.
+    // The known residual risk, reported (docs/disclosure.md, "Limits, honestly"), not a failure.
     eprintln!(
         "figures pinned by many differencing pairs:\n{}",
         pinned.join("\n")
