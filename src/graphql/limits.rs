@@ -280,3 +280,47 @@ impl Extension for QueryLimits {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(error: &ServerError) -> String {
+        let ext = error.extensions.as_ref().expect("coded");
+        ext.get("code").expect("a code").to_string()
+    }
+
+    #[test]
+    fn engine_errors_about_input_values_are_the_clients() {
+        for message in [
+            r#"Failed to parse "Int": not a number"#,
+            r#"Expected input type "String", found 3."#,
+            "Invalid value for argument \"first\"",
+            "Variable x is not defined.",
+        ] {
+            let coded = engine_error(ServerError::new(message, None));
+            assert_eq!(code(&coded), "\"BAD_USER_INPUT\"", "{message}");
+            assert_eq!(coded.message, message);
+        }
+    }
+
+    #[test]
+    fn other_uncoded_errors_are_internal_and_say_nothing() {
+        let coded = engine_error(ServerError::new(
+            "database pool exhausted at 10.0.0.3",
+            None,
+        ));
+        assert_eq!(code(&coded), "\"INTERNAL\"");
+        assert_eq!(coded.message, "internal error");
+    }
+
+    #[test]
+    fn a_code_already_set_is_kept() {
+        let mut error = ServerError::new("no area has the code `X`", None);
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", "NOT_FOUND");
+        assert_eq!(code(&engine_error(error)), "\"NOT_FOUND\"");
+    }
+}

@@ -408,6 +408,45 @@ async fn internal_errors_reach_clients_without_sql(store: Store) {
     app.stop().await;
 }
 
+async fn every_answer_carries_a_request_id(store: Store) {
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    let query = serde_json::json!({ "query": r#"{ area(code: "E12000007") { name } }"# });
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&query)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), StatusCode::OK);
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .expect("text")
+            .to_owned();
+        assert!(id.len() >= 16, "a request id worth quoting: {id:?}");
+        ids.push(id);
+    }
+    assert_ne!(ids[0], ids[1], "each request has its own id");
+    // A client's own id is kept, so it can follow its request through our logs.
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("x-request-id", "client-chosen-42")
+        .json(&query)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.headers()["x-request-id"], "client-chosen-42");
+    // Refusals before GraphQL carry one too.
+    let refused = app.get("/nope").await;
+    assert!(refused.headers().contains_key("x-request-id"));
+    app.stop().await;
+}
+
 async fn an_unknown_route_is_a_json_404(store: Store) {
     let Some(app) = TestApp::spawn(store).await else {
         return;
@@ -430,5 +469,6 @@ on_both_stores!(
     health_and_readiness_answer,
     any_origin_may_read_and_large_answers_are_gzipped,
     internal_errors_reach_clients_without_sql,
+    every_answer_carries_a_request_id,
     an_unknown_route_is_a_json_404,
 );
