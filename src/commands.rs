@@ -299,6 +299,16 @@ async fn load_reference(args: &StoreArgs) -> Result<ExitCode, CommandError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Connects to the store, migrated and holding the reference data, which imports are
+/// checked against.
+async fn prepared_store(url: &str) -> Result<sea_orm::DatabaseConnection, CommandError> {
+    let db = store::connect(url).await?;
+    let txn = store::begin_setup(&db).await?;
+    import::reference::load_if_empty(&txn).await?;
+    txn.commit().await.map_err(StoreError::from)?;
+    Ok(db)
+}
+
 async fn import_workforce(
     path: &Path,
     store_args: &StoreArgs,
@@ -308,11 +318,7 @@ async fn import_workforce(
     let url = store_args.database_url()?;
     let file = open(path)?;
     let name = display_name(path);
-    let db = store::connect(&url).await?;
-    // Migrations and the reference geography first: records are checked against it.
-    let txn = store::begin_setup(&db).await?;
-    import::reference::load_if_empty(&txn).await?;
-    txn.commit().await.map_err(StoreError::from)?;
+    let db = prepared_store(&url).await?;
 
     let started = std::time::Instant::now();
     let summary = import::workforce::import(&db, &name, file, &key).await?;
@@ -355,51 +361,55 @@ fn display_name(path: &Path) -> String {
     )
 }
 
+type ImportFile = import::Input<std::io::BufReader<std::fs::File>>;
+
+/// A file to import and its companion: the one given, or else the file named `companion`
+/// beside it when there is one.
+fn with_companion(
+    path: &Path,
+    given: Option<&Path>,
+    companion: &str,
+) -> Result<(ImportFile, Option<ImportFile>), CommandError> {
+    let input = |path: &Path| -> Result<ImportFile, CommandError> {
+        Ok(import::Input {
+            name: display_name(path),
+            reader: open(path)?,
+        })
+    };
+    let companion = given.map(Path::to_path_buf).or_else(|| {
+        let other = path.with_file_name(companion);
+        (other.is_file() && other != path).then_some(other)
+    });
+    Ok((input(path)?, companion.as_deref().map(input).transpose()?))
+}
+
+/// Reports an import of `what` with the count written per code.
+fn report_import(what: String, per_code: &std::collections::BTreeMap<String, usize>, noun: &str) {
+    report("the import was committed", |out| {
+        writeln!(out, "Imported {what} (one transaction):")?;
+        for (code, n) in per_code {
+            writeln!(out, "  {code}: {n} {noun}(s)")?;
+        }
+        Ok(())
+    });
+}
+
 async fn import_indicators(
     path: &Path,
     definitions: Option<&Path>,
     store_args: &StoreArgs,
 ) -> Result<ExitCode, CommandError> {
     let url = store_args.database_url()?;
-    let definitions = definitions
-        .map(Path::to_path_buf)
-        .or_else(|| beside(path, "indicators.csv"));
-    let values = import::Input {
-        name: display_name(path),
-        reader: open(path)?,
-    };
-    let definitions = match &definitions {
-        Some(d) => Some(import::Input {
-            name: display_name(d),
-            reader: open(d)?,
-        }),
-        None => None,
-    };
-    let db = store::connect(&url).await?;
-    let txn = store::begin_setup(&db).await?;
-    import::reference::load_if_empty(&txn).await?;
-    txn.commit().await.map_err(StoreError::from)?;
-
+    let (values, definitions) = with_companion(path, definitions, "indicators.csv")?;
+    let db = prepared_store(&url).await?;
     let summary = import::indicators::import(&db, values, definitions).await?;
-    report("the import was committed", |out| {
-        writeln!(
-            out,
-            "Imported {} indicator definition(s) and {} value(s) (one transaction):",
-            summary.definitions,
-            summary.values.values().sum::<usize>()
-        )?;
-        for (code, n) in &summary.values {
-            writeln!(out, "  {code}: {n} value(s)")?;
-        }
-        Ok(())
-    });
+    let values = summary.values.values().sum::<usize>();
+    let what = format!(
+        "{} indicator definition(s) and {values} value(s)",
+        summary.definitions
+    );
+    report_import(what, &summary.values, "value");
     Ok(ExitCode::SUCCESS)
-}
-
-/// The file beside `path` named `name`, when it exists and is not `path` itself.
-fn beside(path: &Path, name: &str) -> Option<std::path::PathBuf> {
-    let other = path.with_file_name(name);
-    (other.is_file() && other != path).then_some(other)
 }
 
 async fn import_programmes(
@@ -408,38 +418,15 @@ async fn import_programmes(
     store_args: &StoreArgs,
 ) -> Result<ExitCode, CommandError> {
     let url = store_args.database_url()?;
-    let programmes = programmes
-        .map(Path::to_path_buf)
-        .or_else(|| beside(path, "programmes.csv"));
-    let figures = import::Input {
-        name: display_name(path),
-        reader: open(path)?,
-    };
-    let programmes = match &programmes {
-        Some(p) => Some(import::Input {
-            name: display_name(p),
-            reader: open(p)?,
-        }),
-        None => None,
-    };
-    let db = store::connect(&url).await?;
-    let txn = store::begin_setup(&db).await?;
-    import::reference::load_if_empty(&txn).await?;
-    txn.commit().await.map_err(StoreError::from)?;
-
+    let (figures, programmes) = with_companion(path, programmes, "programmes.csv")?;
+    let db = prepared_store(&url).await?;
     let summary = import::programmes::import(&db, figures, programmes).await?;
-    report("the import was committed", |out| {
-        writeln!(
-            out,
-            "Imported {} programme(s) and {} figure(s) (one transaction):",
-            summary.programmes,
-            summary.figures.values().sum::<usize>()
-        )?;
-        for (code, n) in &summary.figures {
-            writeln!(out, "  {code}: {n} figure(s)")?;
-        }
-        Ok(())
-    });
+    let figures = summary.figures.values().sum::<usize>();
+    let what = format!(
+        "{} programme(s) and {figures} figure(s)",
+        summary.programmes
+    );
+    report_import(what, &summary.figures, "figure");
     Ok(ExitCode::SUCCESS)
 }
 

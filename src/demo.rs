@@ -15,7 +15,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::import::workforce::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
+use crate::domain::formats::workforce::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
 
 /// The source every piece of demo data is imported under.
 pub const SOURCE: &str = "mobility-explorer demo-data (synthetic)";

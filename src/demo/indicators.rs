@@ -8,8 +8,8 @@ use std::io::Write;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::domain::formats::indicators::{DEFINITION_COLUMNS, DEFINITION_OPTIONAL, VALUE_COLUMNS};
 use crate::domain::geography::Geography;
-use crate::import::indicators::{DEFINITION_COLUMNS, DEFINITION_OPTIONAL, VALUE_COLUMNS};
 
 /// The period the demo indicators describe.
 pub const PERIOD: &str = "2017";
@@ -181,31 +181,4 @@ pub fn write_csvs(
     }
     out.flush()?;
     Ok(written)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn geography() -> Geography {
-        crate::import::reference::geography().expect("bundled geography")
-    }
-
-    #[test]
-    fn every_english_authority_has_every_indicator_and_the_same_seed_writes_the_same() {
-        let g = geography();
-        let (mut d1, mut v1, mut d2, mut v2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let n = write_csvs(&mut d1, &mut v1, &g, 1).expect("written");
-        write_csvs(&mut d2, &mut v2, &g, 1).expect("written");
-        assert_eq!((d1.clone(), v1.clone()), (d2, v2));
-        let authorities = super::super::english_authorities(&g);
-        assert_eq!(authorities.len(), 314);
-        assert_eq!(n, 314 * INDICATORS.len());
-        let definitions = String::from_utf8(d1).expect("UTF-8");
-        assert_eq!(
-            definitions.matches("(synthetic)").count(),
-            2 * INDICATORS.len()
-        );
-        assert!(definitions.lines().skip(1).all(|l| l.ends_with(",true")));
-    }
 }

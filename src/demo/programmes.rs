@@ -7,8 +7,8 @@ use std::io::Write;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::domain::formats::programmes::{FIGURE_COLUMNS, PROGRAMME_COLUMNS, PROGRAMME_OPTIONAL};
 use crate::domain::geography::Geography;
-use crate::import::programmes::{FIGURE_COLUMNS, PROGRAMME_COLUMNS, PROGRAMME_OPTIONAL};
 
 /// The years of activity.
 pub const YEARS: std::ops::RangeInclusive<i32> = 2019..=2023;
@@ -105,26 +105,4 @@ pub fn write_csvs(
     }
     out.flush()?;
     Ok(written)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_same_seed_writes_the_same_labelled_activity() {
-        let g = crate::import::reference::geography().expect("bundled geography");
-        let (mut p1, mut f1, mut p2, mut f2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let n = write_csvs(&mut p1, &mut f1, &g, 3).expect("written");
-        write_csvs(&mut p2, &mut f2, &g, 3).expect("written");
-        assert_eq!((&p1, &f1), (&p2, &f2));
-        assert!(n > 500, "{n} figures");
-        let programmes = String::from_utf8(p1).expect("UTF-8");
-        assert!(
-            programmes
-                .lines()
-                .skip(1)
-                .all(|l| l.contains("(synthetic)") && l.ends_with(",true"))
-        );
-    }
 }
