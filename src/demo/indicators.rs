@@ -133,13 +133,10 @@ pub fn write_csvs(
     geography: &Geography,
     seed: u64,
 ) -> Result<usize, csv::Error> {
-    let mut out = csv::Writer::from_writer(definitions);
-    let header: Vec<&str> = DEFINITION_COLUMNS
-        .iter()
-        .chain(DEFINITION_OPTIONAL.iter())
-        .copied()
-        .collect();
-    out.write_record(&header)?;
+    let mut out = super::csv_writer(
+        definitions,
+        DEFINITION_COLUMNS.iter().chain(&DEFINITION_OPTIONAL),
+    )?;
     for (code, name, unit, domain, higher, ..) in INDICATORS {
         out.write_record([
             code,
@@ -156,8 +153,7 @@ pub fn write_csvs(
     out.flush()?;
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut out = csv::Writer::from_writer(values);
-    out.write_record(VALUE_COLUMNS)?;
+    let mut out = super::csv_writer(values, &VALUE_COLUMNS)?;
     let mut written = 0;
     for (authority, region) in super::english_authorities(geography) {
         let effect = regional_effect(&region);

@@ -51,13 +51,10 @@ pub fn write_csvs(
     geography: &Geography,
     seed: u64,
 ) -> Result<usize, csv::Error> {
-    let mut out = csv::Writer::from_writer(programmes);
-    let header: Vec<&str> = PROGRAMME_COLUMNS
-        .iter()
-        .chain(PROGRAMME_OPTIONAL.iter())
-        .copied()
-        .collect();
-    out.write_record(&header)?;
+    let mut out = super::csv_writer(
+        programmes,
+        PROGRAMME_COLUMNS.iter().chain(&PROGRAMME_OPTIONAL),
+    )?;
     for (code, name, description, stage, _) in PROGRAMMES {
         out.write_record([
             code,
@@ -73,8 +70,7 @@ pub fn write_csvs(
 
     let authorities = super::english_authorities(geography);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut out = csv::Writer::from_writer(figures);
-    out.write_record(FIGURE_COLUMNS)?;
+    let mut out = super::csv_writer(figures, &FIGURE_COLUMNS)?;
     let mut written = 0;
     for (code, _, _, _, metrics) in PROGRAMMES {
         for (authority, region) in &authorities {

@@ -6,21 +6,13 @@ use sea_orm::{ConnectionTrait, TransactionTrait};
 use super::pipeline::{ImportError, Input, Problem};
 use super::{indicators, programmes, reference, workforce};
 use crate::demo::{self, DEFAULT_RECORDS, DEFAULT_SEED, SOURCE};
+use crate::domain::geography::Geography;
 use crate::domain::workforce::PersonKey;
 use crate::store;
 
 /// Demo data as generated, or why generating it failed (as a problem of the demo source).
 fn generated<T>(result: Result<T, csv::Error>) -> Result<T, ImportError> {
     result.map_err(|e| ImportError::Invalid(vec![Problem::whole(SOURCE, e.to_string())]))
-}
-
-/// A pair of generated files as imports read them: the main one and its companion.
-fn pair<'a>(main: &'a [u8], companion: &'a [u8]) -> (Input<&'a [u8]>, Option<Input<&'a [u8]>>) {
-    let input = |reader| Input {
-        name: SOURCE.to_owned(),
-        reader,
-    };
-    (input(main), Some(input(companion)))
 }
 
 /// Generates the default demo workforce and imports it.
@@ -40,32 +32,39 @@ where
     workforce::import(db, SOURCE, csv.as_slice(), key.unwrap_or(&synthetic)).await
 }
 
-/// Generates the synthetic local-authority indicators and imports them.
-pub async fn indicators<C>(db: &C) -> Result<indicators::Summary, ImportError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
+/// Generates a pair of files from the bundled geography with `write` (which takes the
+/// companion first) and imports them with `import` (which takes the main one first).
+async fn generate_and_import<T>(
+    write: impl FnOnce(&mut Vec<u8>, &mut Vec<u8>, &Geography, u64) -> Result<usize, csv::Error>,
+    import: impl AsyncFnOnce(Input<&[u8]>, Option<Input<&[u8]>>) -> Result<T, ImportError>,
+) -> Result<T, ImportError> {
     let geography = reference::geography()?;
-    let (mut definitions, mut values) = (Vec::new(), Vec::new());
-    let written =
-        demo::indicators::write_csvs(&mut definitions, &mut values, &geography, DEFAULT_SEED);
-    generated(written)?;
-    let (values, definitions) = pair(&values, &definitions);
-    indicators::import(db, values, definitions).await
+    let (mut companion, mut main) = (Vec::new(), Vec::new());
+    generated(write(&mut companion, &mut main, &geography, DEFAULT_SEED))?;
+    import(
+        Input::text(SOURCE, &main),
+        Some(Input::text(SOURCE, &companion)),
+    )
+    .await
+}
+
+/// Generates the synthetic local-authority indicators and imports them.
+pub async fn indicators(
+    db: &(impl ConnectionTrait + TransactionTrait),
+) -> Result<indicators::Summary, ImportError> {
+    let write = |d: &mut _, v: &mut _, g: &_, seed| demo::indicators::write_csvs(d, v, g, seed);
+    generate_and_import(write, async |v, d| indicators::import(db, v, d).await).await
 }
 
 /// Generates the synthetic programme activity and imports it.
-pub async fn programmes<C>(db: &C) -> Result<programmes::Summary, ImportError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
-    let geography = reference::geography()?;
-    let (mut programmes, mut figures) = (Vec::new(), Vec::new());
-    let written =
-        demo::programmes::write_csvs(&mut programmes, &mut figures, &geography, DEFAULT_SEED);
-    generated(written)?;
-    let (figures, programmes) = pair(&figures, &programmes);
-    programmes::import(db, figures, programmes).await
+pub async fn programmes(
+    db: &(impl ConnectionTrait + TransactionTrait),
+) -> Result<programmes::Summary, ImportError> {
+    generate_and_import(
+        |p: &mut _, f: &mut _, g: &_, seed| demo::programmes::write_csvs(p, f, g, seed),
+        async |figures, described| programmes::import(db, figures, described).await,
+    )
+    .await
 }
 
 /// What [`load_if_missing`] loaded.
@@ -124,13 +123,23 @@ where
 mod tests {
     use super::*;
 
+    type Write = fn(&mut Vec<u8>, &mut Vec<u8>, &Geography) -> Result<usize, csv::Error>;
+
+    /// Generates a pair of files twice with the same seed, checks both are the same and
+    /// returns them with the count `write` reports.
+    fn twice(write: Write) -> (Vec<u8>, Vec<u8>, usize) {
+        let g = reference::geography().expect("bundled geography");
+        let (mut a1, mut b1, mut a2, mut b2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let n = write(&mut a1, &mut b1, &g).expect("written");
+        write(&mut a2, &mut b2, &g).expect("written");
+        assert_eq!((&a1, &b1), (&a2, &b2), "the same seed writes the same");
+        (a1, b1, n)
+    }
+
     #[test]
     fn every_english_authority_has_every_demo_indicator_and_the_same_seed_writes_the_same() {
+        let (d1, _, n) = twice(|d, v, g| demo::indicators::write_csvs(d, v, g, 1));
         let g = reference::geography().expect("bundled geography");
-        let (mut d1, mut v1, mut d2, mut v2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let n = demo::indicators::write_csvs(&mut d1, &mut v1, &g, 1).expect("written");
-        demo::indicators::write_csvs(&mut d2, &mut v2, &g, 1).expect("written");
-        assert_eq!((d1.clone(), v1.clone()), (d2, v2));
         let authorities = demo::english_authorities(&g);
         assert_eq!(authorities.len(), 314);
         let definitions = String::from_utf8(d1).expect("UTF-8");
@@ -143,11 +152,7 @@ mod tests {
 
     #[test]
     fn the_same_seed_writes_the_same_labelled_programme_activity() {
-        let g = reference::geography().expect("bundled geography");
-        let (mut p1, mut f1, mut p2, mut f2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let n = demo::programmes::write_csvs(&mut p1, &mut f1, &g, 3).expect("written");
-        demo::programmes::write_csvs(&mut p2, &mut f2, &g, 3).expect("written");
-        assert_eq!((&p1, &f1), (&p2, &f2));
+        let (p1, _, n) = twice(|p, f, g| demo::programmes::write_csvs(p, f, g, 3));
         assert!(n > 500, "{n} figures");
         let programmes = String::from_utf8(p1).expect("UTF-8");
         assert!(

@@ -205,44 +205,32 @@ pub async fn write(
 
 /// Imports definitions (optional) and values in one transaction; nothing is written when
 /// anything is wrong.
-pub async fn import<C>(
-    db: &C,
+pub async fn import(
+    db: &(impl ConnectionTrait + TransactionTrait),
     values: Input<impl Read>,
     definitions: Option<Input<impl Read>>,
-) -> Result<Summary, ImportError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
-    let mut problems = Vec::new();
-    let (definitions_file, definitions) = match definitions {
-        Some(input) => (input.name.clone(), read_definitions(input, &mut problems)),
-        None => (String::new(), Vec::new()),
-    };
+) -> Result<Summary, ImportError> {
     let stored: HashMap<String, bool> = store::indicators::all(db, None)
         .await?
         .into_iter()
         .map(|i| (i.definition.code, i.definition.synthetic))
         .collect();
-    for (line, d) in &definitions {
-        let stored = stored.get(&d.code).copied();
-        let record = (definitions_file.as_str(), *line);
-        problems.extend(pipeline::synthetic_conflict(
-            record,
-            "indicator",
-            &d.code,
-            d.synthetic,
-            stored,
-        ));
-    }
+    let mut problems = Vec::new();
+    let definitions = pipeline::companion(
+        definitions,
+        read_definitions,
+        ("indicator", |d: &Definition| (d.code.as_str(), d.synthetic)),
+        |code| stored.get(code).copied(),
+        &mut problems,
+    );
     let mut known: HashSet<String> = stored.into_keys().collect();
-    known.extend(definitions.iter().map(|(_, d)| d.code.clone()));
+    known.extend(definitions.iter().map(|d| d.code.clone()));
     let areas = store::areas::code_index(db).await?;
     let file = values.name.clone();
     let values = read_values(values, &known, &areas, &mut problems);
     if problems.is_empty() && values.is_empty() && definitions.is_empty() {
         problems.push(Problem::whole(&file, "no values after the header"));
     }
-    let definitions: Vec<Definition> = definitions.into_iter().map(|(_, d)| d).collect();
     pipeline::write(db, problems, async |txn| {
         Ok(Summary {
             definitions: definitions.len(),

@@ -13,6 +13,22 @@ use sea_orm::{TransactionSession, TransactionTrait};
 
 use crate::store::{self, StoreError};
 
+/// A file of the reference data bundled with the binary (`data/reference/`): its name (the
+/// path below that folder, as problems cite it) and its text.
+macro_rules! bundled {
+    ($path:expr) => {
+        (
+            $path,
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/data/reference/",
+                $path
+            )),
+        )
+    };
+}
+pub(crate) use bundled;
+
 /// One thing wrong with an input file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -144,11 +160,11 @@ pub struct Input<R> {
 }
 
 impl<'a> Input<&'a [u8]> {
-    /// Bundled text under its name.
-    pub fn text(name: &str, text: &'a str) -> Self {
+    /// Bundled or generated text under its name.
+    pub fn text(name: &str, text: &'a (impl AsRef<[u8]> + ?Sized)) -> Self {
         Input {
             name: name.to_owned(),
-            reader: text.as_bytes(),
+            reader: text.as_ref(),
         }
     }
 }
@@ -403,27 +419,51 @@ pub fn read<T>(
 }
 
 /// The one rule for the synthetic flag: what a row names (an employer, an indicator, a
-/// programme) is synthetic or real for good, so a row that gives the other flag than the
-/// store holds is refused, never overwritten or ignored.
-pub fn synthetic_conflict(
-    record: (&str, u64),
+/// programme) is synthetic or real for good, so a row of `file` (line, code, flag) giving the
+/// other flag than the store holds (`stored`) is refused, never overwritten or ignored.
+pub fn synthetic_conflicts<'a>(
+    file: &str,
     what: &str,
-    code: &str,
-    given: bool,
-    stored: Option<bool>,
-) -> Option<Problem> {
-    let stored = stored.filter(|s| *s != given)?;
-    let (file, line) = record;
-    Some(Problem::at(
-        file,
-        line,
-        "synthetic",
-        &given.to_string(),
-        format!(
-            "{what} {code} is stored as {} data; synthetic and real data never mix",
-            if stored { "synthetic" } else { "real" }
-        ),
-    ))
+    rows: impl IntoIterator<Item = (u64, &'a str, bool)>,
+    stored: impl Fn(&str) -> Option<bool>,
+) -> Vec<Problem> {
+    rows.into_iter()
+        .filter_map(|(line, code, given)| {
+            let stored = stored(code).filter(|s| *s != given)?;
+            Some(Problem::at(
+                file,
+                line,
+                "synthetic",
+                &given.to_string(),
+                format!(
+                    "{what} {code} is stored as {} data; synthetic and real data never mix",
+                    if stored { "synthetic" } else { "real" }
+                ),
+            ))
+        })
+        .collect()
+}
+
+/// Reads a companion file (definitions, programme descriptions) with `read` when there is
+/// one, refusing each row whose flag differs from the store's (see [`synthetic_conflicts`]).
+pub fn companion<T, R: Read>(
+    input: Option<Input<R>>,
+    read: impl FnOnce(Input<R>, &mut Vec<Problem>) -> Vec<(u64, T)>,
+    (what, flag): (&str, impl Fn(&T) -> (&str, bool)),
+    stored: impl Fn(&str) -> Option<bool>,
+    problems: &mut Vec<Problem>,
+) -> Vec<T> {
+    let Some(input) = input else {
+        return Vec::new();
+    };
+    let file = input.name.clone();
+    let rows = read(input, problems);
+    let flags = rows.iter().map(|(line, row)| {
+        let (code, synthetic) = flag(row);
+        (*line, code, synthetic)
+    });
+    problems.extend(synthetic_conflicts(&file, what, flags, stored));
+    rows.into_iter().map(|(_, row)| row).collect()
 }
 
 /// Writes in one transaction what `write` writes, only when no problem was found: nothing

@@ -173,34 +173,23 @@ fn check_figure(
 
 /// Imports figures (and programme descriptions) in one transaction; nothing is written when
 /// anything is wrong.
-pub async fn import<C>(
-    db: &C,
+pub async fn import(
+    db: &(impl ConnectionTrait + TransactionTrait),
     figures: Input<impl Read>,
     programmes: Option<Input<impl Read>>,
-) -> Result<Summary, ImportError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
+) -> Result<Summary, ImportError> {
     let mut problems = Vec::new();
     let stored_programmes = store::programmes::list(db, None, None).await?;
-    let described: Vec<Programme> = match programmes {
-        Some(input) => {
-            let file = input.name.clone();
-            let described = read_programmes(input, &mut problems);
-            for (line, p) in &described {
-                let stored = stored_programmes.iter().find(|s| s.code == p.code);
-                problems.extend(pipeline::synthetic_conflict(
-                    (&file, *line),
-                    "programme",
-                    &p.code,
-                    p.synthetic,
-                    stored.map(|s| s.synthetic),
-                ));
-            }
-            described.into_iter().map(|(_, p)| p).collect()
-        }
-        None => Vec::new(),
-    };
+    let described = pipeline::companion(
+        programmes,
+        read_programmes,
+        ("programme", |p: &Programme| (p.code.as_str(), p.synthetic)),
+        |code| {
+            let stored = stored_programmes.iter().find(|s| s.code == code);
+            stored.map(|s| s.synthetic)
+        },
+        &mut problems,
+    );
     let areas = store::areas::code_index(db).await?;
     let stored_metrics = store::programmes::metrics(
         db,

@@ -5,41 +5,20 @@ use std::collections::BTreeMap;
 
 use sea_orm::{ConnectionTrait, TransactionTrait};
 
-use super::pipeline::{self, Format, ImportError, Input, Problem, Record};
+use super::pipeline::{self, Format, ImportError, Input, Problem, Record, bundled};
 use super::{indicators, programmes, smc};
 use crate::domain::geography::{AreaLevel, DistrictRow, Geography, Itl1Row, NamedArea};
 use crate::domain::seb::Measure;
 use crate::store;
 use crate::store::reference::ReferenceShare;
 
-const DISTRICTS: (&str, &str) = (
-    "geography/lad20_itl_uk.csv",
-    include_str!("../../data/reference/geography/lad20_itl_uk.csv"),
-);
-const REGIONS: (&str, &str) = (
-    "geography/regions_dec2023_en.csv",
-    include_str!("../../data/reference/geography/regions_dec2023_en.csv"),
-);
-const ITL1: (&str, &str) = (
-    "geography/countries_itl1.csv",
-    include_str!("../../data/reference/geography/countries_itl1.csv"),
-);
-const COUNTRIES: (&str, &str) = (
-    "geography/countries.csv",
-    include_str!("../../data/reference/geography/countries.csv"),
-);
-const PROGRAMMES: (&str, &str) = (
-    "programmes/programmes.csv",
-    include_str!("../../data/reference/programmes/programmes.csv"),
-);
-const PROGRAMME_FIGURES: (&str, &str) = (
-    "programmes/programme_figures.csv",
-    include_str!("../../data/reference/programmes/programme_figures.csv"),
-);
-const BENCHMARKS: (&str, &str) = (
-    "benchmarks/benchmarks_uk.csv",
-    include_str!("../../data/reference/benchmarks/benchmarks_uk.csv"),
-);
+const DISTRICTS: (&str, &str) = bundled!("geography/lad20_itl_uk.csv");
+const REGIONS: (&str, &str) = bundled!("geography/regions_dec2023_en.csv");
+const ITL1: (&str, &str) = bundled!("geography/countries_itl1.csv");
+const COUNTRIES: (&str, &str) = bundled!("geography/countries.csv");
+const PROGRAMMES: (&str, &str) = bundled!("programmes/programmes.csv");
+const PROGRAMME_FIGURES: (&str, &str) = bundled!("programmes/programme_figures.csv");
+const BENCHMARKS: (&str, &str) = bundled!("benchmarks/benchmarks_uk.csv");
 
 /// What a reference load wrote.
 #[derive(Debug, Default)]
@@ -400,12 +379,21 @@ mod tests {
         assert_eq!(g.areas.len(), report.added.len());
     }
 
-    #[test]
-    fn the_son25_indicators_resolve_every_area_and_keep_breakdowns_and_intervals() {
+    /// What a parser of the bundled SMC files finds with the bundled geography, which must
+    /// raise no problem.
+    fn without_problems(
+        parse: impl FnOnce(&Geography, &mut Vec<Problem>) -> smc::Published,
+    ) -> smc::Published {
         let geography = geography().expect("bundled geography");
         let mut problems = Vec::new();
-        let published = smc::son25_indicators(&geography, &mut problems);
+        let published = parse(&geography, &mut problems);
         assert!(problems.is_empty(), "{problems:#?}");
+        published
+    }
+
+    #[test]
+    fn the_son25_indicators_resolve_every_area_and_keep_breakdowns_and_intervals() {
+        let published = without_problems(smc::son25_indicators);
         let total: usize = published.values.values().map(Vec::len).sum();
         // Every published value but the 25 marked NA, and 12 of GVA per head (dr55) given for
         // 2025 ITL2 areas the 2021 geography lacks, which are reported.
@@ -492,10 +480,7 @@ mod tests {
 
     #[test]
     fn the_2025_composites_cover_205_areas_in_every_period() {
-        let geography = geography().expect("bundled geography");
-        let mut problems = Vec::new();
-        let published = smc::composites_2025(&geography, &mut problems);
-        assert!(problems.is_empty(), "{problems:#?}");
+        let published = without_problems(smc::composites_2025);
         let total: usize = published.values.values().map(Vec::len).sum();
         assert_eq!(
             total, 2870,

@@ -91,6 +91,27 @@ impl<K: std::hash::Hash + Eq + Clone> Names<K> {
     }
 }
 
+impl Names<(usize, String)> {
+    /// Sets `ids[i]` to the stored id of each name `i` of `employer`, from `stored` (by name).
+    fn resolve(
+        &self,
+        employer: usize,
+        stored: &HashMap<String, i32>,
+        ids: &mut [i32],
+        what: &str,
+    ) -> Result<(), ImportError> {
+        for (i, (of, name)) in self.items.iter().enumerate() {
+            if *of == employer {
+                ids[i] = stored
+                    .get(name)
+                    .copied()
+                    .ok_or_else(|| ImportError::missing(what, name))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Reads and checks a whole file; every problem is collected, none stops the reading.
 struct Checker<'a> {
     key: &'a PersonKey,
@@ -347,15 +368,15 @@ where
         .into_iter()
         .map(|e| (e.code, e.synthetic))
         .collect();
-    for e in &checker.employers {
-        problems.extend(pipeline::synthetic_conflict(
-            (file, e.first_line),
-            "employer",
-            &e.code,
-            e.synthetic,
-            stored.get(&e.code).copied(),
-        ));
-    }
+    problems.extend(pipeline::synthetic_conflicts(
+        file,
+        "employer",
+        checker
+            .employers
+            .iter()
+            .map(|e| (e.first_line, e.code.as_str(), e.synthetic)),
+        |code| stored.get(code).copied(),
+    ));
     pipeline::write(db, problems, async |txn| {
         write(txn, file, &checker, &rows).await
     })
@@ -404,14 +425,7 @@ async fn write(
             .map(|(_, name)| name.as_str())
             .collect();
         let ids = store::workforce::ensure_business_units(txn, stored.id, &units).await?;
-        for (i, (employer, name)) in checker.units.items.iter().enumerate() {
-            if *employer == index {
-                unit_ids[i] = ids
-                    .get(name)
-                    .copied()
-                    .ok_or_else(|| ImportError::missing("unit", name))?;
-            }
-        }
+        checker.units.resolve(index, &ids, &mut unit_ids, "unit")?;
 
         let grades: Vec<(&str, i32)> = checker
             .grades
@@ -427,14 +441,9 @@ async fn write(
             })
             .collect();
         let ids = store::workforce::ensure_grades(txn, stored.id, &grades).await?;
-        for (i, (employer, label)) in checker.grades.items.iter().enumerate() {
-            if *employer == index {
-                grade_ids[i] = ids
-                    .get(label)
-                    .copied()
-                    .ok_or_else(|| ImportError::missing("grade", label))?;
-            }
-        }
+        checker
+            .grades
+            .resolve(index, &ids, &mut grade_ids, "grade")?;
     }
 
     // Every snapshot's record keys before anything is replaced, so every conflict is listed.

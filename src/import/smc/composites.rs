@@ -3,32 +3,29 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{LICENCE, Published, local_areas::local_areas};
+use super::local_areas::local_areas;
+use super::published::{LICENCE, Published};
 use crate::domain::geography::{Geography, SMC_2025_SCHEME};
 use crate::domain::index::Band;
-use crate::import::pipeline::{self, Format, Input, Problem};
+use crate::import::pipeline::{self, Format, Input, Problem, bundled};
 use crate::store::indicators::{Definition, NewValue};
 
-/// The four 2025 composites: file, our code, name.
-const COMPOSITES_2025: [(&str, &str, &str); 4] = [
+/// The four 2025 composites: (file, text), our code.
+const COMPOSITES_2025: [((&str, &str), &str); 4] = [
     (
-        "smc/2025-01-01-ci1-full-dataset.csv",
-        include_str!("../../../data/reference/smc/2025-01-01-ci1-full-dataset.csv"),
+        bundled!("smc/2025-01-01-ci1-full-dataset.csv"),
         "smc25_conditions_of_childhood",
     ),
     (
-        "smc/2025-01-01-ci2-full-dataset.csv",
-        include_str!("../../../data/reference/smc/2025-01-01-ci2-full-dataset.csv"),
+        bundled!("smc/2025-01-01-ci2-full-dataset.csv"),
         "smc25_labour_market_opportunities",
     ),
     (
-        "smc/2025-01-01-ci3-full-dataset.csv",
-        include_str!("../../../data/reference/smc/2025-01-01-ci3-full-dataset.csv"),
+        bundled!("smc/2025-01-01-ci3-full-dataset.csv"),
         "smc25_innovation_and_growth",
     ),
     (
-        "smc/2025-01-01-ci4-full-dataset.csv",
-        include_str!("../../../data/reference/smc/2025-01-01-ci4-full-dataset.csv"),
+        bundled!("smc/2025-01-01-ci4-full-dataset.csv"),
         "smc25_promising_prospects",
     ),
 ];
@@ -80,7 +77,7 @@ pub fn composites_2025(geography: &Geography, problems: &mut Vec<Problem>) -> Pu
         "secondary_split_value",
     ]);
     let mut published = Published::default();
-    for (file, text, code) in COMPOSITES_2025 {
+    for ((file, text), code) in COMPOSITES_2025 {
         let mut title = String::new();
         let values = pipeline::read(Input::text(file, text), &format, problems, |r, problems| {
             title = r.get("measure_title").to_owned();
@@ -128,10 +125,7 @@ pub fn composites_2025(geography: &Geography, problems: &mut Vec<Problem>) -> Pu
     published
 }
 
-const COMPOSITES_2023: (&str, &str) = (
-    "smc/composite_indices_2023_itl2.csv",
-    include_str!("../../../data/reference/smc/composite_indices_2023_itl2.csv"),
-);
+const COMPOSITES_2023: (&str, &str) = bundled!("smc/composite_indices_2023_itl2.csv");
 
 /// The period the 2023 composites are served under: the report's year (the file gives none).
 pub const PERIOD_2023: &str = "2023";

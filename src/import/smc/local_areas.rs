@@ -3,16 +3,10 @@
 use serde::Deserialize;
 
 use crate::domain::geography::{LocalAreaSpec, NewerAuthority};
-use crate::import::pipeline::{self, Format, Input, Problem};
+use crate::import::pipeline::{self, Format, Input, Problem, bundled};
 
-const LOCAL_AREAS: (&str, &str) = (
-    "smc/areas_2025_codes.json",
-    include_str!("../../../data/reference/smc/areas_2025_codes.json"),
-);
-const NEWER_AUTHORITIES: (&str, &str) = (
-    "smc/newer_authorities.csv",
-    include_str!("../../../data/reference/smc/newer_authorities.csv"),
-);
+const LOCAL_AREAS: (&str, &str) = bundled!("smc/areas_2025_codes.json");
+const NEWER_AUTHORITIES: (&str, &str) = bundled!("smc/newer_authorities.csv");
 
 #[derive(Deserialize)]
 struct LocalAreaFile {

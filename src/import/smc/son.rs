@@ -3,23 +3,16 @@
 
 use std::collections::HashSet;
 
-use super::{LICENCE, Published};
+use super::published::{LICENCE, Published};
 use crate::domain::geography::{AreaLevel, Geography};
 use crate::domain::index::canonical_breakdown;
-use crate::import::pipeline::{self, Format, Input, Problem, Record};
+use crate::import::pipeline::{self, Format, Input, Problem, Record, bundled};
 use crate::store::indicators::{Definition, NewValue};
 
 /// A bundled `son25` indicator file: its name and content.
 macro_rules! son25_file {
     ($code:literal) => {
-        (
-            concat!("smc/son25/2025-01-01-", $code, "-full-dataset.csv"),
-            include_str!(concat!(
-                "../../../data/reference/smc/son25/2025-01-01-",
-                $code,
-                "-full-dataset.csv"
-            )),
-        )
+        bundled!(concat!("smc/son25/2025-01-01-", $code, "-full-dataset.csv"))
     };
 }
 
