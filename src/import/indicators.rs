@@ -95,8 +95,8 @@ fn check_value(
     }
     let period = r.required("period", problems);
     let value = r.required_number("value", problems);
-    let lower = r.number("lower", &["NA", "na"], problems);
-    let upper = r.number("upper", &["NA", "na"], problems);
+    let lower = r.number("lower", &["NA"], problems);
+    let upper = r.number("upper", &["NA"], problems);
     if let (Some(v), Some(l), Some(u)) = (value, lower, upper)
         && !(l <= v && v <= u)
     {

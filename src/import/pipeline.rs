@@ -353,11 +353,11 @@ impl<'r> Record<'r> {
         self.number(name, &[], problems)
     }
 
-    /// An optional number: `None` when empty or a marker in `absent`, and when unreadable
-    /// or not finite, which is a problem.
+    /// An optional number: `None` when empty or a marker in `absent` (in any case), and when
+    /// unreadable or not finite, which is a problem.
     pub fn number(&self, name: &str, absent: &[&str], problems: &mut Vec<Problem>) -> Option<f64> {
         let text = self.get(name);
-        if text.is_empty() || absent.contains(&text) {
+        if text.is_empty() || absent.iter().any(|a| a.eq_ignore_ascii_case(text)) {
             return None;
         }
         match text.parse::<f64>() {
