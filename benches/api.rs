@@ -184,7 +184,7 @@ async fn measure(
     }
     if args.suite != Suite::Workforce {
         let started = Instant::now();
-        let summary = import::indicators::import_demo(&db).await?;
+        let summary = import::demo::indicators(&db).await?;
         println!(
             "import: {} synthetic indicator values in {:.2} s",
             summary.values.values().sum::<usize>(),

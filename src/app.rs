@@ -64,37 +64,12 @@ impl App {
         // together on PostgreSQL neither race on migrations nor load the reference data twice.
         let txn = store::begin_setup(&db).await?;
         let loaded = import::reference::load_if_empty(&txn).await?;
-        let demo = if config.demo_data && !store::workforce::has_records(&txn).await? {
-            Some(import::workforce::import_demo(&txn, config.person_key.as_ref()).await?)
+        let demo = if config.demo_data {
+            import::demo::load_if_missing(&txn, config.person_key.as_ref()).await?
         } else {
-            None
-        };
-        let demo_indicators = if config.demo_data && !store::indicators::any_synthetic(&txn).await?
-        {
-            Some(import::indicators::import_demo(&txn).await?)
-        } else {
-            None
-        };
-        let demo_programmes = if config.demo_data && !store::programmes::any(&txn, true).await? {
-            Some(import::programmes::import_demo(&txn).await?)
-        } else {
-            None
+            import::demo::Loaded::default()
         };
         txn.commit().await.map_err(StoreError::from)?;
-        if let Some(summary) = demo_programmes {
-            tracing::info!(
-                figures = summary.figures.values().sum::<usize>(),
-                programmes = summary.programmes,
-                "loaded synthetic demo programme activity into a store with none"
-            );
-        }
-        if let Some(summary) = demo_indicators {
-            tracing::info!(
-                values = summary.values.values().sum::<usize>(),
-                indicators = summary.definitions,
-                "loaded synthetic demo local-authority indicators into a store with none"
-            );
-        }
         if let Some(summary) = loaded {
             tracing::info!(
                 areas = summary.areas.values().sum::<usize>(),
@@ -102,13 +77,7 @@ impl App {
                 "loaded reference data into the store"
             );
         }
-        if let Some(summary) = demo {
-            tracing::info!(
-                records = summary.rows,
-                snapshots = summary.snapshots.len(),
-                "loaded the synthetic demo workforce into a store with no staff records"
-            );
-        }
+        demo.log();
         let engine = Engine::of_url(&config.database_url).unwrap_or(Engine::Sqlite);
         let schema = build_schema(
             store::Pool::new(db.clone(), config.pool.max_connections),

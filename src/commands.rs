@@ -18,6 +18,7 @@ use crate::config::{
     Cli, Command, Config, ConfigError, DemoKind, ImportKind, MigrateAction, PersonKeyArgs,
     PtableArgs, ServeArgs, StoreArgs,
 };
+use crate::domain::geography::Geography;
 use crate::import::{self, ImportError};
 use crate::store::{self, StoreError, redact_url};
 
@@ -111,7 +112,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
                     definitions,
                     store,
                 },
-        }) => import_indicators(&file, definitions.as_deref(), &store).await,
+        }) => import_pair(Pair::Indicators, &file, definitions.as_deref(), &store).await,
         Some(Command::Import {
             kind:
                 ImportKind::Programmes {
@@ -119,7 +120,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
                     programmes,
                     store,
                 },
-        }) => import_programmes(&file, programmes.as_deref(), &store).await,
+        }) => import_pair(Pair::Programmes, &file, programmes.as_deref(), &store).await,
         Some(Command::DemoData {
             kind,
             out,
@@ -127,8 +128,21 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
             seed,
         }) => match kind {
             DemoKind::Workforce => demo_data(&out, records, seed),
-            DemoKind::Indicators => demo_indicators(&out, seed),
-            DemoKind::Programmes => demo_programmes(&out, seed),
+            DemoKind::Indicators => demo_pair(
+                &out,
+                seed,
+                [
+                    ("indicator definitions", "indicators.csv"),
+                    ("values", "values.csv"),
+                ],
+                crate::demo::indicators::write_csvs,
+            ),
+            DemoKind::Programmes => demo_pair(
+                &out,
+                seed,
+                [("programmes", "programmes.csv"), ("figures", "figures.csv")],
+                crate::demo::programmes::write_csvs,
+            ),
         },
         Some(Command::Ptable { out, ptable }) => write_ptable(&out, &ptable),
         Some(Command::ExportSchema { check, path }) => export_schema(check, &path),
@@ -299,6 +313,16 @@ async fn load_reference(args: &StoreArgs) -> Result<ExitCode, CommandError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Connects to the store, migrated and holding the reference data, which imports are
+/// checked against.
+async fn prepared_store(url: &str) -> Result<sea_orm::DatabaseConnection, CommandError> {
+    let db = store::connect(url).await?;
+    let txn = store::begin_setup(&db).await?;
+    import::reference::load_if_empty(&txn).await?;
+    txn.commit().await.map_err(StoreError::from)?;
+    Ok(db)
+}
+
 async fn import_workforce(
     path: &Path,
     store_args: &StoreArgs,
@@ -308,11 +332,7 @@ async fn import_workforce(
     let url = store_args.database_url()?;
     let file = open(path)?;
     let name = display_name(path);
-    let db = store::connect(&url).await?;
-    // Migrations and the reference geography first: records are checked against it.
-    let txn = store::begin_setup(&db).await?;
-    import::reference::load_if_empty(&txn).await?;
-    txn.commit().await.map_err(StoreError::from)?;
+    let db = prepared_store(&url).await?;
 
     let started = std::time::Instant::now();
     let summary = import::workforce::import(&db, &name, file, &key).await?;
@@ -355,111 +375,106 @@ fn display_name(path: &Path) -> String {
     )
 }
 
-async fn import_indicators(
+type ImportFile = import::Input<std::io::BufReader<std::fs::File>>;
+
+/// A file to import and its companion: the one given, or else the file named `companion`
+/// beside it when there is one.
+fn with_companion(
     path: &Path,
-    definitions: Option<&Path>,
+    given: Option<&Path>,
+    companion: &str,
+) -> Result<(ImportFile, Option<ImportFile>), CommandError> {
+    let input = |path: &Path| -> Result<ImportFile, CommandError> {
+        Ok(import::Input {
+            name: display_name(path),
+            reader: open(path)?,
+        })
+    };
+    let companion = given.map(Path::to_path_buf).or_else(|| {
+        let other = path.with_file_name(companion);
+        (other.is_file() && other != path).then_some(other)
+    });
+    Ok((input(path)?, companion.as_deref().map(input).transpose()?))
+}
+
+/// The kinds of import that read a file and its companion.
+#[derive(Clone, Copy)]
+enum Pair {
+    /// Indicator values, with their definitions.
+    Indicators,
+    /// Programme figures, with the programmes' descriptions.
+    Programmes,
+}
+
+/// Imports a file and its companion (given, or found beside it by its usual name).
+async fn import_pair(
+    kind: Pair,
+    path: &Path,
+    companion: Option<&Path>,
     store_args: &StoreArgs,
 ) -> Result<ExitCode, CommandError> {
     let url = store_args.database_url()?;
-    let definitions = definitions
-        .map(Path::to_path_buf)
-        .or_else(|| beside(path, "indicators.csv"));
-    let values = import::Input {
-        name: display_name(path),
-        reader: open(path)?,
+    let usual = match kind {
+        Pair::Indicators => "indicators.csv",
+        Pair::Programmes => "programmes.csv",
     };
-    let definitions = match &definitions {
-        Some(d) => Some(import::Input {
-            name: display_name(d),
-            reader: open(d)?,
-        }),
-        None => None,
+    let (main, companion) = with_companion(path, companion, usual)?;
+    let db = prepared_store(&url).await?;
+    let (what, per_code, noun) = match kind {
+        Pair::Indicators => {
+            let summary = import::indicators::import(&db, main, companion).await?;
+            let n = summary.definitions;
+            (
+                format!("{n} indicator definition(s)"),
+                summary.values,
+                "value",
+            )
+        }
+        Pair::Programmes => {
+            let summary = import::programmes::import(&db, main, companion).await?;
+            let n = summary.programmes;
+            (format!("{n} programme(s)"), summary.figures, "figure")
+        }
     };
-    let db = store::connect(&url).await?;
-    let txn = store::begin_setup(&db).await?;
-    import::reference::load_if_empty(&txn).await?;
-    txn.commit().await.map_err(StoreError::from)?;
-
-    let summary = import::indicators::import(&db, values, definitions).await?;
+    let total: usize = per_code.values().sum();
     report("the import was committed", |out| {
         writeln!(
             out,
-            "Imported {} indicator definition(s) and {} value(s) (one transaction):",
-            summary.definitions,
-            summary.values.values().sum::<usize>()
+            "Imported {what} and {total} {noun}(s) (one transaction):"
         )?;
-        for (code, n) in &summary.values {
-            writeln!(out, "  {code}: {n} value(s)")?;
+        for (code, n) in &per_code {
+            writeln!(out, "  {code}: {n} {noun}(s)")?;
         }
         Ok(())
     });
     Ok(ExitCode::SUCCESS)
 }
 
-/// The file beside `path` named `name`, when it exists and is not `path` itself.
-fn beside(path: &Path, name: &str) -> Option<std::path::PathBuf> {
-    let other = path.with_file_name(name);
-    (other.is_file() && other != path).then_some(other)
-}
-
-async fn import_programmes(
-    path: &Path,
-    programmes: Option<&Path>,
-    store_args: &StoreArgs,
+/// Writes demo data that comes as a pair of files (each with what it holds and its name)
+/// into `dir` with `write`.
+fn demo_pair(
+    dir: &Path,
+    seed: u64,
+    [(first_holds, first), (second_holds, second)]: [(&str, &str); 2],
+    write: fn(DemoWriter, DemoWriter, &Geography, u64) -> Result<usize, csv::Error>,
 ) -> Result<ExitCode, CommandError> {
-    let url = store_args.database_url()?;
-    let programmes = programmes
-        .map(Path::to_path_buf)
-        .or_else(|| beside(path, "programmes.csv"));
-    let figures = import::Input {
-        name: display_name(path),
-        reader: open(path)?,
-    };
-    let programmes = match &programmes {
-        Some(p) => Some(import::Input {
-            name: display_name(p),
-            reader: open(p)?,
-        }),
-        None => None,
-    };
-    let db = store::connect(&url).await?;
-    let txn = store::begin_setup(&db).await?;
-    import::reference::load_if_empty(&txn).await?;
-    txn.commit().await.map_err(StoreError::from)?;
-
-    let summary = import::programmes::import(&db, figures, programmes).await?;
-    report("the import was committed", |out| {
-        writeln!(
-            out,
-            "Imported {} programme(s) and {} figure(s) (one transaction):",
-            summary.programmes,
-            summary.figures.values().sum::<usize>()
-        )?;
-        for (code, n) in &summary.figures {
-            writeln!(out, "  {code}: {n} figure(s)")?;
-        }
-        Ok(())
-    });
-    Ok(ExitCode::SUCCESS)
-}
-
-fn demo_programmes(dir: &Path, seed: u64) -> Result<ExitCode, CommandError> {
-    let (programmes, figures) = demo_files(dir, "programmes.csv", "figures.csv")?;
+    let ((first_path, first), (second_path, second)) = demo_files(dir, first, second)?;
     let geography = import::reference::geography()?;
-    let written = crate::demo::programmes::write_csvs(programmes.1, figures.1, &geography, seed)
-        .map_err(|e| CommandError::File {
-            path: dir.display().to_string(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
+    let written = write(first, second, &geography, seed).map_err(|e| CommandError::File {
+        path: dir.display().to_string(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
     note(&format!(
-        "Wrote synthetic programmes to {} and {written} figures (seed {seed}) to {}",
-        programmes.0.display(),
-        figures.0.display()
+        "Wrote synthetic {first_holds} to {} and {written} {second_holds} (seed {seed}) to {}",
+        first_path.display(),
+        second_path.display()
     ));
     Ok(ExitCode::SUCCESS)
 }
 
-type DemoFile = (std::path::PathBuf, std::io::BufWriter<std::fs::File>);
+type DemoWriter = std::io::BufWriter<std::fs::File>;
+
+type DemoFile = (std::path::PathBuf, DemoWriter);
 
 /// Creates `dir` and two files in it, for demo data that comes as a pair.
 fn demo_files(dir: &Path, first: &str, second: &str) -> Result<(DemoFile, DemoFile), CommandError> {
@@ -481,23 +496,6 @@ fn demo_files(dir: &Path, first: &str, second: &str) -> Result<(DemoFile, DemoFi
         Ok((path, std::io::BufWriter::new(file)))
     };
     Ok((create(first)?, create(second)?))
-}
-
-fn demo_indicators(dir: &Path, seed: u64) -> Result<ExitCode, CommandError> {
-    let ((definitions_path, definitions), (values_path, values)) =
-        demo_files(dir, "indicators.csv", "values.csv")?;
-    let geography = import::reference::geography()?;
-    let written = crate::demo::indicators::write_csvs(definitions, values, &geography, seed)
-        .map_err(|e| CommandError::File {
-            path: dir.display().to_string(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-    note(&format!(
-        "Wrote synthetic indicator definitions to {} and {written} values (seed {seed}) to {}",
-        definitions_path.display(),
-        values_path.display()
-    ));
-    Ok(ExitCode::SUCCESS)
 }
 
 fn demo_data(out: &Path, records: u64, seed: u64) -> Result<ExitCode, CommandError> {

@@ -15,7 +15,17 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::import::workforce::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
+use crate::domain::formats::workforce::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
+
+/// A CSV writer to `out` that has written its `header`.
+pub(crate) fn csv_writer<'a, W: Write>(
+    out: W,
+    header: impl IntoIterator<Item = &'a &'a str>,
+) -> Result<csv::Writer<W>, csv::Error> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(header)?;
+    Ok(writer)
+}
 
 /// The source every piece of demo data is imported under.
 pub const SOURCE: &str = "mobility-explorer demo-data (synthetic)";
@@ -295,14 +305,9 @@ fn targets(records: u64) -> Vec<Vec<u64>> {
 /// Writes the synthetic workforce CSV: `records` rows in all, the same for the same seed.
 pub fn write_csv(out: impl Write, records: u64, seed: u64) -> Result<u64, csv::Error> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut writer = csv::Writer::from_writer(out);
     // No `record_key` column: the import derives each key from the person's pseudonym.
-    let header: Vec<&str> = REQUIRED_COLUMNS
-        .iter()
-        .chain(OPTIONAL_COLUMNS.iter().filter(|c| **c != "record_key"))
-        .copied()
-        .collect();
-    writer.write_record(&header)?;
+    let optional = OPTIONAL_COLUMNS.iter().filter(|c| **c != "record_key");
+    let mut writer = csv_writer(out, REQUIRED_COLUMNS.iter().chain(optional))?;
     let mut written = 0;
     for (employer, per_year) in targets(records).into_iter().enumerate() {
         let (code, name, sector, _, units) = EMPLOYERS[employer];

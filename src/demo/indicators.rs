@@ -8,8 +8,8 @@ use std::io::Write;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::domain::formats::indicators::{DEFINITION_COLUMNS, DEFINITION_OPTIONAL, VALUE_COLUMNS};
 use crate::domain::geography::Geography;
-use crate::import::indicators::{DEFINITION_COLUMNS, DEFINITION_OPTIONAL, VALUE_COLUMNS};
 
 /// The period the demo indicators describe.
 pub const PERIOD: &str = "2017";
@@ -133,13 +133,10 @@ pub fn write_csvs(
     geography: &Geography,
     seed: u64,
 ) -> Result<usize, csv::Error> {
-    let mut out = csv::Writer::from_writer(definitions);
-    let header: Vec<&str> = DEFINITION_COLUMNS
-        .iter()
-        .chain(DEFINITION_OPTIONAL.iter())
-        .copied()
-        .collect();
-    out.write_record(&header)?;
+    let mut out = super::csv_writer(
+        definitions,
+        DEFINITION_COLUMNS.iter().chain(&DEFINITION_OPTIONAL),
+    )?;
     for (code, name, unit, domain, higher, ..) in INDICATORS {
         out.write_record([
             code,
@@ -156,8 +153,7 @@ pub fn write_csvs(
     out.flush()?;
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut out = csv::Writer::from_writer(values);
-    out.write_record(VALUE_COLUMNS)?;
+    let mut out = super::csv_writer(values, &VALUE_COLUMNS)?;
     let mut written = 0;
     for (authority, region) in super::english_authorities(geography) {
         let effect = regional_effect(&region);
@@ -181,31 +177,4 @@ pub fn write_csvs(
     }
     out.flush()?;
     Ok(written)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn geography() -> Geography {
-        crate::import::reference::geography().expect("bundled geography")
-    }
-
-    #[test]
-    fn every_english_authority_has_every_indicator_and_the_same_seed_writes_the_same() {
-        let g = geography();
-        let (mut d1, mut v1, mut d2, mut v2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let n = write_csvs(&mut d1, &mut v1, &g, 1).expect("written");
-        write_csvs(&mut d2, &mut v2, &g, 1).expect("written");
-        assert_eq!((d1.clone(), v1.clone()), (d2, v2));
-        let authorities = super::super::english_authorities(&g);
-        assert_eq!(authorities.len(), 314);
-        assert_eq!(n, 314 * INDICATORS.len());
-        let definitions = String::from_utf8(d1).expect("UTF-8");
-        assert_eq!(
-            definitions.matches("(synthetic)").count(),
-            2 * INDICATORS.len()
-        );
-        assert!(definitions.lines().skip(1).all(|l| l.ends_with(",true")));
-    }
 }

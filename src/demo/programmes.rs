@@ -7,8 +7,8 @@ use std::io::Write;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::domain::formats::programmes::{FIGURE_COLUMNS, PROGRAMME_COLUMNS, PROGRAMME_OPTIONAL};
 use crate::domain::geography::Geography;
-use crate::import::programmes::{FIGURE_COLUMNS, PROGRAMME_COLUMNS, PROGRAMME_OPTIONAL};
 
 /// The years of activity.
 pub const YEARS: std::ops::RangeInclusive<i32> = 2019..=2023;
@@ -51,13 +51,10 @@ pub fn write_csvs(
     geography: &Geography,
     seed: u64,
 ) -> Result<usize, csv::Error> {
-    let mut out = csv::Writer::from_writer(programmes);
-    let header: Vec<&str> = PROGRAMME_COLUMNS
-        .iter()
-        .chain(PROGRAMME_OPTIONAL.iter())
-        .copied()
-        .collect();
-    out.write_record(&header)?;
+    let mut out = super::csv_writer(
+        programmes,
+        PROGRAMME_COLUMNS.iter().chain(&PROGRAMME_OPTIONAL),
+    )?;
     for (code, name, description, stage, _) in PROGRAMMES {
         out.write_record([
             code,
@@ -73,8 +70,7 @@ pub fn write_csvs(
 
     let authorities = super::english_authorities(geography);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut out = csv::Writer::from_writer(figures);
-    out.write_record(FIGURE_COLUMNS)?;
+    let mut out = super::csv_writer(figures, &FIGURE_COLUMNS)?;
     let mut written = 0;
     for (code, _, _, _, metrics) in PROGRAMMES {
         for (authority, region) in &authorities {
@@ -105,26 +101,4 @@ pub fn write_csvs(
     }
     out.flush()?;
     Ok(written)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_same_seed_writes_the_same_labelled_activity() {
-        let g = crate::import::reference::geography().expect("bundled geography");
-        let (mut p1, mut f1, mut p2, mut f2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let n = write_csvs(&mut p1, &mut f1, &g, 3).expect("written");
-        write_csvs(&mut p2, &mut f2, &g, 3).expect("written");
-        assert_eq!((&p1, &f1), (&p2, &f2));
-        assert!(n > 500, "{n} figures");
-        let programmes = String::from_utf8(p1).expect("UTF-8");
-        assert!(
-            programmes
-                .lines()
-                .skip(1)
-                .all(|l| l.contains("(synthetic)") && l.ends_with(",true"))
-        );
-    }
 }

@@ -204,6 +204,35 @@ pub fn rank(areas: Vec<AreaScores>, method: Method) -> (Vec<Ranked>, [u32; 4]) {
     (ranked, cut_offs)
 }
 
+/// A breakdown of an indicator value in canonical form (`type=value` pairs sorted by type,
+/// joined by `;`; empty for the total), or why the text is not one.
+pub fn canonical_breakdown(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(String::new());
+    }
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for part in text.split(';') {
+        let Some((kind, value)) = part.split_once('=') else {
+            return Err(format!("`{part}` is not type=value"));
+        };
+        let (kind, value) = (kind.trim(), value.trim());
+        if kind.is_empty() || value.is_empty() {
+            return Err(format!("`{part}` is not type=value"));
+        }
+        if pairs.iter().any(|(k, _)| k == kind) {
+            return Err(format!("type `{kind}` appears twice"));
+        }
+        pairs.push((kind.to_owned(), value.to_owned()));
+    }
+    pairs.sort();
+    Ok(pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(";"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,5 +307,17 @@ mod tests {
         assert_eq!(ranked[1].band, Some(Band::MostUnfavourable));
         assert_eq!(ranked[1].classification, Classification::ColdSpot);
         assert_eq!(ranked[0].quintile, None);
+    }
+
+    #[test]
+    fn breakdowns_are_sorted_by_type_and_checked() {
+        assert_eq!(canonical_breakdown("").as_deref(), Ok(""));
+        assert_eq!(
+            canonical_breakdown(" sex=Female ; seb=Working class").as_deref(),
+            Ok("seb=Working class;sex=Female")
+        );
+        assert!(canonical_breakdown("seb").is_err());
+        assert!(canonical_breakdown("seb=a;seb=b").is_err());
+        assert!(canonical_breakdown("=a").is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! The rules of the explorer, free of HTTP, GraphQL and storage: unit-tested in place.
 
 pub mod disclosure;
+pub mod formats;
 pub mod geography;
 pub mod index;
 pub mod programme;

@@ -3,44 +3,22 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
-use super::{ImportError, Problem};
+use super::pipeline::{self, Format, ImportError, Input, Problem, Record, bundled};
+use super::{indicators, programmes, smc};
 use crate::domain::geography::{AreaLevel, DistrictRow, Geography, Itl1Row, NamedArea};
 use crate::domain::seb::Measure;
 use crate::store;
 use crate::store::reference::ReferenceShare;
 
-const DISTRICTS: (&str, &str) = (
-    "geography/lad20_itl_uk.csv",
-    include_str!("../../data/reference/geography/lad20_itl_uk.csv"),
-);
-const REGIONS: (&str, &str) = (
-    "geography/regions_dec2023_en.csv",
-    include_str!("../../data/reference/geography/regions_dec2023_en.csv"),
-);
-const ITL1: (&str, &str) = (
-    "geography/countries_itl1.csv",
-    include_str!("../../data/reference/geography/countries_itl1.csv"),
-);
-const COUNTRIES: (&str, &str) = (
-    "geography/countries.csv",
-    include_str!("../../data/reference/geography/countries.csv"),
-);
-const PROGRAMMES: (&str, &str) = (
-    "programmes/programmes.csv",
-    include_str!("../../data/reference/programmes/programmes.csv"),
-);
-const PROGRAMME_FIGURES: (&str, &str) = (
-    "programmes/programme_figures.csv",
-    include_str!("../../data/reference/programmes/programme_figures.csv"),
-);
-const BENCHMARKS: (&str, &str) = (
-    "benchmarks/benchmarks_uk.csv",
-    include_str!("../../data/reference/benchmarks/benchmarks_uk.csv"),
-);
+const DISTRICTS: (&str, &str) = bundled!("geography/lad20_itl_uk.csv");
+const REGIONS: (&str, &str) = bundled!("geography/regions_dec2023_en.csv");
+const ITL1: (&str, &str) = bundled!("geography/countries_itl1.csv");
+const COUNTRIES: (&str, &str) = bundled!("geography/countries.csv");
+const PROGRAMMES: (&str, &str) = bundled!("programmes/programmes.csv");
+const PROGRAMME_FIGURES: (&str, &str) = bundled!("programmes/programme_figures.csv");
+const BENCHMARKS: (&str, &str) = bundled!("benchmarks/benchmarks_uk.csv");
 
 /// What a reference load wrote.
 #[derive(Debug, Default)]
@@ -59,77 +37,37 @@ pub struct Summary {
     pub programme_figures: usize,
 }
 
-#[derive(Deserialize)]
-struct DistrictRecord {
-    #[serde(rename = "LAD20CD")]
-    code: String,
-    #[serde(rename = "LAD20NM")]
-    name: String,
-    #[serde(rename = "ITL321CD")]
-    itl3_code: String,
-    #[serde(rename = "ITL321NM")]
-    itl3_name: String,
-    #[serde(rename = "ITL221CD")]
-    itl2_code: String,
-    #[serde(rename = "ITL221NM")]
-    itl2_name: String,
-    #[serde(rename = "ITL121CD")]
-    itl1_code: String,
+/// Reads a bundled CSV file through the pipeline, each record into a row by `row`; a
+/// required column left empty is a problem.
+fn parse<T>(
+    (file, text): (&str, &str),
+    required: &[&str],
+    problems: &mut Vec<Problem>,
+    row: impl Fn(&Record<'_>) -> T,
+) -> Vec<T> {
+    pipeline::read(
+        Input::text(file, text),
+        &Format::published(required),
+        problems,
+        |r, problems| {
+            let before = problems.len();
+            for name in required {
+                r.required(name, problems);
+            }
+            (problems.len() == before).then(|| row(r))
+        },
+    )
 }
 
-#[derive(Deserialize)]
-struct RegionRecord {
-    #[serde(rename = "RGN23CD")]
-    code: String,
-    #[serde(rename = "RGN23NM")]
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct Itl1Record {
-    itl1_code: String,
-    gss_code: String,
-    country_code: String,
-}
-
-#[derive(Deserialize)]
-struct BenchmarkRecord {
-    population: String,
-    area_code: String,
-    measure: String,
-    category: String,
-    share: f64,
-    period: String,
-    source: String,
-    confirmed: String,
-}
-
-#[derive(Deserialize)]
-struct CountryRecord {
-    code: String,
-    name: String,
-    parent_code: Option<String>,
-}
-
-/// Parses every row of a bundled CSV, collecting a problem per bad row.
-fn parse<T: DeserializeOwned>((file, text): (&str, &str), problems: &mut Vec<Problem>) -> Vec<T> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let mut rows = Vec::new();
-    for record in reader.deserialize::<T>() {
-        match record {
-            Ok(row) => rows.push(row),
-            Err(e) => problems.push(Problem {
-                file: file.to_owned(),
-                line: e.position().map(|p| p.line()),
-                column: None,
-                value: None,
-                reason: e.to_string(),
-            }),
-        }
+/// A bundled area: code, name and (for a country) its parent.
+fn named_area(r: &Record<'_>, code: &str, name: &str, parent: Option<&str>) -> NamedArea {
+    NamedArea {
+        code: r.get(code).to_owned(),
+        name: r.get(name).to_owned(),
+        parent: parent
+            .map(|p| r.get(p).to_owned())
+            .filter(|p| !p.is_empty()),
     }
-    rows
 }
 
 /// The bundled geography, parsed and checked: the ONS areas and the Commission's 2025 local
@@ -137,7 +75,7 @@ fn parse<T: DeserializeOwned>((file, text): (&str, &str), problems: &mut Vec<Pro
 pub fn geography() -> Result<Geography, ImportError> {
     let mut geography = ons_geography()?;
     let mut problems = Vec::new();
-    let (specs, newer) = super::smc::local_areas(&mut problems);
+    let (specs, newer) = smc::local_areas(&mut problems);
     if !problems.is_empty() {
         return Err(ImportError::Invalid(problems));
     }
@@ -148,59 +86,42 @@ pub fn geography() -> Result<Geography, ImportError> {
 }
 
 fn geography_problem(file: &str, e: crate::domain::geography::GeographyError) -> ImportError {
-    ImportError::Invalid(vec![Problem {
-        file: file.to_owned(),
-        line: None,
-        column: None,
-        value: None,
-        reason: e.to_string(),
-    }])
+    ImportError::Invalid(vec![Problem::whole(file, e.to_string())])
 }
 
 /// The ONS geography alone (countries, regions, ITL areas, 2020 local authorities).
 pub fn ons_geography() -> Result<Geography, ImportError> {
     let mut problems = Vec::new();
-    let countries: Vec<CountryRecord> = parse(COUNTRIES, &mut problems);
-    let regions: Vec<RegionRecord> = parse(REGIONS, &mut problems);
-    let itl1: Vec<Itl1Record> = parse(ITL1, &mut problems);
-    let districts: Vec<DistrictRecord> = parse(DISTRICTS, &mut problems);
+    let p = &mut problems;
+    let countries = parse(COUNTRIES, &["code", "name"], p, |r| {
+        named_area(r, "code", "name", Some("parent_code"))
+    });
+    let regions = parse(REGIONS, &["RGN23CD", "RGN23NM"], p, |r| {
+        named_area(r, "RGN23CD", "RGN23NM", None)
+    });
+    let itl1 = parse(ITL1, &["itl1_code", "gss_code", "country_code"], p, |r| {
+        Itl1Row {
+            itl1: r.get("itl1_code").to_owned(),
+            gss: r.get("gss_code").to_owned(),
+            country: r.get("country_code").to_owned(),
+        }
+    });
+    let district_columns = [
+        "LAD20CD", "LAD20NM", "ITL321CD", "ITL321NM", "ITL221CD", "ITL221NM", "ITL121CD",
+    ];
+    let districts = parse(DISTRICTS, &district_columns, p, |r| {
+        let pair = |code: &str, name: &str| (r.get(code).to_owned(), r.get(name).to_owned());
+        DistrictRow {
+            code: r.get("LAD20CD").to_owned(),
+            name: r.get("LAD20NM").to_owned(),
+            itl3: pair("ITL321CD", "ITL321NM"),
+            itl2: pair("ITL221CD", "ITL221NM"),
+            itl1: r.get("ITL121CD").to_owned(),
+        }
+    });
     if !problems.is_empty() {
         return Err(ImportError::Invalid(problems));
     }
-    let countries: Vec<NamedArea> = countries
-        .into_iter()
-        .map(|c| NamedArea {
-            code: c.code,
-            name: c.name,
-            parent: c.parent_code.filter(|p| !p.is_empty()),
-        })
-        .collect();
-    let regions: Vec<NamedArea> = regions
-        .into_iter()
-        .map(|r| NamedArea {
-            code: r.code,
-            name: r.name,
-            parent: None,
-        })
-        .collect();
-    let itl1: Vec<Itl1Row> = itl1
-        .into_iter()
-        .map(|r| Itl1Row {
-            itl1: r.itl1_code,
-            gss: r.gss_code,
-            country: r.country_code,
-        })
-        .collect();
-    let districts: Vec<DistrictRow> = districts
-        .into_iter()
-        .map(|d| DistrictRow {
-            code: d.code,
-            name: d.name,
-            itl3: (d.itl3_code, d.itl3_name),
-            itl2: (d.itl2_code, d.itl2_name),
-            itl1: d.itl1_code,
-        })
-        .collect();
     Geography::from_reference(&countries, &regions, &itl1, &districts)
         .map_err(|e| geography_problem("geography/", e))
 }
@@ -208,61 +129,54 @@ pub fn ons_geography() -> Result<Geography, ImportError> {
 /// The bundled reference population shares, checked against the measures and the geography.
 pub fn reference_shares(geography: &Geography) -> Result<Vec<ReferenceShare>, ImportError> {
     let mut problems = Vec::new();
-    let records: Vec<BenchmarkRecord> = parse(BENCHMARKS, &mut problems);
-    let mut shares = Vec::with_capacity(records.len());
-    for (i, r) in records.into_iter().enumerate() {
-        let line = i as u64 + 2;
-        let mut problem = |column: &str, value: &str, reason: String| {
-            problems.push(Problem {
-                file: BENCHMARKS.0.to_owned(),
-                line: Some(line),
-                column: Some(column.to_owned()),
-                value: Some(value.to_owned()),
-                reason,
-            })
-        };
-        match r.measure.parse::<Measure>() {
-            Ok(measure) if !measure.groups().contains(&r.category.as_str()) => problem(
-                "category",
-                &r.category,
-                format!("expected one of {}", measure.groups().join(", ")),
-            ),
-            Ok(_) => {}
-            Err(e) => problem("measure", &r.measure, e.to_string()),
-        }
-        if !(0.0..=1.0).contains(&r.share) {
-            problem(
-                "share",
-                &r.share.to_string(),
-                "must be a fraction from 0 to 1".into(),
-            );
-        }
-        if !geography.areas.iter().any(|a| a.code == r.area_code) {
-            problem(
-                "area_code",
-                &r.area_code,
-                "not an area of the geography".into(),
-            );
-        }
-        let confirmed = match r.confirmed.as_str() {
-            "yes" => true,
-            "no" => false,
-            other => {
-                problem("confirmed", other, "must be yes or no".into());
-                false
+    let columns = [
+        "population",
+        "area_code",
+        "measure",
+        "category",
+        "share",
+        "period",
+        "source",
+        "confirmed",
+    ];
+    let shares = pipeline::read(
+        Input::text(BENCHMARKS.0, BENCHMARKS.1),
+        &Format::strict(&columns, &[]),
+        &mut problems,
+        |r, problems| {
+            let (measure, category) = (r.get("measure"), r.get("category"));
+            match measure.parse::<Measure>() {
+                Ok(m) if !m.groups().contains(&category) => {
+                    let reason = format!("expected one of {}", m.groups().join(", "));
+                    problems.push(r.problem("category", category, reason));
+                }
+                Ok(_) => {}
+                Err(e) => problems.push(r.problem("measure", measure, e.to_string())),
             }
-        };
-        shares.push(ReferenceShare {
-            population: r.population,
-            area_code: r.area_code,
-            measure: r.measure,
-            category: r.category,
-            share: r.share,
-            period: r.period,
-            source: r.source,
-            confirmed,
-        });
-    }
+            let share = r.required_number("share", problems);
+            if let Some(share) = share.filter(|s| !(0.0..=1.0).contains(s)) {
+                let reason = "must be a fraction from 0 to 1";
+                problems.push(r.problem("share", &share.to_string(), reason));
+            }
+            let area_code = r.get("area_code");
+            if !geography.areas.iter().any(|a| a.code == area_code) {
+                let reason = "not an area of the geography";
+                problems.push(r.problem("area_code", area_code, reason));
+            }
+            let confirmed = r.boolean("confirmed", None, problems);
+            let text = |name: &str| r.get(name).to_owned();
+            Some(ReferenceShare {
+                population: text("population"),
+                area_code: text("area_code"),
+                measure: text("measure"),
+                category: text("category"),
+                share: share?,
+                period: text("period"),
+                source: text("source"),
+                confirmed: confirmed?,
+            })
+        },
+    );
     if !problems.is_empty() {
         return Err(ImportError::Invalid(problems));
     }
@@ -277,33 +191,19 @@ where
     let geography = geography()?;
     let shares = reference_shares(&geography)?;
     let published = published_indicators(&geography)?;
-    let txn = store::begin_write(db).await?;
-    store::areas::save_geography(&txn, &geography).await?;
-    store::reference::replace_all(&txn, &shares).await?;
-    let ids = store::indicators::upsert_definitions(&txn, &published.definitions).await?;
-    let mut indicator_values = 0;
-    for (code, values) in &published.values {
-        let id = ids.get(code).copied().ok_or_else(|| {
-            ImportError::Store(store::StoreError::Corrupt(format!(
-                "indicator {code} was not found after being written"
-            )))
-        })?;
-        store::indicators::upsert_values(&txn, id, values).await?;
-        indicator_values += values.len();
-    }
-    let programmes = super::programmes::import(
-        &txn,
-        super::Input {
-            name: PROGRAMME_FIGURES.0.to_owned(),
-            reader: PROGRAMME_FIGURES.1.as_bytes(),
-        },
-        Some(super::Input {
-            name: PROGRAMMES.0.to_owned(),
-            reader: PROGRAMMES.1.as_bytes(),
-        }),
-    )
+    let (indicator_values, programmes) = pipeline::write(db, Vec::new(), async |txn| {
+        store::areas::save_geography(txn, &geography).await?;
+        store::reference::replace_all(txn, &shares).await?;
+        let values = indicators::write(txn, &published.definitions, &published.values).await?;
+        let programmes = programmes::import(
+            txn,
+            Input::text(PROGRAMME_FIGURES.0, PROGRAMME_FIGURES.1),
+            Some(Input::text(PROGRAMMES.0, PROGRAMMES.1)),
+        )
+        .await?;
+        Ok((values.values().sum(), programmes))
+    })
     .await?;
-    txn.commit().await?;
 
     let mut summary = Summary {
         alt_codes: geography.alt_codes.len(),
@@ -320,17 +220,11 @@ where
 }
 
 /// The Commission's published indices, every area checked against the geography.
-pub fn published_indicators(geography: &Geography) -> Result<super::smc::Published, ImportError> {
+pub fn published_indicators(geography: &Geography) -> Result<smc::Published, ImportError> {
     let mut problems = Vec::new();
-    let mut published = super::smc::composites_2023(&mut problems);
-    for later in [
-        super::smc::composites_2025(geography, &mut problems),
-        super::smc::son25_indicators(geography, &mut problems),
-    ] {
-        published.definitions.extend(later.definitions);
-        published.values.extend(later.values);
-        published.left_out.extend(later.left_out);
-    }
+    let mut published = smc::composites_2023(&mut problems);
+    published.extend(smc::composites_2025(geography, &mut problems));
+    published.extend(smc::son25_indicators(geography, &mut problems));
     let known: std::collections::HashSet<&str> =
         geography.areas.iter().map(|a| a.code.as_str()).collect();
     for (code, values) in &published.values {
@@ -338,13 +232,13 @@ pub fn published_indicators(geography: &Geography) -> Result<super::smc::Publish
             .iter()
             .filter(|v| !known.contains(v.area_code.as_str()))
         {
-            problems.push(Problem {
-                file: "smc".to_owned(),
-                line: None,
-                column: Some("area_code".to_owned()),
-                value: Some(v.area_code.clone()),
-                reason: format!("{code}: not an area of the bundled geography"),
-            });
+            let mut problem = Problem::whole(
+                "smc",
+                format!("{code}: not an area of the bundled geography"),
+            );
+            problem.column = Some("area_code".to_owned());
+            problem.value = Some(v.area_code.clone());
+            problems.push(problem);
         }
     }
     if problems.is_empty() {
@@ -470,7 +364,7 @@ mod tests {
             "Birmingham is its own"
         );
         // The districts replaced by newer unitary authorities are in none, and said so.
-        let (specs, newer) = crate::import::smc::local_areas(&mut Vec::new());
+        let (specs, newer) = smc::local_areas(&mut Vec::new());
         let mut fresh = ons_geography().expect("bundled data is consistent");
         let report = fresh.add_local_areas(&specs, &newer).expect("consistent");
         assert_eq!(
@@ -483,5 +377,120 @@ mod tests {
         assert_eq!(report.newer_codes.len(), 6);
         g.areas.retain(|a| a.level == AreaLevel::LocalArea);
         assert_eq!(g.areas.len(), report.added.len());
+    }
+
+    /// What a parser of the bundled SMC files finds with the bundled geography, which must
+    /// raise no problem.
+    fn without_problems(
+        parse: impl FnOnce(&Geography, &mut Vec<Problem>) -> smc::Published,
+    ) -> smc::Published {
+        let geography = geography().expect("bundled geography");
+        let mut problems = Vec::new();
+        let published = parse(&geography, &mut problems);
+        assert!(problems.is_empty(), "{problems:#?}");
+        published
+    }
+
+    #[test]
+    fn the_son25_indicators_resolve_every_area_and_keep_breakdowns_and_intervals() {
+        let published = without_problems(smc::son25_indicators);
+        let total: usize = published.values.values().map(Vec::len).sum();
+        // Every published value but the 25 marked NA, and 12 of GVA per head (dr55) given for
+        // 2025 ITL2 areas the 2021 geography lacks, which are reported.
+        assert_eq!(total, 4328);
+        assert_eq!(published.left_out.len(), 12, "{:#?}", published.left_out);
+        assert!(published.left_out.iter().all(|l| l.contains("dr55")));
+        // Level of development at 5 in England in 2019: 72% overall, 57% with free school meals.
+        let in11 = &published.values["son25_in11"];
+        let england = |breakdown: &str| {
+            in11.iter()
+                .find(|v| {
+                    v.area_code == "E92000001" && v.period == "2019" && v.breakdown == breakdown
+                })
+                .map(|v| (v.value, v.sample_size))
+        };
+        assert_eq!(england(""), Some((72.0, Some(638946))));
+        assert_eq!(
+            england("seb=Eligible for free school meals").map(|v| v.0),
+            Some(57.0)
+        );
+        assert!(
+            published
+                .values
+                .values()
+                .flatten()
+                .any(|v| v.lower.is_some() && v.upper.is_some())
+        );
+        assert!(
+            published
+                .values
+                .values()
+                .flatten()
+                .any(|v| v.area_code.starts_with("TL"))
+        );
+    }
+
+    #[test]
+    fn a_malformed_son25_row_is_reported_not_dropped() {
+        let geography = geography().expect("bundled geography");
+        let header = "measure_code,measure_title,area_type,area_name,primary_split_type,\
+            primary_split_value,secondary_split_type,secondary_split_value,tertiary_split_type,\
+            tertiary_split_value,fourth_split_type,fourth_split_value,time_period,value,lci,uci,\
+            sample_size,unit,value_note";
+        let row = |value: &str, lci: &str| {
+            format!(
+                "in11,Level,Country,England,seb,Total,NA,NA,NA,NA,NA,NA,2019,{value},{lci},NA,100,Percentage,NA"
+            )
+        };
+        let text = [
+            header.to_owned(),
+            row("72", "70"),
+            row("lots", "NA"),               // line 3: not a number
+            row("71", "low"),                // line 4: nor is its interval
+            "in11,Level,Country".to_owned(), // line 5: too few fields
+            row("NA", "NA"),                 // published as not available: left out, as documented
+            ",,,,,,,,,,,,,,,,,,".to_owned(), // a spacer row holds nothing
+        ]
+        .join("\n");
+        let mut problems = Vec::new();
+        let published =
+            smc::son::son25_indicators_of(&[("son25/test.csv", &text)], &geography, &mut problems);
+        let reported: Vec<(Option<u64>, Option<&str>)> = problems
+            .iter()
+            .map(|p| (p.line, p.column.as_deref()))
+            .collect();
+        assert_eq!(
+            reported,
+            [
+                (Some(3), Some("value")),
+                (Some(4), Some("lci")),
+                (Some(5), None)
+            ],
+            "{problems:#?}"
+        );
+        assert!(problems.iter().all(|p| p.file == "son25/test.csv"));
+        let values: Vec<f64> = published
+            .values
+            .values()
+            .flatten()
+            .map(|v| v.value)
+            .collect();
+        assert_eq!(values, [72.0]);
+    }
+
+    #[test]
+    fn the_2025_composites_cover_205_areas_in_every_period() {
+        let published = without_problems(smc::composites_2025);
+        let total: usize = published.values.values().map(Vec::len).sum();
+        assert_eq!(
+            total, 2870,
+            "205 areas: 4 periods of three composites, 2 of one"
+        );
+        for values in published.values.values() {
+            let mut areas: Vec<&str> = values.iter().map(|v| v.area_code.as_str()).collect();
+            areas.sort();
+            areas.dedup();
+            assert_eq!(areas.len(), 205);
+        }
     }
 }

@@ -7,41 +7,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 
-use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
-use super::{ImportError, Problem};
+use super::pipeline::{self, Format, ImportError, Input, Problem, Record};
+pub use crate::domain::formats::workforce::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
 use crate::domain::seb::Measure;
 use crate::domain::workforce::{PersonKey, derived_record_key};
 use crate::store::{self, workforce::NewRecord};
-
-/// Columns every file must have (in any order).
-pub const REQUIRED_COLUMNS: [&str; 14] = [
-    "person_ref",
-    "employer",
-    "year",
-    "business_unit",
-    "grade",
-    "grade_level",
-    "work_area",
-    "joined_year",
-    "parental_occupation",
-    "school_type",
-    "free_school_meals",
-    "parental_degree",
-    "self_assessed",
-    "engagement",
-];
-
-/// Columns a file may add: the employer's display name and sector, whether the rows are
-/// synthetic (`true`; demo data says so on every row), and each record's permanent record key
-/// for disclosure control (0-255; without the column it is derived from the keyed person
-/// hash).
-pub const OPTIONAL_COLUMNS: [&str; 4] = [
-    "employer_name",
-    "employer_sector",
-    "synthetic",
-    "record_key",
-];
 
 /// Earliest and latest years accepted.
 const YEARS: std::ops::RangeInclusive<i32> = 1900..=2100;
@@ -109,10 +81,6 @@ struct Names<K: std::hash::Hash + Eq + Clone> {
 }
 
 impl<K: std::hash::Hash + Eq + Clone> Names<K> {
-    fn get(&self, key: &K) -> Option<usize> {
-        self.index.get(key).copied()
-    }
-
     fn intern(&mut self, key: K) -> usize {
         if let Some(i) = self.index.get(&key) {
             return *i;
@@ -123,251 +91,164 @@ impl<K: std::hash::Hash + Eq + Clone> Names<K> {
     }
 }
 
+impl Names<(usize, String)> {
+    /// Sets `ids[i]` to the stored id of each name `i` of `employer`, from `stored` (by name).
+    fn resolve(
+        &self,
+        employer: usize,
+        stored: &HashMap<String, i32>,
+        ids: &mut [i32],
+        what: &str,
+    ) -> Result<(), ImportError> {
+        for (i, (of, name)) in self.items.iter().enumerate() {
+            if *of == employer {
+                ids[i] = stored
+                    .get(name)
+                    .copied()
+                    .ok_or_else(|| ImportError::missing(what, name))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Reads and checks a whole file; every problem is collected, none stops the reading.
 struct Checker<'a> {
-    file: &'a str,
     key: &'a PersonKey,
     authorities: Vec<(String, String)>,
     authority_index: HashMap<String, usize>,
-    problems: Vec<Problem>,
     employers: Vec<FileEmployer>,
     employer_index: HashMap<String, usize>,
     units: Names<(usize, String)>,
     grades: Names<(usize, String)>,
     grade_levels: HashMap<usize, (i32, u64)>,
     seen: HashMap<(usize, i32, String), u64>,
-    rows: Vec<Row>,
 }
 
-/// Column positions in the header.
-struct Columns {
-    required: [usize; 14],
-    employer_name: Option<usize>,
-    employer_sector: Option<usize>,
-    synthetic: Option<usize>,
-    record_key: Option<usize>,
+/// A whole number in `range`, or a problem.
+fn integer(
+    r: &Record<'_>,
+    column: &str,
+    range: std::ops::RangeInclusive<i32>,
+    problems: &mut Vec<Problem>,
+) -> Option<i32> {
+    let value = r.get(column);
+    let reason = match value.parse::<i32>() {
+        Ok(n) if range.contains(&n) => return Some(n),
+        Ok(_) => format!("must be between {} and {}", range.start(), range.end()),
+        Err(_) => "not a whole number".to_owned(),
+    };
+    problems.push(r.problem(column, value, reason));
+    None
 }
 
-impl<'a> Checker<'a> {
-    fn problem(&mut self, line: u64, column: &str, value: &str, reason: impl Into<String>) {
-        self.problems.push(Problem {
-            file: self.file.to_owned(),
-            line: Some(line),
-            column: Some(column.to_owned()),
-            value: Some(value.to_owned()),
-            reason: reason.into(),
-        });
-    }
+impl Checker<'_> {
+    fn check_row(&mut self, r: &Record<'_>, problems: &mut Vec<Problem>) -> Option<Row> {
+        let line = r.line();
+        let before = problems.len();
 
-    fn columns(&mut self, header: &csv::StringRecord) -> Option<Columns> {
-        let positions = super::header_positions(
-            self.file,
-            header,
-            &REQUIRED_COLUMNS,
-            &OPTIONAL_COLUMNS,
-            &mut self.problems,
-        )?;
-        let position = |name: &str| positions.get(name).copied();
-        let mut required = [0; 14];
-        for (slot, name) in required.iter_mut().zip(REQUIRED_COLUMNS) {
-            *slot = position(name)?;
+        let person_ref = r.required("person_ref", problems);
+        let employer_code = r.required("employer", problems);
+        let year = integer(r, "year", YEARS, problems);
+        let unit = r.required("business_unit", problems);
+        let grade = r.required("grade", problems);
+        let grade_level = integer(r, "grade_level", 1..=100, problems);
+
+        let area_text = r.get("work_area");
+        let area = self
+            .authority_index
+            .get(&area_text.to_ascii_uppercase())
+            .copied();
+        if area.is_none() {
+            let reason = if area_text.is_empty() {
+                "required"
+            } else {
+                "not a known local authority code (2020 boundaries, for example E09000033)"
+            };
+            problems.push(r.problem("work_area", area_text, reason));
         }
-        Some(Columns {
-            required,
-            employer_name: position("employer_name"),
-            employer_sector: position("employer_sector"),
-            synthetic: position("synthetic"),
-            record_key: position("record_key"),
-        })
-    }
 
-    fn required_text<'r>(&mut self, line: u64, column: &str, value: &'r str) -> Option<&'r str> {
-        if value.is_empty() {
-            self.problem(line, column, value, "required");
-            None
-        } else {
-            Some(value)
-        }
-    }
-
-    fn integer(
-        &mut self,
-        line: u64,
-        column: &str,
-        value: &str,
-        range: std::ops::RangeInclusive<i32>,
-    ) -> Option<i32> {
-        match value.parse::<i32>() {
-            Ok(n) if range.contains(&n) => Some(n),
-            Ok(_) => {
-                self.problem(
-                    line,
-                    column,
-                    value,
-                    format!("must be between {} and {}", range.start(), range.end()),
-                );
-                None
-            }
-            Err(_) => {
-                self.problem(line, column, value, "not a whole number");
-                None
-            }
-        }
-    }
-
-    fn check_row(&mut self, line: u64, record: &csv::StringRecord, columns: &Columns) {
-        let field = |i: usize| record.get(i).map(str::trim).unwrap_or("");
-        let [
-            c_ref,
-            c_employer,
-            c_year,
-            c_unit,
-            c_grade,
-            c_level,
-            c_area,
-            c_joined,
-            c_po,
-            c_school,
-            c_fsm,
-            c_degree,
-            c_self,
-            c_engagement,
-        ] = columns.required;
-        let before = self.problems.len();
-
-        let person_ref = self.required_text(line, "person_ref", field(c_ref));
-        let employer_code = self.required_text(line, "employer", field(c_employer));
-        let year = self.integer(line, "year", field(c_year), YEARS);
-        let unit = self.required_text(line, "business_unit", field(c_unit));
-        let grade = self.required_text(line, "grade", field(c_grade));
-        let grade_level = self.integer(line, "grade_level", field(c_level), 1..=100);
-
-        let area_text = field(c_area);
-        let area = match self.authority_index.get(&area_text.to_ascii_uppercase()) {
-            Some(i) => Some(*i),
-            None => {
-                let reason = if area_text.is_empty() {
-                    "required".to_owned()
-                } else {
-                    "not a known local authority code (2020 boundaries, for example E09000033)"
-                        .to_owned()
-                };
-                self.problem(line, "work_area", area_text, reason);
-                None
-            }
-        };
-
-        let joined_text = field(c_joined);
+        let joined_text = r.get("joined_year");
         let joined_year = if joined_text.is_empty() {
             None
         } else {
-            self.integer(line, "joined_year", joined_text, YEARS)
+            integer(r, "joined_year", YEARS, problems)
         };
         if let (Some(joined), Some(year)) = (joined_year, year)
             && joined > year
         {
-            self.problem(
-                line,
-                "joined_year",
-                joined_text,
-                format!("later than the snapshot year {year}"),
-            );
+            let reason = format!("later than the snapshot year {year}");
+            problems.push(r.problem("joined_year", joined_text, reason));
         }
 
         let mut answers = [None; 5];
-        for ((slot, measure), column) in answers
-            .iter_mut()
-            .zip(Measure::ALL)
-            .zip([c_po, c_school, c_fsm, c_degree, c_self])
-        {
-            let text = field(column);
+        for (slot, measure) in answers.iter_mut().zip(Measure::ALL) {
+            let text = r.get(measure.column());
             match measure.parse_answer(text) {
                 Ok(answer) => *slot = answer,
-                Err(reason) => self.problem(line, measure.column(), text, reason),
+                Err(reason) => problems.push(r.problem(measure.column(), text, reason)),
             }
         }
 
-        let engagement_text = field(c_engagement);
-        let engagement = if engagement_text.is_empty() {
-            None
-        } else {
-            match engagement_text.parse::<f64>() {
-                Ok(x) if (0.0..=100.0).contains(&x) => Some(x),
-                Ok(_) => {
-                    self.problem(line, "engagement", engagement_text, "must be from 0 to 100");
-                    None
-                }
-                Err(_) => {
-                    self.problem(line, "engagement", engagement_text, "not a number");
-                    None
-                }
+        let engagement_text = r.get("engagement");
+        let engagement = match engagement_text.parse::<f64>() {
+            _ if engagement_text.is_empty() => None,
+            Ok(x) if (0.0..=100.0).contains(&x) => Some(x),
+            Ok(_) => {
+                problems.push(r.problem("engagement", engagement_text, "must be from 0 to 100"));
+                None
+            }
+            Err(_) => {
+                problems.push(r.problem("engagement", engagement_text, "not a number"));
+                None
             }
         };
 
-        let record_key = match columns.record_key.map(field) {
+        let record_key = match r
+            .columns()
+            .position("record_key")
+            .map(|_| r.get("record_key"))
+        {
             None => None,
             Some(text) => match text.parse::<u8>() {
                 Ok(key) => Some(key),
                 Err(_) => {
-                    self.problem(
-                        line,
-                        "record_key",
-                        text,
-                        if text.is_empty() {
-                            "required when the file has the column: a whole number from 0 to 255"
-                        } else {
-                            "must be a whole number from 0 to 255"
-                        },
-                    );
+                    let reason = if text.is_empty() {
+                        "required when the file has the column: a whole number from 0 to 255"
+                    } else {
+                        "must be a whole number from 0 to 255"
+                    };
+                    problems.push(r.problem("record_key", text, reason));
                     None
                 }
             },
         };
 
-        let synthetic = match columns.synthetic.map(field) {
-            None | Some("") | Some("false") => false,
-            Some("true") => true,
-            Some(other) => {
-                self.problem(line, "synthetic", other, "must be true, false or empty");
-                false
-            }
-        };
+        let synthetic = r.synthetic(problems).unwrap_or(false);
 
-        let (
-            Some(person_ref),
-            Some(employer_code),
-            Some(year),
-            Some(unit),
-            Some(grade),
-            Some(grade_level),
-            Some(area),
-        ) = (
-            person_ref,
-            employer_code,
-            year,
-            unit,
-            grade,
-            grade_level,
-            area,
-        )
-        else {
-            return;
-        };
+        let (person_ref, employer_code, year, unit, grade, grade_level, area) = (
+            person_ref?,
+            employer_code?,
+            year?,
+            unit?,
+            grade?,
+            grade_level?,
+            area?,
+        );
 
         let employer = match self.employer_index.get(employer_code) {
             Some(i) => {
                 let i = *i;
                 if self.employers[i].synthetic != synthetic {
                     let first = self.employers[i].first_line;
-                    self.problem(
-                        line,
+                    problems.push(r.problem(
                         "synthetic",
                         if synthetic { "true" } else { "false" },
                         format!(
                             "employer {employer_code} is {} on line {first}; synthetic and real rows never mix",
                             if synthetic { "real" } else { "synthetic" }
                         ),
-                    );
+                    ));
                 }
                 i
             }
@@ -384,27 +265,18 @@ impl<'a> Checker<'a> {
                 i
             }
         };
-        if let Some(name) = columns.employer_name.map(field).filter(|n| !n.is_empty()) {
+        if let Some(name) = Some(r.get("employer_name")).filter(|n| !n.is_empty()) {
             self.employers[employer].name = Some(name.to_owned());
         }
-        if let Some(sector) = columns.employer_sector.map(field).filter(|s| !s.is_empty()) {
+        if let Some(sector) = Some(r.get("employer_sector")).filter(|s| !s.is_empty()) {
             self.employers[employer].sector = Some(sector.to_owned());
         }
 
-        let grade_key = (employer, grade.to_owned());
-        let grade_index = match self.grades.get(&grade_key) {
-            Some(i) => i,
-            None => self.grades.intern(grade_key),
-        };
+        let grade_index = self.grades.intern((employer, grade.to_owned()));
         match self.grade_levels.get(&grade_index) {
             Some((level, first)) if *level != grade_level => {
-                let (level, first) = (*level, *first);
-                self.problem(
-                    line,
-                    "grade_level",
-                    &grade_level.to_string(),
-                    format!("grade {grade} has level {level} on line {first}"),
-                );
+                let reason = format!("grade {grade} has level {level} on line {first}");
+                problems.push(r.problem("grade_level", &grade_level.to_string(), reason));
             }
             Some(_) => {}
             None => {
@@ -415,24 +287,20 @@ impl<'a> Checker<'a> {
         let pseudonym = self.key.pseudonym(person_ref);
         match self.seen.get(&(employer, year, pseudonym.clone())) {
             Some(first) => {
-                let first = *first;
-                self.problem(
-                    line,
-                    "person_ref",
-                    person_ref,
-                    format!("appears twice for {employer_code} in {year} (first on line {first})"),
-                );
+                let reason =
+                    format!("appears twice for {employer_code} in {year} (first on line {first})");
+                problems.push(r.problem("person_ref", person_ref, reason));
             }
             None => {
                 self.seen.insert((employer, year, pseudonym.clone()), line);
             }
         }
 
-        if self.problems.len() > before {
-            return;
+        if problems.len() > before {
+            return None;
         }
         let unit = self.units.intern((employer, unit.to_owned()));
-        self.rows.push(Row {
+        Some(Row {
             line,
             pseudonym,
             record_key,
@@ -445,76 +313,8 @@ impl<'a> Checker<'a> {
             joined_year,
             answers,
             engagement,
-        });
+        })
     }
-}
-
-/// Reads and checks a whole file; `Err` lists every problem found.
-fn check<'a>(
-    file: &'a str,
-    input: impl Read,
-    key: &'a PersonKey,
-    authorities: HashMap<String, String>,
-) -> Result<Checker<'a>, ImportError> {
-    let mut authorities: Vec<(String, String)> = authorities.into_iter().collect();
-    authorities.sort();
-    let authority_index = authorities
-        .iter()
-        .enumerate()
-        .map(|(i, (code, _))| (code.clone(), i))
-        .collect();
-    let mut checker = Checker {
-        file,
-        key,
-        authorities,
-        authority_index,
-        problems: Vec::new(),
-        employers: Vec::new(),
-        employer_index: HashMap::new(),
-        units: Names::default(),
-        grades: Names::default(),
-        grade_levels: HashMap::new(),
-        seen: HashMap::new(),
-        rows: Vec::new(),
-    };
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
-    let header = match reader.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => return Err(ImportError::Invalid(vec![super::csv_problem(file, &e)])),
-    };
-    let Some(columns) = checker.columns(&header) else {
-        return Err(ImportError::Invalid(checker.problems));
-    };
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = record.position().map(|p| p.line()).unwrap_or(0);
-                checker.check_row(line, &record, &columns);
-            }
-            Err(e) => {
-                checker.problems.push(super::csv_problem(file, &e));
-                // An I/O error ends the file; a malformed row does not.
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    break;
-                }
-            }
-        }
-    }
-    if checker.rows.is_empty() && checker.problems.is_empty() {
-        checker.problems.push(Problem {
-            file: file.to_owned(),
-            line: None,
-            column: None,
-            value: None,
-            reason: "no staff records after the header".to_owned(),
-        });
-    }
-    if !checker.problems.is_empty() {
-        return Err(ImportError::Invalid(checker.problems));
-    }
-    Ok(checker)
 }
 
 /// Imports a workforce file read from `input` (named `file` in problems and as the
@@ -528,8 +328,39 @@ pub async fn import<C>(
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let authorities = store::areas::authority_regions(db).await?;
-    let checker = check(file, input, key, authorities)?;
+    let mut authorities: Vec<(String, String)> = store::areas::authority_regions(db)
+        .await?
+        .into_iter()
+        .collect();
+    authorities.sort();
+    let authority_index = authorities
+        .iter()
+        .enumerate()
+        .map(|(i, (code, _))| (code.clone(), i))
+        .collect();
+    let mut checker = Checker {
+        key,
+        authorities,
+        authority_index,
+        employers: Vec::new(),
+        employer_index: HashMap::new(),
+        units: Names::default(),
+        grades: Names::default(),
+        grade_levels: HashMap::new(),
+        seen: HashMap::new(),
+    };
+    let mut problems = Vec::new();
+    let input = Input {
+        name: file.to_owned(),
+        reader: input,
+    };
+    let format = Format::strict(&REQUIRED_COLUMNS, &OPTIONAL_COLUMNS);
+    let rows = pipeline::read(input, &format, &mut problems, |r, problems| {
+        checker.check_row(r, problems)
+    });
+    if rows.is_empty() && problems.is_empty() {
+        problems.push(Problem::whole(file, "no staff records after the header"));
+    }
 
     // Employers already stored must agree on being synthetic or real.
     let stored: HashMap<String, bool> = store::workforce::employers(db)
@@ -537,42 +368,31 @@ where
         .into_iter()
         .map(|e| (e.code, e.synthetic))
         .collect();
-    let mut problems = Vec::new();
-    for e in &checker.employers {
-        if let Some(stored_synthetic) = stored.get(&e.code)
-            && *stored_synthetic != e.synthetic
-        {
-            problems.push(Problem {
-                file: file.to_owned(),
-                line: Some(e.first_line),
-                column: Some("synthetic".to_owned()),
-                value: Some(e.synthetic.to_string()),
-                reason: format!(
-                    "employer {} is stored as {} data; synthetic and real data never mix",
-                    e.code,
-                    if *stored_synthetic {
-                        "synthetic"
-                    } else {
-                        "real"
-                    }
-                ),
-            });
-        }
-    }
-    if !problems.is_empty() {
-        return Err(ImportError::Invalid(problems));
-    }
-
-    write(db, file, &checker).await
+    problems.extend(pipeline::synthetic_conflicts(
+        file,
+        "employer",
+        checker
+            .employers
+            .iter()
+            .map(|e| (e.first_line, e.code.as_str(), e.synthetic)),
+        |code| stored.get(code).copied(),
+    ));
+    pipeline::write(db, problems, async |txn| {
+        write(txn, file, &checker, &rows).await
+    })
+    .await
 }
 
-async fn write<C>(db: &C, file: &str, checker: &Checker<'_>) -> Result<Summary, ImportError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
+/// Writes the checked rows inside the caller's transaction, replacing each snapshot.
+async fn write(
+    txn: &impl ConnectionTrait,
+    file: &str,
+    checker: &Checker<'_>,
+    rows: &[Row],
+) -> Result<Summary, ImportError> {
     // Rows of each snapshot, in file order.
     let mut snapshots: BTreeMap<(usize, i32), Vec<&Row>> = BTreeMap::new();
-    for row in &checker.rows {
+    for row in rows {
         snapshots
             .entry((row.employer, row.year))
             .or_default()
@@ -583,13 +403,12 @@ where
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
 
-    let txn = store::begin_write(db).await?;
     let mut employer_ids = Vec::with_capacity(checker.employers.len());
     let mut unit_ids = vec![0; checker.units.items.len()];
     let mut grade_ids = vec![0; checker.grades.items.len()];
     for (index, e) in checker.employers.iter().enumerate() {
         let stored = store::workforce::ensure_employer(
-            &txn,
+            txn,
             &e.code,
             e.name.as_deref(),
             e.sector.as_deref(),
@@ -605,15 +424,8 @@ where
             .filter(|(employer, _)| *employer == index)
             .map(|(_, name)| name.as_str())
             .collect();
-        let ids = store::workforce::ensure_business_units(&txn, stored.id, &units).await?;
-        for (i, (employer, name)) in checker.units.items.iter().enumerate() {
-            if *employer == index {
-                unit_ids[i] = ids
-                    .get(name)
-                    .copied()
-                    .ok_or_else(|| missing("unit", name))?;
-            }
-        }
+        let ids = store::workforce::ensure_business_units(txn, stored.id, &units).await?;
+        checker.units.resolve(index, &ids, &mut unit_ids, "unit")?;
 
         let grades: Vec<(&str, i32)> = checker
             .grades
@@ -628,15 +440,10 @@ where
                     .map(|(level, _)| (label.as_str(), *level))
             })
             .collect();
-        let ids = store::workforce::ensure_grades(&txn, stored.id, &grades).await?;
-        for (i, (employer, label)) in checker.grades.items.iter().enumerate() {
-            if *employer == index {
-                grade_ids[i] = ids
-                    .get(label)
-                    .copied()
-                    .ok_or_else(|| missing("grade", label))?;
-            }
-        }
+        let ids = store::workforce::ensure_grades(txn, stored.id, &grades).await?;
+        checker
+            .grades
+            .resolve(index, &ids, &mut grade_ids, "grade")?;
     }
 
     // Every snapshot's record keys before anything is replaced, so every conflict is listed.
@@ -644,7 +451,7 @@ where
     let mut problems = Vec::new();
     for ((employer, year), rows) in &snapshots {
         let (snapshot_keys, conflicts) =
-            record_keys(&txn, file, employer_ids[*employer], *year, rows).await?;
+            record_keys(txn, file, employer_ids[*employer], *year, rows).await?;
         keys.push(snapshot_keys);
         problems.extend(conflicts);
     }
@@ -656,7 +463,7 @@ where
     for (((employer, year), rows), keys) in snapshots.iter().zip(keys) {
         let employer_id = employer_ids[*employer];
         let (snapshot_id, replaced) = store::workforce::replace_snapshot(
-            &txn,
+            txn,
             employer_id,
             *year,
             file,
@@ -683,7 +490,7 @@ where
                 }
             })
             .collect();
-        store::workforce::insert_records(&txn, snapshot_id, employer_id, *year, &records).await?;
+        store::workforce::insert_records(txn, snapshot_id, employer_id, *year, &records).await?;
         for r in rows {
             for (declared, (measure, answer)) in summary
                 .declared
@@ -703,7 +510,6 @@ where
             replaced,
         ));
     }
-    txn.commit().await?;
     Ok(summary)
 }
 
@@ -742,34 +548,4 @@ async fn record_keys(
         })
         .collect();
     Ok((keys, problems))
-}
-
-fn missing(what: &str, name: &str) -> ImportError {
-    ImportError::Store(store::StoreError::Corrupt(format!(
-        "{what} {name} was not found after being written"
-    )))
-}
-
-/// Generates the default demo workforce and imports it (a fresh `serve`).
-///
-/// Its person references are invented, so any key serves; the configured one is used when
-/// there is one.
-pub async fn import_demo<C>(db: &C, key: Option<&PersonKey>) -> Result<Summary, ImportError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
-    let mut csv = Vec::new();
-    super::generated(crate::demo::write_csv(
-        &mut csv,
-        crate::demo::DEFAULT_RECORDS,
-        crate::demo::DEFAULT_SEED,
-    ))?;
-    let synthetic = PersonKey::for_synthetic_data();
-    import(
-        db,
-        crate::demo::SOURCE,
-        csv.as_slice(),
-        key.unwrap_or(&synthetic),
-    )
-    .await
 }

@@ -2,13 +2,15 @@
 
 use entity::reference_share;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QueryTrait, Set,
 };
 
 use super::StoreError;
 
-/// The share of a background group in a reference population.
-#[derive(Debug, Clone, PartialEq)]
+/// The share of a background group in a reference population: a row of `reference_share`
+/// without its id (read by column name).
+#[derive(Debug, Clone, PartialEq, FromQueryResult)]
 pub struct ReferenceShare {
     /// The population described.
     pub population: String,
@@ -37,16 +39,28 @@ pub async fn replace_all(
     if shares.is_empty() {
         return Ok(());
     }
-    let rows = shares.iter().map(|s| reference_share::ActiveModel {
-        population: Set(s.population.clone()),
-        area_code: Set(s.area_code.clone()),
-        measure: Set(s.measure.clone()),
-        category: Set(s.category.clone()),
-        share: Set(s.share),
-        period: Set(s.period.clone()),
-        source: Set(s.source.clone()),
-        confirmed: Set(s.confirmed),
-        ..Default::default()
+    let rows = shares.iter().cloned().map(|s| {
+        let ReferenceShare {
+            population,
+            area_code,
+            measure,
+            category,
+            share,
+            period,
+            source,
+            confirmed,
+        } = s;
+        reference_share::ActiveModel {
+            population: Set(population),
+            area_code: Set(area_code),
+            measure: Set(measure),
+            category: Set(category),
+            share: Set(share),
+            period: Set(period),
+            source: Set(source),
+            confirmed: Set(confirmed),
+            ..Default::default()
+        }
     });
     reference_share::Entity::insert_many(rows)
         .exec_without_returning(db)
@@ -65,29 +79,14 @@ pub async fn shares(
     area_code: Option<&str>,
     measure: Option<&str>,
 ) -> Result<Vec<ReferenceShare>, StoreError> {
-    let mut query = reference_share::Entity::find();
-    if let Some(area) = area_code {
-        query = query.filter(reference_share::Column::AreaCode.eq(area));
-    }
-    if let Some(measure) = measure {
-        query = query.filter(reference_share::Column::Measure.eq(measure));
-    }
-    Ok(query
-        .order_by_asc(reference_share::Column::AreaCode)
-        .order_by_asc(reference_share::Column::Measure)
-        .order_by_asc(reference_share::Column::Id)
+    use reference_share::Column as C;
+    Ok(reference_share::Entity::find()
+        .apply_if(area_code, |q, area| q.filter(C::AreaCode.eq(area)))
+        .apply_if(measure, |q, measure| q.filter(C::Measure.eq(measure)))
+        .order_by_asc(C::AreaCode)
+        .order_by_asc(C::Measure)
+        .order_by_asc(C::Id)
+        .into_model::<ReferenceShare>()
         .all(db)
-        .await?
-        .into_iter()
-        .map(|r| ReferenceShare {
-            population: r.population,
-            area_code: r.area_code,
-            measure: r.measure,
-            category: r.category,
-            share: r.share,
-            period: r.period,
-            source: r.source,
-            confirmed: r.confirmed,
-        })
-        .collect())
+        .await?)
 }

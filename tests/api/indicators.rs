@@ -434,6 +434,64 @@ att,W06000015,2017,50,,,seb
     app.stop().await;
 }
 
+async fn a_definition_stored_with_the_other_synthetic_flag_is_refused(store: Store) {
+    let Some(app) = spawn_loaded(store).await else {
+        return;
+    };
+    // `att` is stored as real data; the same code marked synthetic is refused, not overwritten.
+    let definitions = "code,name,description,unit,domain,higher_is_better,source,licence,synthetic\n\
+        att,Attainment (synthetic),Invented,percent,school,true,Demo,none,true\n";
+    let values =
+        format!("indicator,area_code,period,value,lower,upper\natt,{BIRMINGHAM},2030,1,,\n");
+    let problems = match load(&app, &values, Some(definitions)).await {
+        Err(ImportError::Invalid(problems)) => problems,
+        other => panic!("expected problems, got {other:?}"),
+    };
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    let p = &problems[0];
+    assert_eq!(
+        (p.file.as_str(), p.line, p.column.as_deref()),
+        ("indicators.csv", Some(2), Some("synthetic"))
+    );
+    assert!(p.reason.contains("stored as real data"), "{problems:#?}");
+    let data = app
+        .data(r#"{ indicators(domain: "school") { code name synthetic } }"#)
+        .await;
+    let att = data["indicators"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["code"] == "att"))
+        .expect("att");
+    assert_eq!(att["synthetic"], false, "{att}");
+    assert_eq!(att["name"], "Attainment", "nothing written: {att}");
+
+    // The other way round: a synthetic indicator is not turned real either.
+    let synthetic = "code,name,description,unit,domain,higher_is_better,source,licence,synthetic\n\
+        demo_x,Demo (synthetic),Invented,percent,demo,true,Demo,none,yes\n";
+    load(
+        &app,
+        "indicator,area_code,period,value,lower,upper\n",
+        Some(synthetic),
+    )
+    .await
+    .expect("a new synthetic indicator imports");
+    let real = synthetic.replace(",yes\n", ",false\n");
+    let problems = match load(
+        &app,
+        "indicator,area_code,period,value,lower,upper\n",
+        Some(&real),
+    )
+    .await
+    {
+        Err(ImportError::Invalid(problems)) => problems,
+        other => panic!("expected problems, got {other:?}"),
+    };
+    assert!(
+        problems.len() == 1 && problems[0].reason.contains("stored as synthetic data"),
+        "{problems:#?}"
+    );
+    app.stop().await;
+}
+
 async fn a_reimport_replaces_the_same_values_only(store: Store) {
     let Some(app) = spawn_loaded(store).await else {
         return;
@@ -539,6 +597,7 @@ on_both_stores!(
     areas_carry_their_values_index_and_cold_spot_share,
     bad_index_arguments_are_refused,
     an_import_with_bad_rows_lists_every_problem_and_writes_nothing,
+    a_definition_stored_with_the_other_synthetic_flag_is_refused,
     a_reimport_replaces_the_same_values_only,
     a_map_of_every_authority_costs_a_constant_number_of_statements,
 );

@@ -335,11 +335,87 @@ p1,events,events,2023,actual,12,,
     app.stop().await;
 }
 
+/// Imports a programmes file (with a figures file holding only its header).
+async fn describe(
+    app: &TestApp,
+    programmes: &str,
+) -> Result<import::programmes::Summary, ImportError> {
+    import::programmes::import(
+        &app.db,
+        Input {
+            name: "figures.csv".to_owned(),
+            reader: "programme,metric,unit,period,kind,value,area_code,note\n".as_bytes(),
+        },
+        Some(Input {
+            name: "programmes.csv".to_owned(),
+            reader: programmes.as_bytes(),
+        }),
+    )
+    .await
+}
+
+async fn a_programme_stored_with_the_other_synthetic_flag_is_refused(store: Store) {
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    let header = "code,name,description,stage,owner,owner_name,synthetic\n";
+    // The published schools programme is real; described as synthetic it is refused, not
+    // ignored.
+    let problems = match describe(
+        &app,
+        &format!("{header}schools_programme,Renamed,Invented,live,DEMO,Demo,true\n"),
+    )
+    .await
+    {
+        Err(ImportError::Invalid(problems)) => problems,
+        other => panic!("expected problems, got {other:?}"),
+    };
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    let p = &problems[0];
+    assert_eq!(
+        (p.file.as_str(), p.line, p.column.as_deref()),
+        ("programmes.csv", Some(2), Some("synthetic"))
+    );
+    assert!(p.reason.contains("stored as real data"), "{problems:#?}");
+    let data = app
+        .data(r#"{ programme(code: "schools_programme") { name synthetic } }"#)
+        .await;
+    assert_eq!(data["programme"]["synthetic"], false);
+    assert_ne!(data["programme"]["name"], "Renamed", "nothing written");
+
+    // A synthetic programme is not turned real either.
+    describe(
+        &app,
+        &format!("{header}demo_p,Demo (synthetic),Invented,live,DEMO,Demo,true\n"),
+    )
+    .await
+    .expect("a new synthetic programme imports");
+    let problems = match describe(
+        &app,
+        &format!("{header}demo_p,Demo,Invented,live,DEMO,Demo,\n"),
+    )
+    .await
+    {
+        Err(ImportError::Invalid(problems)) => problems,
+        other => panic!("expected problems, got {other:?}"),
+    };
+    assert!(
+        problems.len() == 1 && problems[0].reason.contains("stored as synthetic data"),
+        "{problems:#?}"
+    );
+    let data = app
+        .data(r#"{ programme(code: "demo_p") { synthetic } }"#)
+        .await;
+    assert_eq!(data["programme"]["synthetic"], true);
+    app.stop().await;
+}
+
 on_both_stores!(
     the_schools_programme_series_is_as_published,
     percentages_are_re_derived_never_summed,
     reach_by_region_and_the_share_in_cold_spots,
     an_import_with_bad_rows_lists_every_problem_and_writes_nothing,
+    a_programme_stored_with_the_other_synthetic_flag_is_refused,
 );
 
 async fn a_fresh_server_shows_synthetic_activity_never_summed_with_published(store: Store) {
