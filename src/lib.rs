@@ -16,9 +16,9 @@
 //! - [`service`]: the use cases (the workforce question, the index, programme series and
 //!   reach): what a question means, checked, and answered from the store through the
 //!   domain's rules. No GraphQL or HTTP in here.
-//! - [`import`]: loading data through one pipeline (read, validate into typed rows, report
-//!   every problem, write in one transaction): workforce, indicators, programmes, the bundled
-//!   reference data, and the synthetic demo data.
+//! - [`import`]: loading data through one pipeline (`import::pipeline`: read, validate into
+//!   typed rows, report every problem, write in one transaction): workforce, indicators,
+//!   programmes, the bundled reference data, and the synthetic demo data (`import::demo`).
 //! - [`demo`]: synthetic demo data (workforce, local-authority indicators, programme
 //!   activity), seeded and labelled synthetic on every row.
 //! - [`store`]: every sea-orm query, as functions taking a connection.

@@ -474,7 +474,7 @@ impl IndicatorQuery {
             },
         };
         let breakdown =
-            crate::import::indicators::canonical_breakdown(breakdown.as_deref().unwrap_or(""))
+            crate::domain::index::canonical_breakdown(breakdown.as_deref().unwrap_or(""))
                 .map_err(|e| ApiError::BadUserInput(format!("`breakdown`: {e}")))?;
         let within = match parent {
             Some(code) => Some(area_argument(db, &code, "parent").await?),

@@ -15,7 +15,7 @@ use super::pipeline::{self, Format, ImportError, Input, Problem, Record};
 pub use crate::domain::formats::indicators::{
     DEFINITION_COLUMNS, DEFINITION_OPTIONAL, VALUE_COLUMNS, VALUE_OPTIONAL,
 };
-pub use crate::domain::index::canonical_breakdown;
+use crate::domain::index::canonical_breakdown;
 use crate::store::{
     self,
     indicators::{Definition, NewValue},

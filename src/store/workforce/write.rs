@@ -10,7 +10,7 @@ use sea_orm::{
     QuerySelect, Set, Statement,
 };
 
-use super::Employer;
+use super::read::Employer;
 use crate::store::StoreError;
 
 /// A staff record ready to write, every name resolved to an id.
