@@ -110,7 +110,7 @@ where
     if !store::workforce::has_records(db).await? {
         loaded.workforce = Some(workforce(db, key).await?);
     }
-    if !store::indicators::any_synthetic(db).await? {
+    if !store::indicators::any(db, true).await? {
         loaded.indicators = Some(indicators(db).await?);
     }
     if !store::programmes::any(db, true).await? {

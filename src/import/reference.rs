@@ -256,7 +256,7 @@ where
 {
     if store::areas::total(db).await? > 0
         && store::reference::total(db).await? > 0
-        && store::indicators::any_published(db).await?
+        && store::indicators::any(db, false).await?
         && store::programmes::any(db, false).await?
     {
         return Ok(None);

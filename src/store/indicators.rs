@@ -210,19 +210,10 @@ pub async fn upsert_values(
     Ok(())
 }
 
-/// Whether any published (not synthetic) indicator is stored.
-pub async fn any_published(db: &impl ConnectionTrait) -> Result<bool, StoreError> {
+/// Whether any indicator is stored that is synthetic (demo data) or, with `false`, published.
+pub async fn any(db: &impl ConnectionTrait, synthetic: bool) -> Result<bool, StoreError> {
     Ok(indicator::Entity::find()
-        .filter(indicator::Column::Synthetic.eq(false))
-        .count(db)
-        .await?
-        > 0)
-}
-
-/// Whether any synthetic (demo) indicator is stored.
-pub async fn any_synthetic(db: &impl ConnectionTrait) -> Result<bool, StoreError> {
-    Ok(indicator::Entity::find()
-        .filter(indicator::Column::Synthetic.eq(true))
+        .filter(indicator::Column::Synthetic.eq(synthetic))
         .count(db)
         .await?
         > 0)
