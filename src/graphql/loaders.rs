@@ -20,6 +20,22 @@ use crate::store::areas::{self, AltCode, ChildPosition, Page};
 use crate::store::indicators::{self, Indicator, Value};
 use crate::store::{programmes, workforce};
 
+/// Implements the loader of `$key` with values `$value`: `$body` fetches the values of `keys`
+/// from the store `db`, every key of a batch at once.
+macro_rules! loads {
+    ($key:ty => $value:ty, |$db:ident, $keys:ident| $body:block) => {
+        impl Loader<$key> for AreaLoader {
+            type Value = $value;
+            type Error = Arc<StoreError>;
+
+            async fn load(&self, $keys: &[$key]) -> Result<HashMap<$key, $value>, Self::Error> {
+                let $db = &self.db;
+                $body
+            }
+        }
+    };
+}
+
 /// Batches area look-ups for one request.
 pub struct AreaLoader {
     db: Pool,
@@ -47,139 +63,89 @@ pub struct ChildrenKey {
     pub first: u64,
 }
 
-impl Loader<String> for AreaLoader {
-    type Value = Area;
-    type Error = Arc<StoreError>;
+loads!(String => Area, |db, keys| {
+    let found = areas::by_codes(db, keys).await?;
+    Ok(found.into_iter().map(|a| (a.code.clone(), a)).collect())
+});
 
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Area>, Self::Error> {
-        let found = areas::by_codes(&self.db, keys).await?;
-        Ok(found.into_iter().map(|a| (a.code.clone(), a)).collect())
-    }
-}
-
-impl Loader<WithinKey> for AreaLoader {
-    type Value = Area;
-    type Error = Arc<StoreError>;
-
-    async fn load(&self, keys: &[WithinKey]) -> Result<HashMap<WithinKey, Area>, Self::Error> {
-        let pairs: Vec<(String, AreaLevel)> =
-            keys.iter().map(|k| (k.area.clone(), k.level)).collect();
-        let found = areas::within(&self.db, &pairs).await?;
-        Ok(found
-            .into_iter()
-            .map(|((area, level), within)| (WithinKey { area, level }, within))
-            .collect())
-    }
-}
+loads!(WithinKey => Area, |db, keys| {
+    let pairs: Vec<(String, AreaLevel)> =
+        keys.iter().map(|k| (k.area.clone(), k.level)).collect();
+    let found = areas::within(db, &pairs).await?;
+    Ok(found
+        .into_iter()
+        .map(|((area, level), within)| (WithinKey { area, level }, within))
+        .collect())
+});
 
 /// Key: the alternative codes of an area.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AltCodesKey(pub String);
 
-impl Loader<AltCodesKey> for AreaLoader {
-    type Value = Vec<AltCode>;
-    type Error = Arc<StoreError>;
+loads!(AltCodesKey => Vec<AltCode>, |db, keys| {
+    let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+    let found = areas::alt_codes(db, &codes).await?;
+    Ok(handed_out(keys, found, |k| &k.0))
+});
 
-    async fn load(
-        &self,
-        keys: &[AltCodesKey],
-    ) -> Result<HashMap<AltCodesKey, Self::Value>, Self::Error> {
-        let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-        let found = areas::alt_codes(&self.db, &codes).await?;
-        Ok(handed_out(keys, found, |k| &k.0))
+loads!(ChildrenKey => (Page<Area>, u64), |db, keys| {
+    // Keys asking for the same page shape share one statement pair; a query usually has one.
+    type Shape<'a> = (Option<AreaLevel>, Option<&'a ChildPosition>, u64);
+    let mut shapes: HashMap<Shape<'_>, Vec<String>> = HashMap::new();
+    for key in keys {
+        shapes
+            .entry((key.level, key.after.as_ref(), key.first))
+            .or_default()
+            .push(key.parent.clone());
     }
-}
-
-impl Loader<ChildrenKey> for AreaLoader {
-    type Value = (Page<Area>, u64);
-    type Error = Arc<StoreError>;
-
-    async fn load(
-        &self,
-        keys: &[ChildrenKey],
-    ) -> Result<HashMap<ChildrenKey, Self::Value>, Self::Error> {
-        // Keys asking for the same page shape share one statement pair; a query usually has one.
-        type Shape<'a> = (Option<AreaLevel>, Option<&'a ChildPosition>, u64);
-        let mut shapes: HashMap<Shape<'_>, Vec<String>> = HashMap::new();
-        for key in keys {
-            shapes
-                .entry((key.level, key.after.as_ref(), key.first))
-                .or_default()
-                .push(key.parent.clone());
+    let mut result = HashMap::with_capacity(keys.len());
+    for ((level, after, first), parents) in shapes {
+        let pages = areas::children_pages(db, &parents, level, after, first).await?;
+        for (parent, value) in pages {
+            let key = ChildrenKey {
+                parent,
+                level,
+                after: after.cloned(),
+                first,
+            };
+            result.insert(key, value);
         }
-        let mut result = HashMap::with_capacity(keys.len());
-        for ((level, after, first), parents) in shapes {
-            let pages = areas::children_pages(&self.db, &parents, level, after, first).await?;
-            for (parent, value) in pages {
-                let key = ChildrenKey {
-                    parent,
-                    level,
-                    after: after.cloned(),
-                    first,
-                };
-                result.insert(key, value);
-            }
-        }
-        Ok(result)
     }
-}
+    Ok(result)
+});
 
 /// Key: an indicator by id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IndicatorKey(pub i32);
 
-impl Loader<IndicatorKey> for AreaLoader {
-    type Value = Indicator;
-    type Error = Arc<StoreError>;
-
-    async fn load(
-        &self,
-        keys: &[IndicatorKey],
-    ) -> Result<HashMap<IndicatorKey, Self::Value>, Self::Error> {
-        let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
-        Ok(indicators::by_ids(&self.db, &ids)
-            .await?
-            .into_iter()
-            .map(|i| (IndicatorKey(i.id), i))
-            .collect())
-    }
-}
+loads!(IndicatorKey => Indicator, |db, keys| {
+    let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
+    Ok(indicators::by_ids(db, &ids)
+        .await?
+        .into_iter()
+        .map(|i| (IndicatorKey(i.id), i))
+        .collect())
+});
 
 /// Key: the periods an indicator has values for.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PeriodsKey(pub i32);
 
-impl Loader<PeriodsKey> for AreaLoader {
-    type Value = Vec<String>;
-    type Error = Arc<StoreError>;
-
-    async fn load(
-        &self,
-        keys: &[PeriodsKey],
-    ) -> Result<HashMap<PeriodsKey, Self::Value>, Self::Error> {
-        let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
-        let found = indicators::periods(&self.db, &ids).await?;
-        Ok(handed_out(keys, found, |k| &k.0))
-    }
-}
+loads!(PeriodsKey => Vec<String>, |db, keys| {
+    let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
+    let found = indicators::periods(db, &ids).await?;
+    Ok(handed_out(keys, found, |k| &k.0))
+});
 
 /// Key: the local authorities within an area.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AuthoritiesKey(pub String);
 
-impl Loader<AuthoritiesKey> for AreaLoader {
-    type Value = Vec<String>;
-    type Error = Arc<StoreError>;
-
-    async fn load(
-        &self,
-        keys: &[AuthoritiesKey],
-    ) -> Result<HashMap<AuthoritiesKey, Self::Value>, Self::Error> {
-        let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-        let found = areas::authorities_by_container(&self.db, &codes).await?;
-        Ok(handed_out(keys, found, |k| &k.0))
-    }
-}
+loads!(AuthoritiesKey => Vec<String>, |db, keys| {
+    let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+    let found = areas::authorities_by_container(db, &codes).await?;
+    Ok(handed_out(keys, found, |k| &k.0))
+});
 
 /// Key: an area's total indicator values, in one period or all.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -190,38 +156,30 @@ pub struct AreaValuesKey {
     pub period: Option<String>,
 }
 
-impl Loader<AreaValuesKey> for AreaLoader {
-    type Value = Vec<Value>;
-    type Error = Arc<StoreError>;
-
-    async fn load(
-        &self,
-        keys: &[AreaValuesKey],
-    ) -> Result<HashMap<AreaValuesKey, Self::Value>, Self::Error> {
-        // One statement per period asked for; a map asks for one.
-        let mut by_period: HashMap<Option<String>, Vec<String>> = HashMap::new();
-        for key in keys {
-            by_period
-                .entry(key.period.clone())
-                .or_default()
-                .push(key.area.clone());
-        }
-        let mut result: HashMap<AreaValuesKey, Vec<Value>> =
-            keys.iter().map(|k| (k.clone(), Vec::new())).collect();
-        for (period, areas) in by_period {
-            for value in indicators::area_totals(&self.db, &areas, period.as_deref()).await? {
-                let key = AreaValuesKey {
-                    area: value.value.area_code.clone(),
-                    period: period.clone(),
-                };
-                if let Some(values) = result.get_mut(&key) {
-                    values.push(value);
-                }
+loads!(AreaValuesKey => Vec<Value>, |db, keys| {
+    // One statement per period asked for; a map asks for one.
+    let mut by_period: HashMap<Option<String>, Vec<String>> = HashMap::new();
+    for key in keys {
+        by_period
+            .entry(key.period.clone())
+            .or_default()
+            .push(key.area.clone());
+    }
+    let mut result: HashMap<AreaValuesKey, Vec<Value>> =
+        keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+    for (period, areas) in by_period {
+        for value in indicators::area_totals(db, &areas, period.as_deref()).await? {
+            let key = AreaValuesKey {
+                area: value.value.area_code.clone(),
+                period: period.clone(),
+            };
+            if let Some(values) = result.get_mut(&key) {
+                values.push(value);
             }
         }
-        Ok(result)
     }
-}
+    Ok(result)
+});
 
 /// Loaders of the rows each of many owners has, fetched in one statement for every owner
 /// asked for and handed out by owner id (an owner with none gets an empty list).
@@ -231,22 +189,17 @@ macro_rules! rows_by_owner {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         pub struct $key(pub i32);
 
-        impl Loader<$key> for AreaLoader {
-            type Value = Vec<$row>;
-            type Error = Arc<StoreError>;
-
-            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, Self::Error> {
-                let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
-                let mut result: HashMap<$key, Self::Value> =
-                    keys.iter().map(|k| (k.clone(), Vec::new())).collect();
-                for row in $fetch(&self.db, &ids).await? {
-                    if let Some(list) = result.get_mut(&$key(row.$owner)) {
-                        list.push(row);
-                    }
+        loads!($key => Vec<$row>, |db, keys| {
+            let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
+            let mut result: HashMap<$key, Vec<$row>> =
+                keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+            for row in $fetch(db, &ids).await? {
+                if let Some(list) = result.get_mut(&$key(row.$owner)) {
+                    list.push(row);
                 }
-                Ok(result)
             }
-        }
+            Ok(result)
+        });
     };
 }
 
@@ -284,19 +237,14 @@ where
         .collect()
 }
 
-impl Loader<IndexKey> for AreaLoader {
-    type Value = Arc<IndexResult>;
-    type Error = Arc<StoreError>;
-
-    async fn load(&self, keys: &[IndexKey]) -> Result<HashMap<IndexKey, Self::Value>, Self::Error> {
-        let mut result = HashMap::with_capacity(keys.len());
-        for key in keys {
-            let index = index_service::compute(&self.db, key).await?;
-            result.insert(key.clone(), Arc::new(index));
-        }
-        Ok(result)
+loads!(IndexKey => Arc<IndexResult>, |db, keys| {
+    let mut result = HashMap::with_capacity(keys.len());
+    for key in keys {
+        let index = index_service::compute(db, key).await?;
+        result.insert(key.clone(), Arc::new(index));
     }
-}
+    Ok(result)
+});
 
 /// Adds a fresh [`DataLoader`] to every request, so nothing is cached across requests.
 ///
