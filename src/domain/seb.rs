@@ -1,9 +1,6 @@
 //! Socio-economic background (SEB) measures: the answer codes staff give, and the background
 //! groups each code counts towards (as in the Civil Service's five questions).
 
-use std::fmt;
-use std::str::FromStr;
-
 /// One of the five SEB questions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Measure {
@@ -145,27 +142,12 @@ impl Measure {
     }
 }
 
-impl fmt::Display for Measure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.column())
-    }
-}
-
 /// A measure name that is not one of the five.
 #[derive(Debug, thiserror::Error)]
 #[error("unknown SEB measure `{0}`")]
 pub struct UnknownMeasure(pub String);
 
-impl FromStr for Measure {
-    type Err = UnknownMeasure;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Measure::ALL
-            .into_iter()
-            .find(|m| m.column() == s)
-            .ok_or_else(|| UnknownMeasure(s.to_owned()))
-    }
-}
+crate::domain::named_values!(Measure, column, UnknownMeasure);
 
 #[cfg(test)]
 mod tests {

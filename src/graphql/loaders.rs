@@ -36,6 +36,22 @@ macro_rules! loads {
     };
 }
 
+/// Loaders of what each of many owners has, fetched for every owner asked for at once as a
+/// map by owner and handed out (an owner with nothing gets the empty value).
+macro_rules! values_by_owner {
+    ($(#[$doc:meta])* $key:ident($owner:ty) => $value:ty = $fetch:path) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub struct $key(pub $owner);
+
+        loads!($key => $value, |db, keys| {
+            let owners: Vec<$owner> = keys.iter().map(|k| k.0.clone()).collect();
+            let found = $fetch(db, &owners).await?;
+            Ok(handed_out(keys, found, |k| &k.0))
+        });
+    };
+}
+
 /// Batches area look-ups for one request.
 pub struct AreaLoader {
     db: Pool,
@@ -78,15 +94,10 @@ loads!(WithinKey => Area, |db, keys| {
         .collect())
 });
 
-/// Key: the alternative codes of an area.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct AltCodesKey(pub String);
-
-loads!(AltCodesKey => Vec<AltCode>, |db, keys| {
-    let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-    let found = areas::alt_codes(db, &codes).await?;
-    Ok(handed_out(keys, found, |k| &k.0))
-});
+values_by_owner!(
+    /// Key: the alternative codes of an area.
+    AltCodesKey(String) => Vec<AltCode> = areas::alt_codes
+);
 
 loads!(ChildrenKey => (Page<Area>, u64), |db, keys| {
     // Keys asking for the same page shape share one statement pair; a query usually has one.
@@ -127,25 +138,15 @@ loads!(IndicatorKey => Indicator, |db, keys| {
         .collect())
 });
 
-/// Key: the periods an indicator has values for.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct PeriodsKey(pub i32);
+values_by_owner!(
+    /// Key: the periods an indicator has values for.
+    PeriodsKey(i32) => Vec<String> = indicators::periods
+);
 
-loads!(PeriodsKey => Vec<String>, |db, keys| {
-    let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
-    let found = indicators::periods(db, &ids).await?;
-    Ok(handed_out(keys, found, |k| &k.0))
-});
-
-/// Key: the local authorities within an area.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct AuthoritiesKey(pub String);
-
-loads!(AuthoritiesKey => Vec<String>, |db, keys| {
-    let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-    let found = areas::authorities_by_container(db, &codes).await?;
-    Ok(handed_out(keys, found, |k| &k.0))
-});
+values_by_owner!(
+    /// Key: the local authorities within an area.
+    AuthoritiesKey(String) => Vec<String> = areas::authorities_by_container
+);
 
 /// Key: an area's total indicator values, in one period or all.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -1,8 +1,5 @@
 //! Areas, their levels and codes, and the reference rows the geography is built from.
 
-use std::fmt;
-use std::str::FromStr;
-
 /// The level an area is published at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AreaLevel {
@@ -61,27 +58,12 @@ impl AreaLevel {
     }
 }
 
-impl fmt::Display for AreaLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// A level name that is not one of [`AreaLevel::ALL`].
 #[derive(Debug, thiserror::Error)]
 #[error("unknown area level `{0}`")]
 pub struct UnknownLevel(pub String);
 
-impl FromStr for AreaLevel {
-    type Err = UnknownLevel;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AreaLevel::ALL
-            .into_iter()
-            .find(|level| level.as_str() == s)
-            .ok_or_else(|| UnknownLevel(s.to_owned()))
-    }
-}
+crate::domain::named_values!(AreaLevel, as_str, UnknownLevel);
 
 /// An area of the UK.
 #[derive(Clone, Debug, PartialEq, Eq)]
