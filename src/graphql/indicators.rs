@@ -73,48 +73,13 @@ impl IndicatorNode {
     }
 }
 
-/// One value of an indicator for one area, period and breakdown.
-#[derive(Clone, SimpleObject)]
-#[graphql(name = "IndicatorValue", complex)]
-pub struct IndicatorValueNode {
-    /// The area's code.
-    pub area_code: String,
-    /// The period, for example `2017` or `2021 to 2024`.
-    pub period: String,
-    /// The breakdown as `type=value` pairs joined by `;` (for example `seb=Working class`);
-    /// empty for the total.
-    pub breakdown: String,
-    /// The value, in the indicator's unit.
-    pub value: f64,
-    /// Lower bound of the confidence interval, when published.
-    pub lower: Option<f64>,
-    /// Upper bound of the confidence interval, when published.
-    pub upper: Option<f64>,
-    /// The sample size behind the value, when published.
-    pub sample_size: Option<i64>,
-    /// The publisher's note.
-    pub note: Option<String>,
-    /// The group the publisher put the area in (a quintile or a z-score band), as published.
-    pub published_group: Option<String>,
-    /// The indicator the value belongs to; resolves `indicator` without another look-up key.
-    #[graphql(skip)]
-    pub indicator_id: i32,
-}
+/// One value of an indicator, as stored.
+#[derive(Clone)]
+pub struct IndicatorValueNode(pub Value);
 
 impl From<Value> for IndicatorValueNode {
     fn from(v: Value) -> Self {
-        IndicatorValueNode {
-            area_code: v.value.area_code,
-            period: v.value.period,
-            breakdown: v.value.breakdown,
-            value: v.value.value,
-            lower: v.value.lower,
-            upper: v.value.upper,
-            sample_size: v.value.sample_size,
-            note: v.value.note,
-            published_group: v.value.published_group,
-            indicator_id: v.indicator_id,
-        }
+        IndicatorValueNode(v)
     }
 }
 
@@ -125,16 +90,55 @@ async fn area_node(ctx: &Context<'_>, code: &str) -> ApiResult<AreaNode> {
         .ok_or_else(|| ApiError::Internal(format!("area {code} missing")))
 }
 
-#[ComplexObject]
+/// One value of an indicator for one area, period and breakdown.
+#[Object(name = "IndicatorValue")]
 impl IndicatorValueNode {
+    /// The area's code.
+    async fn area_code(&self) -> &str {
+        &self.0.value.area_code
+    }
+    /// The period, for example `2017` or `2021 to 2024`.
+    async fn period(&self) -> &str {
+        &self.0.value.period
+    }
+    /// The breakdown as `type=value` pairs joined by `;` (for example `seb=Working class`);
+    /// empty for the total.
+    async fn breakdown(&self) -> &str {
+        &self.0.value.breakdown
+    }
+    /// The value, in the indicator's unit.
+    async fn value(&self) -> f64 {
+        self.0.value.value
+    }
+    /// Lower bound of the confidence interval, when published.
+    async fn lower(&self) -> Option<f64> {
+        self.0.value.lower
+    }
+    /// Upper bound of the confidence interval, when published.
+    async fn upper(&self) -> Option<f64> {
+        self.0.value.upper
+    }
+    /// The sample size behind the value, when published.
+    async fn sample_size(&self) -> Option<i64> {
+        self.0.value.sample_size
+    }
+    /// The publisher's note.
+    async fn note(&self) -> Option<&str> {
+        self.0.value.note.as_deref()
+    }
+    /// The group the publisher put the area in (a quintile or a z-score band), as published.
+    async fn published_group(&self) -> Option<&str> {
+        self.0.value.published_group.as_deref()
+    }
+
     /// The area.
     async fn area(&self, ctx: &Context<'_>) -> ApiResult<AreaNode> {
-        area_node(ctx, &self.area_code).await
+        area_node(ctx, &self.0.value.area_code).await
     }
 
     /// The indicator.
     async fn indicator(&self, ctx: &Context<'_>) -> ApiResult<IndicatorNode> {
-        load(ctx, IndicatorKey(self.indicator_id))
+        load(ctx, IndicatorKey(self.0.indicator_id))
             .await?
             .map(IndicatorNode)
             .ok_or_else(|| ApiError::Internal("indicator missing".into()))
