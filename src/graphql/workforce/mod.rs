@@ -7,6 +7,8 @@ mod types;
 pub use employers::{EmployerNode, GradeNode, SnapshotNode};
 pub use types::*;
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Object};
 
 use super::context::{database, policy};
@@ -14,8 +16,8 @@ use super::cost;
 use super::error::{ApiError, ApiResult};
 use crate::domain::disclosure::{Count, round_fraction};
 use crate::domain::seb::Measure;
-use crate::domain::workforce::{Dimension, GroupKey as DomainKey};
-use crate::service::workforce::{self as service, KeyNames, Question};
+use crate::domain::workforce::Dimension;
+use crate::service::workforce::{self as service, Question};
 
 /// Staff records selected by a filter, and the figures about them.
 pub struct Workforce(Question);
@@ -37,24 +39,6 @@ fn dimensions(by: &[WorkforceDimension]) -> ApiResult<Vec<Dimension>> {
         dimensions.push(d);
     }
     Ok(dimensions)
-}
-
-fn present_key(key: &DomainKey, names: &KeyNames) -> GroupKey {
-    let employer = key.employer.and_then(|id| names.employers.get(&id));
-    let area_name = |code: &Option<String>| code.as_ref().and_then(|c| names.areas.get(c).cloned());
-    GroupKey {
-        employer: employer.map(|(code, _)| code.clone()),
-        employer_name: employer.map(|(_, name)| name.clone()),
-        year: key.year,
-        business_unit: key
-            .business_unit
-            .and_then(|id| names.units.get(&id).cloned()),
-        grade_level: key.grade_level,
-        region: key.region.clone(),
-        region_name: area_name(&key.region),
-        local_authority: key.local_authority.clone(),
-        local_authority_name: area_name(&key.local_authority),
-    }
 }
 
 /// Everything about a set of staff records; every number is disclosure-controlled.
@@ -154,13 +138,13 @@ impl Workforce {
             "; group by fewer dimensions or narrow the filter",
         )?;
         let groups = self.0.protect(groups);
-        let names = self.0.names(db, &groups).await?;
+        let names = Arc::new(self.0.names(db, &groups).await?);
         Ok(groups
             .iter()
             .map(|g| {
                 let table = &g.table;
                 DistributionGroup {
-                    key: present_key(&g.group.key, &names),
+                    key: GroupKey::new(g.group.key.clone(), names.clone()),
                     headcount: table.headcount.value,
                     headcount_suppressed: reason(&table.headcount),
                     respondents: table.respondents.value,
@@ -210,13 +194,13 @@ impl Workforce {
             "; narrow the filter",
         )?;
         let groups = self.0.protect(groups);
-        let names = self.0.names(db, &groups).await?;
+        let names = Arc::new(self.0.names(db, &groups).await?);
         let representation = self.0.representation(db, &groups).await?;
         Ok(groups
             .iter()
             .zip(representation)
             .map(|(g, r)| RepresentationGap {
-                key: present_key(&g.group.key, &names),
+                key: GroupKey::new(g.group.key.clone(), names.clone()),
                 lower_share: r.share,
                 overall_lower_share: r.overall,
                 gap: r.comparison,

@@ -1,12 +1,15 @@
 //! The workforce part of the schema's types: the questions' enums, the filter, and the
 //! figures as published.
 
-use async_graphql::{ComplexObject, Enum, InputObject, SimpleObject};
+use std::sync::Arc;
+
+use async_graphql::{ComplexObject, Enum, InputObject, Object, SimpleObject};
 
 use crate::domain::disclosure::Suppression;
 use crate::domain::seb::Measure;
+use crate::domain::workforce::GroupKey as DomainKey;
 use crate::graphql::cost;
-use crate::service::workforce::Filter;
+use crate::service::workforce::{Filter, KeyNames};
 use crate::store::reference::ReferenceShare as StoredShare;
 
 /// One of the five socio-economic background questions.
@@ -180,27 +183,72 @@ pub struct PerturbationTable {
     pub variance: f64,
 }
 
-/// The values a group was formed by; fields of dimensions not asked for are null.
-#[derive(SimpleObject, Default, Clone)]
+/// A group's key as stored (ids and codes) with the names to show for them.
+#[derive(Clone)]
 pub struct GroupKey {
+    key: DomainKey,
+    names: Arc<KeyNames>,
+}
+
+impl GroupKey {
+    /// The key of a group, named from `names`.
+    pub fn new(key: DomainKey, names: Arc<KeyNames>) -> GroupKey {
+        GroupKey { key, names }
+    }
+
+    fn employer_entry(&self) -> Option<&(String, String)> {
+        self.key
+            .employer
+            .and_then(|id| self.names.employers.get(&id))
+    }
+
+    fn area_name(&self, code: &Option<String>) -> Option<&str> {
+        code.as_ref()
+            .and_then(|c| self.names.areas.get(c))
+            .map(String::as_str)
+    }
+}
+
+/// The values a group was formed by; fields of dimensions not asked for are null.
+#[Object]
+impl GroupKey {
     /// Employer code.
-    pub employer: Option<String>,
+    async fn employer(&self) -> Option<&str> {
+        self.employer_entry().map(|(code, _)| code.as_str())
+    }
     /// Employer name.
-    pub employer_name: Option<String>,
+    async fn employer_name(&self) -> Option<&str> {
+        self.employer_entry().map(|(_, name)| name.as_str())
+    }
     /// Snapshot year.
-    pub year: Option<i32>,
+    async fn year(&self) -> Option<i32> {
+        self.key.year
+    }
     /// Business unit name.
-    pub business_unit: Option<String>,
+    async fn business_unit(&self) -> Option<&str> {
+        let id = self.key.business_unit?;
+        self.names.units.get(&id).map(String::as_str)
+    }
     /// Grade level (1 = most junior).
-    pub grade_level: Option<i32>,
+    async fn grade_level(&self) -> Option<i32> {
+        self.key.grade_level
+    }
     /// Region code (GSS: an English region, or Wales, Scotland or Northern Ireland).
-    pub region: Option<String>,
+    async fn region(&self) -> Option<&str> {
+        self.key.region.as_deref()
+    }
     /// Region name.
-    pub region_name: Option<String>,
+    async fn region_name(&self) -> Option<&str> {
+        self.area_name(&self.key.region)
+    }
     /// Local authority code (GSS, 2020 boundaries).
-    pub local_authority: Option<String>,
+    async fn local_authority(&self) -> Option<&str> {
+        self.key.local_authority.as_deref()
+    }
     /// Local authority name.
-    pub local_authority_name: Option<String>,
+    async fn local_authority_name(&self) -> Option<&str> {
+        self.area_name(&self.key.local_authority)
+    }
 }
 
 /// One background group's figures within a group of staff.
