@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_graphql::connection::PageInfo;
-use async_graphql::{ComplexObject, Context, Object, SimpleObject};
+use async_graphql::{Context, Object, SimpleObject};
 
 use super::context::{area_argument, database, load, load_list};
 use super::cost;
@@ -166,60 +166,70 @@ pub struct DomainScore {
     pub score: f64,
 }
 
-/// An area's place in the index.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
+/// An area's ranked entry in a computed index, with the publisher's group when it has one.
+#[derive(Clone)]
 pub struct IndexEntry {
-    /// The area's code.
-    pub area_code: String,
-    /// The overall score: the mean of the area's domain scores (higher is better).
-    pub score: f64,
-    /// 1 = best; areas with equal scores share a rank. Ranks are over every area of the
-    /// level, whatever `parent` narrows the list to.
-    pub rank: u32,
-    /// 1 = the top fifth of ranks (QUINTILES only).
-    pub quintile: Option<u8>,
-    /// The band of the score (Z_BANDS only).
-    pub z_band: Option<ZBandOutput>,
-    /// Hot spot, cold spot or neither, by the method asked for.
-    pub classification: ClassificationOutput,
-    /// Each domain's score.
-    #[graphql(complexity = "cost::list(cost::DOMAINS, child_complexity)")]
-    pub domain_scores: Vec<DomainScore>,
-    /// How many indicator values the score was computed from (an area missing some keeps a
-    /// score from the rest).
-    pub indicators_used: u32,
-    /// The group the publisher gave the area, as published, when the index uses exactly one
-    /// indicator that has published groups (for example the Commission's band).
-    pub published_classification: Option<String>,
+    ranked: Ranked,
+    published: Option<String>,
 }
 
-#[ComplexObject]
+/// An area's place in the index.
+#[Object]
 impl IndexEntry {
+    /// The area's code.
+    async fn area_code(&self) -> &str {
+        &self.ranked.area
+    }
+    /// The overall score: the mean of the area's domain scores (higher is better).
+    async fn score(&self) -> f64 {
+        self.ranked.score
+    }
+    /// 1 = best; areas with equal scores share a rank. Ranks are over every area of the
+    /// level, whatever `parent` narrows the list to.
+    async fn rank(&self) -> u32 {
+        self.ranked.rank
+    }
+    /// 1 = the top fifth of ranks (QUINTILES only).
+    async fn quintile(&self) -> Option<u8> {
+        self.ranked.quintile
+    }
+    /// The band of the score (Z_BANDS only).
+    async fn z_band(&self) -> Option<ZBandOutput> {
+        self.ranked.band.map(Into::into)
+    }
+    /// Hot spot, cold spot or neither, by the method asked for.
+    async fn classification(&self) -> ClassificationOutput {
+        self.ranked.classification.into()
+    }
+    /// Each domain's score.
+    #[graphql(complexity = "cost::list(cost::DOMAINS, child_complexity)")]
+    async fn domain_scores(&self) -> Vec<DomainScore> {
+        let score = |(domain, score): &(String, f64)| DomainScore {
+            domain: domain.clone(),
+            score: *score,
+        };
+        self.ranked.domains.iter().map(score).collect()
+    }
+    /// How many indicator values the score was computed from (an area missing some keeps a
+    /// score from the rest).
+    async fn indicators_used(&self) -> u32 {
+        self.ranked.indicators_used
+    }
+    /// The group the publisher gave the area, as published, when the index uses exactly one
+    /// indicator that has published groups (for example the Commission's band).
+    async fn published_classification(&self) -> Option<&str> {
+        self.published.as_deref()
+    }
     /// The area.
     async fn area(&self, ctx: &Context<'_>) -> ApiResult<AreaNode> {
-        area_node(ctx, &self.area_code).await
+        area_node(ctx, &self.ranked.area).await
     }
 }
 
 fn entry(result: &IndexResult, r: &Ranked) -> IndexEntry {
     IndexEntry {
-        area_code: r.area.clone(),
-        score: r.score,
-        rank: r.rank,
-        quintile: r.quintile,
-        z_band: r.band.map(Into::into),
-        classification: r.classification.into(),
-        domain_scores: r
-            .domains
-            .iter()
-            .map(|(domain, score)| DomainScore {
-                domain: domain.clone(),
-                score: *score,
-            })
-            .collect(),
-        indicators_used: r.indicators_used,
-        published_classification: result.published.get(&r.area).cloned(),
+        ranked: r.clone(),
+        published: result.published.get(&r.area).cloned(),
     }
 }
 
