@@ -8,10 +8,12 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 
 use super::cost;
-use super::error::{ApiError, ApiResult, quote};
+use super::error::{ApiError, ApiResult};
 use super::loaders::AreaLoader;
 use crate::domain::disclosure::Policy;
 use crate::store::{Pool, StoreError};
+
+pub(crate) use crate::service::geography::area_argument;
 
 /// The request's database connection.
 pub(crate) fn database<'a>(ctx: &Context<'a>) -> ApiResult<&'a Pool> {
@@ -58,19 +60,6 @@ where
         .map(node)
         .collect();
     cost::within(items, bound, field, "")
-}
-
-/// The primary code of the area an argument names by any of its codes; NOT_FOUND otherwise.
-pub(crate) async fn area_argument(db: &Pool, code: &str, argument: &str) -> ApiResult<String> {
-    Ok(crate::store::areas::find(db, code)
-        .await?
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "`{argument}`: no area has the code `{}`",
-                quote(code)
-            ))
-        })?
-        .code)
 }
 
 /// The disclosure policy every published workforce figure passes through.

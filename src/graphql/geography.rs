@@ -10,7 +10,8 @@ use super::loaders::{AltCodesKey, ChildrenKey, WithinKey};
 use super::pagination::{Connection, Paged, connection, list_complexity, page_request};
 use super::types::{AreaLevelInput, AreaNode, IndexMethodInput};
 use crate::domain::geography::Area;
-use crate::store::areas::{self, AltCode, AreaFilter, ChildPosition};
+use crate::service::geography;
+use crate::store::areas::{AltCode, ChildPosition};
 
 /// Another code an area is known by.
 #[derive(SimpleObject)]
@@ -45,9 +46,6 @@ fn child_position(cursor: &str) -> Result<ChildPosition, ApiError> {
             ApiError::BadUserInput("`after` is not a cursor from this `children` list".into())
         })
 }
-
-/// The longest `nameContains` text accepted.
-const MAX_NAME_FILTER: usize = 100;
 
 /// An area of the UK: the UK itself, a country, a region, an ITL2 or ITL3 area or a local
 /// authority district. Source: Office for National Statistics geography (OGL v3.0).
@@ -209,8 +207,7 @@ impl GeographyQuery {
         #[graphql(desc = "Any of the area's codes, for example `E09000033` or `TLI`.")]
         code: String,
     ) -> ApiResult<Option<AreaNode>> {
-        let db = database(ctx)?;
-        Ok(areas::find(db, &code).await?.map(AreaNode))
+        Ok(geography::find(database(ctx)?, &code).await?.map(AreaNode))
     }
 
     /// Areas, ordered by code, optionally of one level, inside one area, or matching a name.
@@ -236,32 +233,16 @@ impl GeographyQuery {
         after: Option<String>,
     ) -> ApiResult<Connection<AreaNode>> {
         let page = page_request(first, after)?;
-        let db = database(ctx)?;
-        let name_contains = name_contains.filter(|t| !t.trim().is_empty());
-        if let Some(text) = &name_contains
-            && text.chars().count() > MAX_NAME_FILTER
-        {
-            return Err(ApiError::BadUserInput(format!(
-                "`nameContains` may be at most {MAX_NAME_FILTER} characters"
-            )));
-        }
-        let within = match parent {
-            None => None,
-            Some(code) => Some(
-                areas::find(db, &code)
-                    .await?
-                    .ok_or_else(|| ApiError::NotFound(format!("no area has the code `{code}`")))?
-                    .code,
-            ),
-        };
-        let filter = AreaFilter {
-            level: level.map(Into::into),
-            within,
+        let level = level.map(Into::into);
+        let (items, total) = geography::page(
+            database(ctx)?,
+            level,
+            parent.as_deref(),
             name_contains,
-        };
-        let total = areas::count(db, &filter).await?;
+            &page,
+        )
+        .await?;
         let had_cursor = page.after.is_some();
-        let items = areas::list(db, &filter, &page).await?;
         Ok(connection(
             items,
             total,

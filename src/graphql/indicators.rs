@@ -16,9 +16,8 @@ use super::types::{AreaLevelInput, AreaNode, ClassificationOutput, IndexMethodIn
 use crate::domain::geography::{Area, AreaLevel};
 use crate::domain::index::{BAND_CUT_OFFS, Method, Ranked};
 use crate::service::index::{self, IndexKey, IndexResult};
-use crate::store::Pool;
-use crate::store::areas::AreaFilter;
-use crate::store::indicators::{self, Indicator, Value};
+use crate::service::indicators::{self as indicator_service, ValuesQuery};
+use crate::store::indicators::{Indicator, Value};
 
 /// An indicator: one measured quantity per area and period.
 #[derive(Clone)]
@@ -405,18 +404,6 @@ pub(crate) async fn area_values(
     .collect())
 }
 
-async fn find_indicator(db: &Pool, code: &str) -> ApiResult<Indicator> {
-    indicators::by_codes(db, &[code.to_owned()])
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "no indicator has the code `{code}`; `indicators` lists them"
-            ))
-        })
-}
-
 /// Indicator queries.
 #[derive(Default)]
 pub struct IndicatorQuery;
@@ -432,7 +419,7 @@ impl IndicatorQuery {
             String,
         >,
     ) -> ApiResult<Vec<IndicatorNode>> {
-        let all = indicators::all(database(ctx)?, domain.as_deref())
+        let all = indicator_service::all(database(ctx)?, domain.as_deref())
             .await?
             .into_iter()
             .map(IndicatorNode)
@@ -466,57 +453,22 @@ impl IndicatorQuery {
         after: Option<String>,
     ) -> ApiResult<Connection<IndicatorValueNode>> {
         let page = page_request_up_to(first, after, MAX_MAP_PAGE_SIZE)?;
-        let db = database(ctx)?;
-        let indicator = find_indicator(db, &indicator).await?;
-        let period = match period {
-            Some(p) => p,
-            None => match indicators::periods(db, &[indicator.id])
-                .await?
-                .remove(&indicator.id)
-                .and_then(|mut periods| periods.pop())
-            {
-                Some(p) => p,
-                None => {
-                    return Ok(connection(
-                        Default::default(),
-                        0,
-                        false,
-                        |v: &Value| v.value.area_code.clone(),
-                        Into::into,
-                    ));
-                }
-            },
-        };
-        let breakdown =
-            crate::domain::index::canonical_breakdown(breakdown.as_deref().unwrap_or(""))
-                .map_err(|e| ApiError::BadUserInput(format!("`breakdown`: {e}")))?;
-        let within = match parent {
-            Some(code) => Some(area_argument(db, &code, "parent").await?),
-            None => None,
-        };
-        let filter = AreaFilter {
+        let query = ValuesQuery {
+            indicator: &indicator,
+            period,
             level: level.map(Into::into),
-            within,
-            name_contains: None,
+            parent: parent.as_deref(),
+            breakdown: breakdown.as_deref(),
         };
-        let had_cursor = page.after.is_some();
-        let (items, total) = indicators::values_page(
-            db,
-            indicator.id,
-            &period,
-            &breakdown,
-            &filter,
-            page.after.as_deref(),
-            page.first,
+        let key = |v: &Value| v.value.area_code.clone();
+        Ok(
+            match indicator_service::values_page(database(ctx)?, query, &page).await? {
+                Some((items, total)) => {
+                    connection(items, total, page.after.is_some(), key, Into::into)
+                }
+                None => connection(Default::default(), 0, false, key, Into::into),
+            },
         )
-        .await?;
-        Ok(connection(
-            items,
-            total,
-            had_cursor,
-            |v: &Value| v.value.area_code.clone(),
-            Into::into,
-        ))
     }
 
     /// The social mobility index: every area of `level` scored from its indicators in

@@ -14,7 +14,7 @@ use crate::domain::index::Method;
 use crate::domain::programme::{self, UnitKind};
 use crate::service::index::IndexKey;
 use crate::service::programmes::{self as service, kind_of};
-use crate::store::programmes::{self as store, Metric, Programme};
+use crate::store::programmes::{Metric, Programme};
 
 /// Whether a metric counts or gives a percentage.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -288,7 +288,7 @@ impl ProgrammeQuery {
             String,
         >,
     ) -> ApiResult<Vec<ProgrammeNode>> {
-        let programmes = store::list(database(ctx)?, stage.as_deref(), owner.as_deref())
+        let programmes = service::list(database(ctx)?, stage.as_deref(), owner.as_deref())
             .await?
             .into_iter()
             .map(ProgrammeNode)
@@ -307,7 +307,7 @@ impl ProgrammeQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The programme's code, for example `schools_programme`.")] code: String,
     ) -> ApiResult<Option<ProgrammeNode>> {
-        Ok(store::by_code(database(ctx)?, &code)
+        Ok(service::by_code(database(ctx)?, &code)
             .await?
             .map(ProgrammeNode))
     }

@@ -2,7 +2,9 @@
 //! checked and answered from the store through the domain's rules. Nothing here knows
 //! GraphQL or HTTP; resolvers translate these answers into the schema's types.
 
+pub mod geography;
 pub mod index;
+pub mod indicators;
 pub mod programmes;
 pub mod workforce;
 

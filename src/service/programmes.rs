@@ -12,6 +12,20 @@ use crate::store::Pool;
 use crate::store::areas::AreaFilter;
 use crate::store::programmes::{self as store, Metric, Programme};
 
+/// Programmes, optionally of one stage or owner (its code or name), by code.
+pub async fn list(
+    db: &Pool,
+    stage: Option<&str>,
+    owner: Option<&str>,
+) -> ServiceResult<Vec<Programme>> {
+    Ok(store::list(db, stage, owner).await?)
+}
+
+/// The programme with `code`, if any.
+pub async fn by_code(db: &Pool, code: &str) -> ServiceResult<Option<Programme>> {
+    Ok(store::by_code(db, code).await?)
+}
+
 /// Whether a metric counts or gives a percentage (a unit this server does not know counts).
 pub fn kind_of(metric: &Metric) -> UnitKind {
     unit_kind(&metric.unit).unwrap_or(UnitKind::Count)

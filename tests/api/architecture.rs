@@ -149,8 +149,8 @@ fn paths_from(code: &str, at: usize) -> Vec<Vec<String>> {
     vec![segments]
 }
 
-/// The modules `module` (with source `code`) refers to, other than itself.
-fn uses(module: &str, code: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
+/// Every path `module` (with source `code`) writes, made absolute (without `crate`).
+fn absolute_paths(module: &str, code: &str, known: &BTreeSet<String>) -> Vec<Vec<String>> {
     let here: Vec<&str> = if module.is_empty() {
         Vec::new()
     } else {
@@ -160,43 +160,36 @@ fn uses(module: &str, code: &str, known: &BTreeSet<String>) -> BTreeSet<String> 
     let children: Vec<String> = known
         .iter()
         .filter_map(|m| {
-            let parent = m.rsplit_once("::").map_or("", |(p, _)| p);
-            (parent == module && !m.is_empty())
-                .then(|| m.rsplit("::").next().unwrap_or(m).to_owned())
+            let (parent, last) = m.rsplit_once("::").unwrap_or(("", m.as_str()));
+            (parent == module && !m.is_empty()).then(|| last.to_owned())
         })
         .collect();
-    let mut found = BTreeSet::new();
-    let starts = ["crate::", "super::", "self::"];
-    let mut candidates: Vec<(usize, Vec<String>)> = Vec::new();
-    for start in starts {
+    let preceded_by_ident = |at: usize| {
+        code[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+    };
+    let mut written: Vec<Vec<String>> = Vec::new();
+    for start in ["crate::", "super::", "self::"] {
         for (at, _) in code.match_indices(start) {
-            let preceded_by_ident = code[..at]
-                .chars()
-                .next_back()
-                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
-            if !preceded_by_ident {
-                for path in paths_from(code, at) {
-                    candidates.push((at, path));
-                }
+            if !preceded_by_ident(at) {
+                written.extend(paths_from(code, at));
             }
         }
     }
     for child in &children {
-        let pattern = format!("{child}::");
-        for (at, _) in code.match_indices(&pattern) {
-            let preceded = code[..at]
-                .chars()
-                .next_back()
-                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
-            if !preceded {
+        for (at, _) in code.match_indices(&format!("{child}::")) {
+            if !preceded_by_ident(at) {
                 for mut path in paths_from(code, at) {
                     path.insert(0, "self".to_owned());
-                    candidates.push((at, path));
+                    written.push(path);
                 }
             }
         }
     }
-    for (_, path) in candidates {
+    let mut absolute_paths = Vec::new();
+    for path in written {
         let mut absolute: Vec<String> = Vec::new();
         let mut rest = path.as_slice();
         match rest.first().map(String::as_str) {
@@ -215,6 +208,15 @@ fn uses(module: &str, code: &str, known: &BTreeSet<String>) -> BTreeSet<String> 
             _ => continue,
         }
         absolute.extend(rest.iter().cloned());
+        absolute_paths.push(absolute);
+    }
+    absolute_paths
+}
+
+/// The modules `module` (with source `code`) refers to, other than itself.
+fn uses(module: &str, code: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for absolute in absolute_paths(module, code, known) {
         // The longest prefix that is a module of ours.
         let target = (0..=absolute.len())
             .rev()
@@ -321,4 +323,30 @@ fn layers_are_used_downwards_only() {
         .filter(|m| !m.is_empty() && !m.contains("::") && layer_of(m).is_none())
         .collect();
     assert!(unplaced.is_empty(), "modules without a layer: {unplaced:?}");
+}
+
+#[test]
+fn resolvers_name_store_types_but_call_no_store_function() {
+    // The GraphQL layer answers through the services; only its dataloaders, which batch the
+    // store's own look-ups, call the store. Elsewhere in it a store path must end in a type.
+    let modules = modules();
+    let known: BTreeSet<String> = modules.keys().cloned().collect();
+    let mut calls = Vec::new();
+    for (module, source) in &modules {
+        if !module.starts_with("graphql") || module == "graphql::loaders" {
+            continue;
+        }
+        for path in absolute_paths(module, &code_of(source), &known) {
+            let last = path.last().map(String::as_str).unwrap_or_default();
+            if path.first().is_some_and(|p| p == "store")
+                && !last.starts_with(|c: char| c.is_ascii_uppercase())
+            {
+                calls.push(format!("{module}: {}", path.join("::")));
+            }
+        }
+    }
+    assert!(
+        calls.is_empty(),
+        "resolvers using the store directly: {calls:#?}"
+    );
 }
