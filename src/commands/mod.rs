@@ -1,0 +1,76 @@
+//! What each command-line command does.
+//!
+//! Nothing here prints with `println!`, which panics when standard output is closed (`| head`).
+//! A command's report of what it did goes through `report`: the work is done, so a report
+//! that cannot be written is noted on standard error and the command still succeeds. Output
+//! that is the command's product (demo data, the migration list) goes through `data`: when
+//! it cannot all be written the command fails.
+
+mod files;
+mod output;
+mod schema;
+mod server;
+
+pub use output::{CommandError, note};
+pub use schema::schema_drift;
+
+use std::process::ExitCode;
+
+use crate::config::{Cli, Command, DemoKind, ImportKind};
+use files::{Pair, demo_data, demo_pair, import_pair, import_workforce, write_ptable};
+use schema::export_schema;
+use server::{load_reference, migrate, serve};
+
+/// Runs the command the user asked for.
+pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
+    match cli.command {
+        None => serve(&cli.serve).await,
+        Some(Command::Serve(args)) => serve(&args).await,
+        Some(Command::Migrate { action, store }) => migrate(action, &store).await,
+        Some(Command::LoadReference { store }) => load_reference(&store).await,
+        Some(Command::Import {
+            kind: ImportKind::Workforce { file, store, key },
+        }) => import_workforce(&file, &store, &key).await,
+        Some(Command::Import {
+            kind:
+                ImportKind::Indicators {
+                    file,
+                    definitions,
+                    store,
+                },
+        }) => import_pair(Pair::Indicators, &file, definitions.as_deref(), &store).await,
+        Some(Command::Import {
+            kind:
+                ImportKind::Programmes {
+                    file,
+                    programmes,
+                    store,
+                },
+        }) => import_pair(Pair::Programmes, &file, programmes.as_deref(), &store).await,
+        Some(Command::DemoData {
+            kind,
+            out,
+            records,
+            seed,
+        }) => match kind {
+            DemoKind::Workforce => demo_data(&out, records, seed),
+            DemoKind::Indicators => demo_pair(
+                &out,
+                seed,
+                [
+                    ("indicator definitions", "indicators.csv"),
+                    ("values", "values.csv"),
+                ],
+                crate::demo::indicators::write_csvs,
+            ),
+            DemoKind::Programmes => demo_pair(
+                &out,
+                seed,
+                [("programmes", "programmes.csv"), ("figures", "figures.csv")],
+                crate::demo::programmes::write_csvs,
+            ),
+        },
+        Some(Command::Ptable { out, ptable }) => write_ptable(&out, &ptable),
+        Some(Command::ExportSchema { check, path }) => export_schema(check, &path),
+    }
+}
