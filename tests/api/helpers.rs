@@ -332,3 +332,30 @@ macro_rules! on_both_stores {
         )*
     };
 }
+
+/// The problems an import refused its input for; panics when it did anything else.
+pub fn import_problems<T: std::fmt::Debug>(
+    result: Result<T, mobility_explorer::import::ImportError>,
+) -> Vec<mobility_explorer::import::Problem> {
+    match result {
+        Err(mobility_explorer::import::ImportError::Invalid(problems)) => problems,
+        other => panic!("expected problems, got {other:?}"),
+    }
+}
+
+/// Asserts that `problems` is one problem, at `file`, `line` and `column`, whose reason says
+/// `reason`.
+pub fn assert_one_problem(
+    problems: &[mobility_explorer::import::Problem],
+    (file, line, column): (&str, u64, &str),
+    reason: &str,
+) {
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    let p = &problems[0];
+    assert_eq!(
+        (p.file.as_str(), p.line, p.column.as_deref()),
+        (file, Some(line), Some(column)),
+        "{problems:#?}"
+    );
+    assert!(p.reason.contains(reason), "{problems:#?}");
+}

@@ -5,6 +5,7 @@ use mobility_explorer::import::{self, ImportError, Input, indicators::Summary};
 use serde_json::Value;
 
 use crate::helpers::{Store, TestApp, error_code, error_message};
+use crate::helpers::{assert_one_problem, import_problems};
 use crate::on_both_stores;
 
 const DEFINITIONS: &str = "\
@@ -387,10 +388,7 @@ att,E09000033,2017,50,60,70,
 att,E08000025,2017,51,,,
 att,W06000015,2017,50,,,seb
 ";
-    let problems = match load(&app, values, Some(DEFINITIONS)).await {
-        Err(ImportError::Invalid(problems)) => problems,
-        other => panic!("expected problems, got {other:?}"),
-    };
+    let problems = import_problems(load(&app, values, Some(DEFINITIONS)).await);
     let at = |line: u64, column: &str| {
         problems
             .iter()
@@ -415,16 +413,14 @@ att,W06000015,2017,50,,,seb
 
     // A bad definitions file is listed too.
     let bad = "code,name,description,unit,domain,higher_is_better,source,licence\natt,,x,percent,school,maybe,S,L\n";
-    let problems = match load(
-        &app,
-        "indicator,area_code,period,value,lower,upper\n",
-        Some(bad),
-    )
-    .await
-    {
-        Err(ImportError::Invalid(problems)) => problems,
-        other => panic!("expected problems, got {other:?}"),
-    };
+    let problems = import_problems(
+        load(
+            &app,
+            "indicator,area_code,period,value,lower,upper\n",
+            Some(bad),
+        )
+        .await,
+    );
     assert!(problems.iter().any(|p| p.column.as_deref() == Some("name")));
     assert!(
         problems
@@ -443,17 +439,12 @@ async fn a_definition_stored_with_the_other_synthetic_flag_is_refused(store: Sto
         att,Attainment (synthetic),Invented,percent,school,true,Demo,none,true\n";
     let values =
         format!("indicator,area_code,period,value,lower,upper\natt,{BIRMINGHAM},2030,1,,\n");
-    let problems = match load(&app, &values, Some(definitions)).await {
-        Err(ImportError::Invalid(problems)) => problems,
-        other => panic!("expected problems, got {other:?}"),
-    };
-    assert_eq!(problems.len(), 1, "{problems:#?}");
-    let p = &problems[0];
-    assert_eq!(
-        (p.file.as_str(), p.line, p.column.as_deref()),
-        ("indicators.csv", Some(2), Some("synthetic"))
+    let problems = import_problems(load(&app, &values, Some(definitions)).await);
+    assert_one_problem(
+        &problems,
+        ("indicators.csv", 2, "synthetic"),
+        "stored as real data",
     );
-    assert!(p.reason.contains("stored as real data"), "{problems:#?}");
     let data = app
         .data(r#"{ indicators(domain: "school") { code name synthetic } }"#)
         .await;
@@ -475,16 +466,14 @@ async fn a_definition_stored_with_the_other_synthetic_flag_is_refused(store: Sto
     .await
     .expect("a new synthetic indicator imports");
     let real = synthetic.replace(",yes\n", ",false\n");
-    let problems = match load(
-        &app,
-        "indicator,area_code,period,value,lower,upper\n",
-        Some(&real),
-    )
-    .await
-    {
-        Err(ImportError::Invalid(problems)) => problems,
-        other => panic!("expected problems, got {other:?}"),
-    };
+    let problems = import_problems(
+        load(
+            &app,
+            "indicator,area_code,period,value,lower,upper\n",
+            Some(&real),
+        )
+        .await,
+    );
     assert!(
         problems.len() == 1 && problems[0].reason.contains("stored as synthetic data"),
         "{problems:#?}"

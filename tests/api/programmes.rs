@@ -5,6 +5,7 @@ use mobility_explorer::import::{self, ImportError, Input};
 use serde_json::{Value, json};
 
 use crate::helpers::{Store, TestApp, error_code, error_message};
+use crate::helpers::{assert_one_problem, import_problems};
 use crate::on_both_stores;
 
 fn close(actual: &Value, expected: f64) {
@@ -276,19 +277,17 @@ p1,rate,percent,2023,actual,140,,
 p1,events,events,2023,actual,12,,
 ,events,events,2023,actual,1,,
 ";
-    let problems = match import::programmes::import(
-        &app.db,
-        Input {
-            name: "figures.csv".to_owned(),
-            reader: figures.as_bytes(),
-        },
-        None::<Input<&[u8]>>,
-    )
-    .await
-    {
-        Err(ImportError::Invalid(problems)) => problems,
-        other => panic!("expected problems, got {other:?}"),
-    };
+    let problems = import_problems(
+        import::programmes::import(
+            &app.db,
+            Input {
+                name: "figures.csv".to_owned(),
+                reader: figures.as_bytes(),
+            },
+            None::<Input<&[u8]>>,
+        )
+        .await,
+    );
     let at = |line: u64, column: &str| {
         problems
             .iter()
@@ -361,22 +360,18 @@ async fn a_programme_stored_with_the_other_synthetic_flag_is_refused(store: Stor
     let header = "code,name,description,stage,owner,owner_name,synthetic\n";
     // The published schools programme is real; described as synthetic it is refused, not
     // ignored.
-    let problems = match describe(
-        &app,
-        &format!("{header}schools_programme,Renamed,Invented,live,DEMO,Demo,true\n"),
-    )
-    .await
-    {
-        Err(ImportError::Invalid(problems)) => problems,
-        other => panic!("expected problems, got {other:?}"),
-    };
-    assert_eq!(problems.len(), 1, "{problems:#?}");
-    let p = &problems[0];
-    assert_eq!(
-        (p.file.as_str(), p.line, p.column.as_deref()),
-        ("programmes.csv", Some(2), Some("synthetic"))
+    let problems = import_problems(
+        describe(
+            &app,
+            &format!("{header}schools_programme,Renamed,Invented,live,DEMO,Demo,true\n"),
+        )
+        .await,
     );
-    assert!(p.reason.contains("stored as real data"), "{problems:#?}");
+    assert_one_problem(
+        &problems,
+        ("programmes.csv", 2, "synthetic"),
+        "stored as real data",
+    );
     let data = app
         .data(r#"{ programme(code: "schools_programme") { name synthetic } }"#)
         .await;
@@ -390,15 +385,13 @@ async fn a_programme_stored_with_the_other_synthetic_flag_is_refused(store: Stor
     )
     .await
     .expect("a new synthetic programme imports");
-    let problems = match describe(
-        &app,
-        &format!("{header}demo_p,Demo,Invented,live,DEMO,Demo,\n"),
-    )
-    .await
-    {
-        Err(ImportError::Invalid(problems)) => problems,
-        other => panic!("expected problems, got {other:?}"),
-    };
+    let problems = import_problems(
+        describe(
+            &app,
+            &format!("{header}demo_p,Demo,Invented,live,DEMO,Demo,\n"),
+        )
+        .await,
+    );
     assert!(
         problems.len() == 1 && problems[0].reason.contains("stored as synthetic data"),
         "{problems:#?}"

@@ -10,6 +10,7 @@ use mobility_explorer::import::{self, ImportError, workforce::Summary};
 use sea_orm::EntityTrait;
 use serde_json::Value;
 
+use crate::helpers::import_problems;
 use crate::helpers::{Store, TestApp, error_code, error_message};
 use crate::on_both_stores;
 use crate::staff::{
@@ -1040,10 +1041,7 @@ async fn a_file_with_bad_rows_lists_every_problem_and_writes_nothing(store: Stor
         "P8,EMP-B,2024,Ops,AO,2,E08000025,,routine,,,,,",
     ]
     .join("\n");
-    let problems = match load(&app, "bad.csv", &csv).await {
-        Err(ImportError::Invalid(problems)) => problems,
-        other => panic!("expected problems, got {other:?}"),
-    };
+    let problems = import_problems(load(&app, "bad.csv", &csv).await);
     let found = |line: u64, column: &str| {
         problems
             .iter()
@@ -1092,10 +1090,7 @@ async fn synthetic_and_real_rows_never_share_an_employer(store: Store) {
     };
     let csv =
         format!("{HEADER},synthetic\nP1,EMP-A,2025,Ops,AO,1,E08000025,2020,routine,,,,,,true\n");
-    let problems = match load(&app, "synthetic.csv", &csv).await {
-        Err(ImportError::Invalid(problems)) => problems,
-        other => panic!("expected problems, got {other:?}"),
-    };
+    let problems = import_problems(load(&app, "synthetic.csv", &csv).await);
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert!(problems[0].reason.contains("real"), "{problems:#?}");
     let data = app
@@ -1128,10 +1123,7 @@ async fn record_keys_are_checked_kept_and_derived(store: Store) {
         row("P6", "3.5"),
     ]
     .join("\n");
-    let problems = match load(&app, "bad-keys.csv", &csv).await {
-        Err(ImportError::Invalid(problems)) => problems,
-        other => panic!("expected problems, got {other:?}"),
-    };
+    let problems = import_problems(load(&app, "bad-keys.csv", &csv).await);
     for (line, value) in [(3, "256"), (4, "-1"), (5, "x"), (6, ""), (7, "3.5")] {
         let problem = problems
             .iter()
@@ -1149,10 +1141,7 @@ async fn record_keys_are_checked_kept_and_derived(store: Store) {
         .collect::<Vec<Person>>();
     let kept = changed[4].record_key;
     changed[4].record_key = kept.wrapping_add(1);
-    let problems = match load(&app, "rekeyed.csv", &staff::csv(&changed)).await {
-        Err(ImportError::Invalid(problems)) => problems,
-        other => panic!("expected problems, got {other:?}"),
-    };
+    let problems = import_problems(load(&app, "rekeyed.csv", &staff::csv(&changed)).await);
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert_eq!(problems[0].line, Some(6));
     assert!(
