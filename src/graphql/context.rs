@@ -13,8 +13,6 @@ use super::loaders::AreaLoader;
 use crate::domain::disclosure::Policy;
 use crate::store::{Pool, StoreError};
 
-pub(crate) use crate::service::geography::area_argument;
-
 /// The request's database connection.
 pub(crate) fn database<'a>(ctx: &Context<'a>) -> ApiResult<&'a Pool> {
     ctx.data::<Pool>()

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::connection::PageInfo;
 use async_graphql::{Context, Object, SimpleObject};
 
-use super::context::{area_argument, database, load, load_list};
+use super::context::{database, load, load_list};
 use super::cost;
 use super::error::{ApiError, ApiResult};
 use super::loaders::{AreaValuesKey, AuthoritiesKey, IndicatorKey, PeriodsKey};
@@ -514,10 +514,7 @@ impl IndicatorQuery {
         }
         let level: AreaLevel = level.into();
         let listed = match parent {
-            Some(code) => {
-                let within = area_argument(db, &code, "parent").await?;
-                Some(index::listed_within(db, level, within).await?)
-            }
+            Some(code) => Some(index::listed_within(db, level, &code).await?),
             None => None,
         };
         let key = IndexKey {

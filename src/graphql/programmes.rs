@@ -3,7 +3,7 @@
 
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject};
 
-use super::context::{area_argument, database, load};
+use super::context::{database, load};
 use super::cost;
 use super::error::ApiResult;
 use super::indicators::index_of;
@@ -12,6 +12,7 @@ use super::types::{AreaLevelInput, AreaNode};
 use crate::domain::geography::AreaLevel;
 use crate::domain::index::Method;
 use crate::domain::programme::{self, UnitKind};
+use crate::service::geography;
 use crate::service::index::IndexKey;
 use crate::service::programmes::{self as service, kind_of};
 use crate::store::programmes::{Metric, Programme};
@@ -204,7 +205,7 @@ impl ProgrammeNode {
         let db = database(ctx)?;
         let (metric, metrics) = self.metric(ctx, &metric).await?;
         let area = match area {
-            Some(code) => Some(area_argument(db, &code, "area").await?),
+            Some(code) => Some(geography::area_argument(db, &code, "area").await?),
             None => None,
         };
         let rows = service::aggregated(

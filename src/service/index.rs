@@ -122,13 +122,15 @@ pub async fn check_indicators(db: &Pool, codes: &[String]) -> ServiceResult<()> 
     Ok(())
 }
 
-/// The codes of the areas of `level` within `within`, sorted: the areas a list narrowed to
-/// one parent shows (ranks stay those of the whole level).
+/// The codes of the areas of `level` within the area the `parent` argument names (by any of
+/// its codes), sorted: the areas a list narrowed to one parent shows (ranks stay those of the
+/// whole level).
 pub async fn listed_within(
     db: &Pool,
     level: AreaLevel,
-    within: String,
+    parent: &str,
 ) -> ServiceResult<Vec<String>> {
+    let within = super::geography::area_argument(db, parent, "parent").await?;
     let filter = AreaFilter {
         level: Some(level),
         within: Some(within),

@@ -452,7 +452,7 @@ pub async fn reference_area(db: &Pool, area: &str, argument: &str) -> ServiceRes
     if area.eq_ignore_ascii_case("UK") {
         return Ok(UK.to_owned());
     }
-    match areas::find(db, area).await? {
+    match super::geography::find(db, area).await? {
         Some(a) => Ok(a.code),
         None => Err(invalid(format!(
             "`{argument}`: unknown area code `{}`",

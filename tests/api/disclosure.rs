@@ -528,6 +528,26 @@ impl Attacked {
     }
 }
 
+/// The attack "`plus`'s headcount minus `minus`'s" (two roots of `data`) on a target of
+/// `truth` people, who are withheld when asked for directly.
+fn headcount_difference(
+    attacker: &Attacker<'_>,
+    what: &str,
+    data: &Value,
+    plus: &str,
+    minus: &str,
+    truth: u64,
+) -> BTreeSet<i64> {
+    let headcount = |root: &str| data[root]["headcount"].as_u64().expect("shown");
+    attack_figures(
+        attacker,
+        what,
+        &[(1, headcount(plus)), (-1, headcount(minus))],
+        truth,
+        Some(attacker.withheld_at_most),
+    )
+}
+
 /// The attack `Σ sign × group`, figure by figure, aimed at the records `target` (which the
 /// test also asks for directly as `direct`, when the API lets it). Checks every answer is the
 /// method's, then for every figure all terms publish, asserts the attacker is left uncertain.
@@ -800,15 +820,13 @@ async fn a_region_minus_its_other_authorities(store: Store) {
         assert!(attacked.noisy, "fixture: the attack must meet noise");
     }
     // The workforce headcount field: the same figure, the same uncertainty.
-    attack_figures(
+    headcount_difference(
         &attacker,
         "West Midlands headcount minus Birmingham's",
-        &[
-            (1, data["gss"]["headcount"].as_u64().expect("shown")),
-            (-1, data["birmingham"]["headcount"].as_u64().expect("shown")),
-        ],
+        &data,
+        "gss",
+        "birmingham",
         6,
-        Some(attacker.withheld_at_most),
     );
 
     let wales = within(&[WALES]);
@@ -881,15 +899,13 @@ async fn all_employers_minus_all_but_one(store: Store) {
         "{attacked:?}"
     );
     assert!(attacked.noisy, "fixture: the attack must meet noise");
-    attack_figures(
+    headcount_difference(
         &attacker,
         "all employers' headcount minus EMP-A's",
-        &[
-            (1, data["all"]["headcount"].as_u64().expect("shown")),
-            (-1, data["allButB"]["headcount"].as_u64().expect("shown")),
-        ],
+        &data,
+        "all",
+        "allButB",
         7,
-        Some(attacker.withheld_at_most),
     );
     app.stop().await;
 }
