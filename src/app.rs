@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::graphql::build_schema;
 use crate::http::AppState;
 use crate::import::{self, ImportError};
-use crate::store::{self, Engine, StoreError};
+use crate::store::{self, Engine, Live, StoreError};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -45,15 +45,31 @@ pub struct App {
     statements: Arc<AtomicU64>,
 }
 
+/// Keeps `live` at the store's data version: checks every `every`, until dropped with the
+/// server. A failed check (the store away) keeps the data held and is logged once.
+async fn follow_data_version(live: Live, db: DatabaseConnection, every: std::time::Duration) {
+    let mut failing = false;
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match live.refresh(&db).await {
+            Ok(_) => failing = false,
+            Err(e) if !failing => {
+                failing = true;
+                tracing::warn!(error = %e, "cannot check the data version; serving the data held");
+            }
+            Err(_) => {}
+        }
+    }
+}
+
 impl App {
     /// Opens and migrates the store, loads the reference data into an empty store, builds the
     /// schema and binds the address (port 0 picks a free one).
     pub async fn build(config: Config) -> Result<App, AppError> {
         let mut db = store::connect_with(&config.database_url, config.pool).await?;
-        let statements = Arc::new(AtomicU64::new(0));
-        let counter = statements.clone();
         db.set_metric_callback(move |info| {
-            counter.fetch_add(1, Ordering::Relaxed);
             tracing::trace!(
                 elapsed_ms = info.elapsed.as_millis() as u64,
                 failed = info.failed,
@@ -78,9 +94,24 @@ impl App {
             );
         }
         demo.log();
+        // Snapshots imported before the pre-aggregated cells existed get theirs now, once.
+        let txn = store::begin_setup(&db).await?;
+        let built = store::workforce::cells::build_missing(&txn).await?;
+        if built > 0 {
+            store::version::bump(&txn).await?;
+            tracing::info!(
+                snapshots = built,
+                "built the workforce cells of older snapshots"
+            );
+        }
+        txn.commit().await.map_err(StoreError::from)?;
+        let live = Live::default();
+        live.refresh(&db).await?;
         let engine = Engine::of_url(&config.database_url).unwrap_or(Engine::Sqlite);
+        let pool = store::Pool::new(db.clone(), config.pool.max_connections, live.clone());
+        let statements = pool.statement_counter();
         let schema = build_schema(
-            store::Pool::new(db.clone(), config.pool.max_connections),
+            pool,
             config.limits,
             config.batch_window,
             config.disclosure.clone(),
@@ -93,7 +124,13 @@ impl App {
             })?;
         Ok(App {
             listener,
-            state: AppState { db, schema, engine },
+            state: AppState {
+                db,
+                schema,
+                engine,
+                live,
+                cache_max_age: config.cache_max_age,
+            },
             config,
             statements,
         })
@@ -109,7 +146,13 @@ impl App {
         &self.state.db
     }
 
-    /// A counter of SQL statements run on the store since start.
+    /// The data the server answers from, for tests that change the store beside it and
+    /// want it served at once rather than at the next poll.
+    pub fn live(&self) -> Live {
+        self.state.live.clone()
+    }
+
+    /// A counter of the SQL statements requests have run on the store since start.
     pub fn statement_counter(&self) -> Arc<AtomicU64> {
         self.statements.clone()
     }
@@ -119,8 +162,14 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), AppError> {
+        let follower = tokio::spawn(follow_data_version(
+            self.state.live.clone(),
+            self.state.db.clone(),
+            self.config.data_poll,
+        ));
         let router = crate::http::router(self.state, &self.config);
         crate::http::serve(self.listener, router, &self.config, shutdown).await;
+        follower.abort();
         Ok(())
     }
 }

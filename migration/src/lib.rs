@@ -10,6 +10,7 @@ mod m20261122_000002_create_workforce;
 mod m20261123_000003_create_indicators;
 mod m20261123_000004_create_programmes;
 mod m20261129_000005_add_record_keys;
+mod m20261130_000006_create_aggregates;
 
 /// Runs the project's migrations in order (`mobility-explorer migrate up|down|status`).
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_indicators::Migration),
             Box::new(m20261123_000004_create_programmes::Migration),
             Box::new(m20261129_000005_add_record_keys::Migration),
+            Box::new(m20261130_000006_create_aggregates::Migration),
         ]
     }
 }

@@ -331,6 +331,18 @@ pub struct ServeArgs {
     #[arg(long, env = "BATCH_WINDOW_MS", default_value_t = 10)]
     pub batch_window_ms: u64,
 
+    /// How often, in milliseconds, the server checks the store's data version and loads new
+    /// data: an import (through any server or command on the same store) is served within
+    /// this.
+    #[arg(long, env = "DATA_POLL_MS", default_value_t = 250)]
+    pub data_poll_ms: u64,
+
+    /// How long, in seconds, clients and caches may reuse a GET answer without asking again
+    /// (`Cache-Control: max-age`); after that they revalidate with its `ETag`. 0: always
+    /// revalidate.
+    #[arg(long, env = "CACHE_MAX_AGE_SECS", default_value_t = 60)]
+    pub cache_max_age_secs: u64,
+
     /// Disclosure threshold k: a count below k after perturbation is withheld, as are groups
     /// whose headcount or respondents are below k and means over fewer than k people.
     #[arg(long, env = "DISCLOSURE_MIN_COUNT", default_value_t = DEFAULT_MIN_COUNT)]

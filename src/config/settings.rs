@@ -32,6 +32,10 @@ pub struct Config {
     pub pool: PoolSettings,
     /// How long related look-ups are gathered into one statement.
     pub batch_window: Duration,
+    /// How often the store's data version is checked.
+    pub data_poll: Duration,
+    /// How long a GET answer may be reused without revalidation.
+    pub cache_max_age: Duration,
     /// Disclosure control of workforce figures.
     pub disclosure: Policy,
     /// Load the synthetic demo workforce into a store with no staff records.
@@ -103,6 +107,11 @@ impl TryFrom<&ServeArgs> for Config {
                 )?),
             },
             batch_window: Duration::from_millis(args.batch_window_ms),
+            data_poll: Duration::from_millis(positive(
+                "DATA_POLL_MS",
+                usize::try_from(args.data_poll_ms).unwrap_or(usize::MAX),
+            )? as u64),
+            cache_max_age: Duration::from_secs(args.cache_max_age_secs),
             disclosure: Policy {
                 min_count: positive(
                     "DISCLOSURE_MIN_COUNT",
@@ -138,6 +147,8 @@ impl Config {
                 statement_timeout: Some(Duration::from_secs(30)),
             },
             batch_window: Duration::from_millis(10),
+            data_poll: Duration::from_millis(250),
+            cache_max_age: Duration::from_secs(60),
             disclosure: Policy::default(),
             demo_data: false,
             graphiql: true,

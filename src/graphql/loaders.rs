@@ -242,7 +242,7 @@ loads!(IndexKey => Arc<IndexResult>, |db, keys| {
     let mut result = HashMap::with_capacity(keys.len());
     for key in keys {
         let index = index_service::compute(db, key).await?;
-        result.insert(key.clone(), Arc::new(index));
+        result.insert(key.clone(), index);
     }
     Ok(result)
 });

@@ -1,6 +1,11 @@
 //! `/graphql` following the GraphQL over HTTP specification: POST with a JSON body, GET with
 //! the query in the URL (queries only), GraphiQL for browsers, and the status code and media
 //! type the client asked for.
+//!
+//! A GET answer is the same for the same URL until the data changes, so it carries an `ETag`
+//! (the data version and a digest of the URL's query string) and `Cache-Control`; a client or
+//! cache sending the tag back in `If-None-Match` gets `304 Not Modified`, without the query
+//! being run.
 
 use async_graphql::ParseRequestError;
 use async_graphql::parser::types::OperationType;
@@ -59,12 +64,15 @@ fn accepts_html(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("text/html"))
 }
 
+/// Runs a request; returns the HTTP answer and whether it is a complete answer (no errors),
+/// the only kind worth caching.
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
     request: async_graphql::Request,
-) -> Response {
+) -> (Response, bool) {
     let response = state.schema.execute(request).await;
+    let complete = response.errors.is_empty();
     // The store being unreachable is the server's condition, not the query's: 503, so
     // clients and load balancers retry, whatever media type was asked for.
     let unavailable = response.errors.iter().any(|e| {
@@ -94,7 +102,7 @@ async fn execute(
             HeaderValue::from_static("application/json"),
         );
     }
-    http
+    (http, complete)
 }
 
 /// `POST /graphql`.
@@ -104,7 +112,7 @@ pub async fn post_graphql(
     request: Result<GraphQLRequest<Unreadable>, Unreadable>,
 ) -> Response {
     match request {
-        Ok(request) => execute(&state, &headers, request.into_inner()).await,
+        Ok(request) => execute(&state, &headers, request.into_inner()).await.0,
         Err(e) => e.into_response(),
     }
 }
@@ -144,7 +152,52 @@ pub async fn get_graphql(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, &headers, request).await
+    let tag = etag(state.live.current().version, &query);
+    let caching = [
+        (
+            header::CACHE_CONTROL,
+            format!("public, max-age={}", state.cache_max_age.as_secs()),
+        ),
+        (header::ETAG, tag.clone()),
+        (header::VARY, "Accept".to_owned()),
+    ];
+    if matches_etag(&headers, &tag) {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        add_headers(&mut response, &caching);
+        return response;
+    }
+    let (mut response, complete) = execute(&state, &headers, request).await;
+    if complete && response.status() == StatusCode::OK {
+        add_headers(&mut response, &caching);
+    }
+    response
+}
+
+/// The entity tag of a GET answer: the data version and a digest of the query string (query,
+/// variables and operation name as sent). Strong: equal tags mean equal bodies.
+fn etag(version: i64, query_string: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(query_string.as_bytes());
+    format!("\"{version}-{}\"", hex::encode(&digest[..12]))
+}
+
+/// Whether `If-None-Match` names `tag` (or is `*`); weak tags compare by their opaque part.
+fn matches_etag(headers: &HeaderMap, tag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim())
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == tag)
+}
+
+fn add_headers(response: &mut Response, headers: &[(header::HeaderName, String)]) {
+    for (name, value) in headers {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            response.headers_mut().insert(name.clone(), value);
+        }
+    }
 }
 
 /// Whether the operation a request would run is a mutation (unparseable queries are left to

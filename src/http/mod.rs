@@ -37,7 +37,11 @@ pub fn router(state: AppState, config: &Config) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-        .allow_headers([header::CONTENT_TYPE, header::ACCEPT])
+        .allow_headers([header::CONTENT_TYPE, header::ACCEPT, header::IF_NONE_MATCH])
+        .expose_headers([
+            header::ETAG,
+            header::HeaderName::from_static("x-request-id"),
+        ])
         .max_age(std::time::Duration::from_secs(86_400));
     let graphiql = config.graphiql;
     let get_graphql = move |state: State<AppState>, headers: HeaderMap, query: RawQuery| {

@@ -3,7 +3,7 @@
 use sea_orm::DatabaseConnection;
 
 use crate::graphql::ApiSchema;
-use crate::store::Engine;
+use crate::store::{Engine, Live};
 
 /// What request handlers share.
 #[derive(Clone)]
@@ -14,4 +14,8 @@ pub struct AppState {
     pub schema: ApiSchema,
     /// Which engine the store runs on.
     pub engine: Engine,
+    /// The data served from memory; its version is in every `ETag`.
+    pub live: Live,
+    /// How long a GET answer may be reused without revalidation.
+    pub cache_max_age: std::time::Duration,
 }

@@ -466,8 +466,9 @@ pub fn companion<T, R: Read>(
     rows.into_iter().map(|(_, row)| row).collect()
 }
 
-/// Writes in one transaction what `write` writes, only when no problem was found: nothing
-/// is written otherwise, nor when `write` fails (its transaction is rolled back).
+/// Writes in one transaction what `write` writes, with a new data version, only when no
+/// problem was found: nothing is written otherwise, nor when `write` fails (its transaction
+/// is rolled back).
 pub async fn write<C, T>(
     db: &C,
     problems: Vec<Problem>,
@@ -481,6 +482,8 @@ where
     }
     let txn = store::begin_write(db).await?;
     let written = write(&txn).await?;
+    // Servers reload what they hold in memory when the version moves.
+    store::version::bump(&txn).await?;
     txn.commit().await?;
     Ok(written)
 }

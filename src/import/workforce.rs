@@ -491,6 +491,7 @@ async fn write(
             })
             .collect();
         store::workforce::insert_records(txn, snapshot_id, employer_id, *year, &records).await?;
+        store::workforce::cells::build(txn, snapshot_id).await?;
         for r in rows {
             for (declared, (measure, answer)) in summary
                 .declared

@@ -2,6 +2,7 @@
 //! period, and the page of ranked areas a question selects.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use super::{ServiceError, ServiceResult};
 use crate::domain::geography::AreaLevel;
@@ -42,9 +43,22 @@ pub struct IndexResult {
     pub published: BTreeMap<String, String>,
 }
 
+/// The index of `key`, computed once per data version: every request after the first gets
+/// the same result from memory until an import changes the data.
+pub async fn compute(db: &Pool, key: &IndexKey) -> Result<Arc<IndexResult>, StoreError> {
+    let data = db.data();
+    let memo = format!("index {key:?}");
+    if let Some(found) = data.memo::<IndexResult>(&memo) {
+        return Ok(found);
+    }
+    let computed = Arc::new(compute_now(db, key).await?);
+    data.remember(memo, computed.clone());
+    Ok(computed)
+}
+
 /// Computes an index: three aggregate statements (means, deviations, domain scores), then
 /// ranking in the domain.
-pub async fn compute(db: &Pool, key: &IndexKey) -> Result<IndexResult, StoreError> {
+async fn compute_now(db: &Pool, key: &IndexKey) -> Result<IndexResult, StoreError> {
     let areas = AreaFilter {
         level: Some(key.level),
         within: None,

@@ -2,17 +2,20 @@
 //! figures about the records it selects, every count through the disclosure policy.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use tokio::sync::OnceCell;
+use std::sync::OnceLock;
 
 use super::{ServiceError, ServiceResult, quote};
+use crate::domain::cells::GroupCounts;
 use crate::domain::disclosure::{
     Aggregate, Count, Mean, Policy, Suppression, Table, round_fraction, round_score,
 };
 use crate::domain::seb::{self, Measure};
 use crate::domain::workforce::{Dimension, Scope};
+use crate::store::live::Data;
 use crate::store::reference::{self, ReferenceShare};
-use crate::store::workforce::{self as workforce_store, Employer, GroupCounts};
+use crate::store::workforce::{self as workforce_store, Employer};
 use crate::store::{Pool, areas};
 
 /// Most dimensions one distribution may be broken down by.
@@ -145,15 +148,13 @@ async fn authorities_of(db: &Pool, codes: &[String]) -> ServiceResult<Vec<String
 /// Resolves a filter's names into ids and codes, refusing unknown ones, and opens the
 /// question about the records it selects.
 pub async fn ask(db: &Pool, filter: Filter, policy: Policy) -> ServiceResult<Question> {
+    let data = db.data();
     let employers = employers_of(db, filter.employers.as_deref()).await?;
     let ids: Vec<i32> = employers.iter().map(|e| e.id).collect();
     let years = match filter.years {
         Some(years) if years.is_empty() => return Err(invalid("`years` is empty")),
         Some(years) => years,
-        None => workforce_store::latest_year(db, &ids)
-            .await?
-            .into_iter()
-            .collect(),
+        None => data.cells.latest_year(&ids).into_iter().collect(),
     };
     let business_units = match &filter.business_units {
         Some(names) => Some(business_unit_ids(db, &ids, names).await?),
@@ -174,7 +175,8 @@ pub async fn ask(db: &Pool, filter: Filter, policy: Policy) -> ServiceResult<Que
         },
         employers,
         policy,
-        overall: OnceCell::new(),
+        data,
+        overall: OnceLock::new(),
     })
 }
 
@@ -232,7 +234,10 @@ pub struct Question {
     scope: Scope,
     employers: Vec<Employer>,
     policy: Policy,
-    overall: OnceCell<Option<GroupCounts>>,
+    /// The data version every figure of the question is summed from, even when a newer one
+    /// arrives while it is answered.
+    data: Arc<Data>,
+    overall: OnceLock<Option<GroupCounts>>,
 }
 
 /// The lower-SEB share of a protected table, unrounded but from published counts (for
@@ -283,37 +288,30 @@ impl Question {
         &self.policy
     }
 
-    async fn overall(&self, db: &Pool) -> ServiceResult<Option<&GroupCounts>> {
-        let overall = self
-            .overall
-            .get_or_try_init(|| async {
-                let groups = workforce_store::category_counts(
-                    db,
-                    &self.scope,
-                    Measure::ParentalOccupation,
-                    &[],
-                )
-                .await?;
-                Ok::<_, ServiceError>(groups.into_iter().next())
+    fn overall(&self) -> Option<&GroupCounts> {
+        self.overall
+            .get_or_init(|| {
+                let groups =
+                    self.data
+                        .cells
+                        .category_counts(&self.scope, Measure::ParentalOccupation, &[]);
+                groups.into_iter().next()
             })
-            .await?;
-        Ok(overall.as_ref())
+            .as_ref()
     }
 
     /// Everyone in the filter, perturbed.
-    pub async fn headcount(&self, db: &Pool) -> ServiceResult<Count> {
+    pub fn headcount(&self) -> Count {
         let n = self
-            .overall(db)
-            .await?
+            .overall()
             .map_or_else(Aggregate::default, |g| g.headcount);
-        Ok(self.policy.count(n))
+        self.policy.count(n)
     }
 
     /// The groups `dimensions` form, with their counts over `measure`'s categories; at most
     /// [`MAX_DIMENSIONS`], each once.
-    pub async fn groups(
+    pub fn groups(
         &self,
-        db: &Pool,
         measure: Measure,
         dimensions: &[Dimension],
     ) -> ServiceResult<Vec<GroupCounts>> {
@@ -322,7 +320,10 @@ impl Question {
                 "`by` may name at most {MAX_DIMENSIONS} dimensions"
             )));
         }
-        Ok(workforce_store::category_counts(db, &self.scope, measure, dimensions).await?)
+        Ok(self
+            .data
+            .cells
+            .category_counts(&self.scope, measure, dimensions))
     }
 
     /// `groups`, each with its protected table.
@@ -380,17 +381,12 @@ impl Question {
     }
 
     /// Who gets on: each of `groups`' lower-SEB share against everyone's.
-    pub async fn representation(
-        &self,
-        db: &Pool,
-        groups: &[ProtectedGroup],
-    ) -> ServiceResult<Vec<Shares>> {
+    pub fn representation(&self, groups: &[ProtectedGroup]) -> Vec<Shares> {
         let overall = self
-            .overall(db)
-            .await?
+            .overall()
             .map(|g| self.policy.table(g.headcount, &g.categories));
         let overall_share = overall.as_ref().map_or(Ok(None), lower_share);
-        Ok(groups
+        groups
             .iter()
             .map(|g| {
                 let share = lower_share(&g.table);
@@ -400,19 +396,17 @@ impl Question {
                 };
                 shares(share, overall_share, gap)
             })
-            .collect())
+            .collect()
     }
 
     /// The progression ratio (parental occupation); `None` when the filter has no staff or
     /// no lower-SEB staff at all.
-    pub async fn progression(&self, db: &Pool) -> ServiceResult<Option<Progression>> {
-        let Some(overall) = self.overall(db).await? else {
+    pub fn progression(&self) -> ServiceResult<Option<Progression>> {
+        let Some(overall) = self.overall() else {
             return Ok(None);
         };
         let overall = self.policy.table(overall.headcount, &overall.categories);
-        let groups = self
-            .groups(db, Measure::ParentalOccupation, &[Dimension::GradeLevel])
-            .await?;
+        let groups = self.groups(Measure::ParentalOccupation, &[Dimension::GradeLevel])?;
         let Some(senior) = groups.iter().max_by_key(|g| g.key.grade_level) else {
             return Ok(None);
         };
@@ -432,18 +426,18 @@ impl Question {
 
     /// How it feels: the engagement means of lower-SEB and other declared staff. Each mean
     /// is the sum of scores over the perturbed number of people with a score.
-    pub async fn engagement(&self, db: &Pool) -> ServiceResult<Engagement> {
-        let sums = workforce_store::engagement_sums(db, &self.scope).await?;
+    pub fn engagement(&self) -> Engagement {
+        let sums = self.data.cells.engagement_sums(&self.scope);
         let lower = self.policy.mean(sums.lower, sums.lower_sum, SCORE_RANGE);
         let other = self.policy.mean(sums.other, sums.other_sum, SCORE_RANGE);
-        Ok(Engagement {
+        Engagement {
             gap: lower
                 .value
                 .zip(other.value)
                 .map(|(l, o)| round_score(l - o)),
             lower,
             other,
-        })
+        }
     }
 }
 

@@ -7,32 +7,63 @@
 //! `DB_ACQUIRE_TIMEOUT_MS` means "the store is unavailable". Behind the gate, statements
 //! queue here without a deadline of their own (the request's timeout still applies), and a
 //! wait on the pool only ever means the store itself is slow to connect or down.
+//!
+//! It also carries the [`Live`] data, so a use case reaches the in-memory figures of the
+//! current data version the same way it reaches the store.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, Statement,
 };
 use tokio::sync::Semaphore;
 
-/// The connection pool with its statement gate; cheap to clone (clones share both).
-#[derive(Clone, Debug)]
+use super::live::{Data, Live};
+
+/// The connection pool with its statement gate and the live data; cheap to clone (clones
+/// share all three).
+#[derive(Clone)]
 pub struct Pool {
     db: DatabaseConnection,
     gate: Arc<Semaphore>,
+    live: Live,
+    statements: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Pool {
-    /// Gates `db` to at most `statements` statements at once (its pool size).
-    pub fn new(db: DatabaseConnection, statements: u32) -> Pool {
+    /// Gates `db` to at most `statements` statements at once (its pool size), beside `live`.
+    pub fn new(db: DatabaseConnection, statements: u32, live: Live) -> Pool {
         let permits = usize::try_from(statements.max(1)).unwrap_or(1);
         Pool {
             db,
             gate: Arc::new(Semaphore::new(permits)),
+            live,
+            statements: Arc::default(),
         }
     }
 
+    /// A counter of the statements run through this pool (by requests; not the server's own
+    /// checks of the data version).
+    pub fn statement_counter(&self) -> Arc<AtomicU64> {
+        self.statements.clone()
+    }
+
+    /// The data of the current version, held in memory.
+    pub fn data(&self) -> Arc<Data> {
+        self.live.current()
+    }
+
     async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, DbErr> {
+        self.statements.fetch_add(1, Ordering::Relaxed);
         // The semaphore is never closed; a closed one would mean the pool is going away.
         self.gate
             .acquire()

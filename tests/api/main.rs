@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod aggregates;
 mod architecture;
 mod cleanup;
 mod cli;

@@ -84,16 +84,13 @@ impl Workforce {
     }
 
     /// Everyone in the filter, perturbed; null when below the threshold.
-    async fn headcount(&self, ctx: &Context<'_>) -> ApiResult<Option<u64>> {
-        Ok(self.0.headcount(database(ctx)?).await?.value)
+    async fn headcount(&self) -> ApiResult<Option<u64>> {
+        Ok(self.0.headcount().value)
     }
 
     /// Why `headcount` is withheld.
-    async fn headcount_suppressed(
-        &self,
-        ctx: &Context<'_>,
-    ) -> ApiResult<Option<SuppressionReason>> {
-        Ok(reason(&self.0.headcount(database(ctx)?).await?))
+    async fn headcount_suppressed(&self) -> ApiResult<Option<SuppressionReason>> {
+        Ok(reason(&self.0.headcount()))
     }
 
     /// The distribution over a measure's background groups, for each group of staff formed
@@ -132,7 +129,7 @@ impl Workforce {
         };
         let dimensions = dimensions(&by)?;
         let groups = cost::within(
-            self.0.groups(db, measure, &dimensions).await?,
+            self.0.groups(measure, &dimensions)?,
             cost::groups(&by),
             "Workforce.distribution",
             "; group by fewer dimensions or narrow the filter",
@@ -186,16 +183,14 @@ impl Workforce {
     ) -> ApiResult<Vec<RepresentationGap>> {
         let db = database(ctx)?;
         let groups = cost::within(
-            self.0
-                .groups(db, Measure::ParentalOccupation, &[by.into()])
-                .await?,
+            self.0.groups(Measure::ParentalOccupation, &[by.into()])?,
             cost::groups(&[by]),
             "Workforce.whoGetsOn",
             "; narrow the filter",
         )?;
         let groups = self.0.protect(groups);
         let names = Arc::new(self.0.names(db, &groups).await?);
-        let representation = self.0.representation(db, &groups).await?;
+        let representation = self.0.representation(&groups);
         Ok(groups
             .iter()
             .zip(representation)
@@ -211,8 +206,8 @@ impl Workforce {
 
     /// The progression ratio (parental occupation); null when the filter has no staff or
     /// no lower-SEB staff at all.
-    async fn progression_ratio(&self, ctx: &Context<'_>) -> ApiResult<Option<Ratio>> {
-        Ok(self.0.progression(database(ctx)?).await?.map(|p| Ratio {
+    async fn progression_ratio(&self) -> ApiResult<Option<Ratio>> {
+        Ok(self.0.progression()?.map(|p| Ratio {
             value: p.shares.comparison,
             senior_grade_level: p.senior_grade_level,
             senior_lower_share: p.shares.share,
@@ -224,8 +219,8 @@ impl Workforce {
     /// How it feels: the engagement gap between lower-SEB staff and other declared staff.
     /// Each mean is the sum of scores over the perturbed number of people with a score,
     /// rounded to a whole number, and withheld when that number is below the threshold.
-    async fn engagement_gap(&self, ctx: &Context<'_>) -> ApiResult<Option<Gap>> {
-        let e = self.0.engagement(database(ctx)?).await?;
+    async fn engagement_gap(&self) -> ApiResult<Option<Gap>> {
+        let e = self.0.engagement();
         Ok(Some(Gap {
             value: e.gap,
             lower_mean: e.lower.value,

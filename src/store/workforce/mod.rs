@@ -1,8 +1,11 @@
 //! Queries over the workforce tables: reading employers and snapshots, and aggregating staff
-//! records ([`read`]); writing them, what imports use ([`write`]). Both are re-exported here.
+//! records ([`read`]); writing them, what imports use ([`write`]); the pre-aggregated cells
+//! built from them at import, which the server answers from ([`cells`]).
 //!
-//! Every figure is computed by the database with `GROUP BY`; records are never read into Rust.
+//! The server never groups staff records per request: it sums [`cells`]. The `GROUP BY`s
+//! over records in [`read`] are the reference the cells are checked against.
 
+pub mod cells;
 pub mod read;
 pub mod write;
 

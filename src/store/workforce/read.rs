@@ -7,13 +7,13 @@ use entity::{business_unit, employer, grade, staff_record, workforce_snapshot};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, IdenStatic, QueryFilter, QueryOrder,
-    QuerySelect,
 };
 
+use crate::domain::cells::{EngagementSums, GroupCounts, OTHER_DECLARED};
 use crate::domain::disclosure::Aggregate;
 use crate::domain::seb::{self, Measure};
 use crate::domain::workforce::{Dimension, GroupKey, Scope};
-use crate::store::StoreError;
+use crate::store::error::StoreError;
 
 /// An employer as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,7 +222,7 @@ fn read_aggregate(row: &sea_orm::QueryResult) -> Result<Aggregate, StoreError> {
 
 /// `CASE` mapping a measure's answer codes to background groups (NULL: unknown), so the
 /// database groups by background group directly.
-fn group_expr(measure: Measure) -> Expr {
+pub(super) fn group_expr(measure: Measure) -> Expr {
     let column = measure_column(measure);
     let mut groups = measure.groups().iter();
     let Some(first) = groups.next() else {
@@ -267,18 +267,6 @@ fn read_key(row: &sea_orm::QueryResult, dimensions: &[Dimension]) -> Result<Grou
         }
     }
     Ok(key)
-}
-
-/// One group's cells, before disclosure control: everyone, and each background group (in the
-/// measure's order), each as a record count and record-key sum.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupCounts {
-    /// The group.
-    pub key: GroupKey,
-    /// Everyone in the group, declared or not.
-    pub headcount: Aggregate,
-    /// Each background group, every group of the measure present (empty ones included).
-    pub categories: Vec<(&'static str, Aggregate)>,
 }
 
 /// Record counts and record-key sums per group (formed by `dimensions`) and background group
@@ -329,25 +317,9 @@ pub async fn category_counts(
     Ok(groups)
 }
 
-/// Engagement scores of lower-SEB staff and of other declared staff (parental occupation):
-/// the people with a score (as a cell) and the sum of their scores.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct EngagementSums {
-    /// Lower-SEB staff with a score.
-    pub lower: Aggregate,
-    /// The sum of their scores.
-    pub lower_sum: f64,
-    /// Other declared staff (professional and intermediate) with a score.
-    pub other: Aggregate,
-    /// The sum of their scores.
-    pub other_sum: f64,
-}
-
-/// Engagement sums by background, in one `GROUP BY` statement.
-pub async fn engagement_sums(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-) -> Result<EngagementSums, StoreError> {
+/// `CASE` mapping parental occupation to the backgrounds engagement is compared between:
+/// lower SEB, other declared, or NULL (not declared).
+pub(super) fn engagement_group_expr() -> Expr {
     let measure = Measure::ParentalOccupation;
     let column = measure_column(measure);
     let others: Vec<&str> = measure
@@ -356,12 +328,21 @@ pub async fn engagement_sums(
         .filter(|g| **g != seb::LOWER)
         .flat_map(|g| measure.codes_of(g))
         .collect();
-    let case = Expr::case(
+    Expr::case(
         Expr::col(column).is_in(measure.codes_of(seb::LOWER)),
-        Expr::val("LOWER"),
+        Expr::val(seb::LOWER),
     )
-    .case(Expr::col(column).is_in(others), Expr::val("OTHER"))
-    .finally(Expr::null());
+    .case(Expr::col(column).is_in(others), Expr::val(OTHER_DECLARED))
+    .finally(Expr::null())
+    .into()
+}
+
+/// Engagement sums by background, in one `GROUP BY` statement.
+pub async fn engagement_sums(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+) -> Result<EngagementSums, StoreError> {
+    let case = engagement_group_expr();
     let mut select = grouped_select(scope, &[]);
     select
         .and_where(Expr::col(staff_record::Column::Engagement).is_not_null())
@@ -383,25 +364,10 @@ pub async fn engagement_sums(
         let total: Option<f64> = row.try_get("", "total")?;
         let total = total.unwrap_or(0.0);
         match group.as_deref() {
-            Some("LOWER") => (sums.lower, sums.lower_sum) = (people, total),
-            Some("OTHER") => (sums.other, sums.other_sum) = (people, total),
+            Some(seb::LOWER) => (sums.lower, sums.lower_sum) = (people, total),
+            Some(OTHER_DECLARED) => (sums.other, sums.other_sum) = (people, total),
             _ => {}
         }
     }
     Ok(sums)
-}
-
-/// The latest snapshot year among some employers.
-pub async fn latest_year(
-    db: &impl ConnectionTrait,
-    employer_ids: &[i32],
-) -> Result<Option<i32>, StoreError> {
-    let row = workforce_snapshot::Entity::find()
-        .select_only()
-        .column_as(workforce_snapshot::Column::Year.max(), "latest")
-        .filter(workforce_snapshot::Column::EmployerId.is_in(employer_ids.iter().copied()))
-        .into_tuple::<Option<i32>>()
-        .one(db)
-        .await?;
-    Ok(row.flatten())
 }

@@ -183,7 +183,7 @@ pub async fn record_keys(
         .collect()
 }
 
-/// Deletes the employer's snapshot of `year` (with its records) if there is one, and creates
+/// Deletes the employer's snapshot of `year` (with its records and cells) if there is one, and creates
 /// an empty one in its place; returns the new snapshot's id and whether one was replaced.
 pub async fn replace_snapshot(
     db: &impl ConnectionTrait,
@@ -200,6 +200,7 @@ pub async fn replace_snapshot(
         .await?;
     let replaced = existing.is_some();
     if let Some(old) = existing {
+        super::cells::delete(db, old.id).await?;
         staff_record::Entity::delete_many()
             .filter(staff_record::Column::SnapshotId.eq(old.id))
             .exec(db)

@@ -1,0 +1,96 @@
+//! The data the server answers from memory: the workforce cells of the current data version,
+//! and what is computed once per version (the index), shared by every request.
+//!
+//! [`Live::refresh`] compares the stored data version with the one held and reloads when
+//! they differ; the server calls it on a timer, so every replica on a store picks up an
+//! import within one poll interval.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use sea_orm::ConnectionTrait;
+
+use super::error::StoreError;
+use super::version;
+use super::workforce::cells;
+use crate::domain::cells::Cells;
+
+/// Values kept per data version at most; past it, new ones are computed and not kept, so
+/// questions that differ only in their arguments cannot fill the memory.
+const MAX_MEMOS: usize = 256;
+
+/// The data of one version.
+#[derive(Default)]
+pub struct Data {
+    /// The data version (0 before the first load).
+    pub version: i64,
+    /// Every workforce cell.
+    pub cells: Cells,
+    memos: Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl Data {
+    /// The value computed for `key` in this version, if one was kept.
+    pub fn memo<T: Any + Send + Sync>(&self, key: &str) -> Option<Arc<T>> {
+        let memos = self.memos.lock().unwrap_or_else(|e| e.into_inner());
+        memos.get(key).cloned()?.downcast().ok()
+    }
+
+    /// Keeps `value` for `key` in this version (unless [`MAX_MEMOS`] are kept already).
+    pub fn remember<T: Any + Send + Sync>(&self, key: String, value: Arc<T>) {
+        let mut memos = self.memos.lock().unwrap_or_else(|e| e.into_inner());
+        if memos.len() < MAX_MEMOS {
+            memos.insert(key, value);
+        }
+    }
+}
+
+/// The current data, shared by every request and swapped whole on a new version.
+#[derive(Clone, Default)]
+pub struct Live(Arc<RwLock<Arc<Data>>>);
+
+impl Live {
+    /// The data of the latest version loaded.
+    pub fn current(&self) -> Arc<Data> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Loads the store's data if its version differs from the one held; returns the version
+    /// now held. Readers keep the data they hold until they finish.
+    pub async fn refresh(&self, db: &impl ConnectionTrait) -> Result<i64, StoreError> {
+        let held = self.current().version;
+        let mut stored = version::read(db).await?;
+        if stored == held {
+            return Ok(held);
+        }
+        // The cells and the version must match: an import committing between the two reads
+        // shows as a version change, and the load is repeated.
+        loop {
+            let cells = cells::load(db).await?;
+            let after = version::read(db).await?;
+            if after == stored {
+                break self.publish(Data {
+                    version: stored,
+                    cells,
+                    memos: Mutex::default(),
+                });
+            }
+            stored = after;
+        }
+        Ok(stored)
+    }
+
+    /// Replaces the held data, unless a newer version was published meanwhile.
+    fn publish(&self, data: Data) {
+        let mut current = self.0.write().unwrap_or_else(|e| e.into_inner());
+        if data.version > current.version {
+            tracing::info!(
+                version = data.version,
+                cells = data.cells.len(),
+                "serving a new data version"
+            );
+            *current = Arc::new(data);
+        }
+    }
+}

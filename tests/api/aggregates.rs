@@ -1,0 +1,298 @@
+//! The pre-aggregated store: answers summed from the cells built at import equal those
+//! grouped from the staff records, for random filters and groupings; cells follow every
+//! re-import and are built for snapshots that predate them; a second server on the same store
+//! serves an import within a second; GET answers carry an `ETag` that turns into a 304.
+
+use std::time::{Duration, Instant};
+
+use mobility_explorer::demo;
+use mobility_explorer::domain::seb::Measure;
+use mobility_explorer::domain::workforce::{Dimension, PersonKey, Scope};
+use mobility_explorer::import;
+use mobility_explorer::store::workforce::{self as workforce_store, cells};
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{Value, json};
+
+use crate::helpers::{Store, TestApp, TestStore};
+use crate::on_both_stores;
+
+fn key() -> PersonKey {
+    PersonKey::new(b"a test key of more than sixteen bytes").expect("long enough")
+}
+
+/// Imports `records` demo records generated from `seed`.
+async fn import_demo(db: &DatabaseConnection, records: u64, seed: u64) {
+    let mut csv = Vec::new();
+    demo::write_csv(&mut csv, records, seed).expect("the demo file is written");
+    import::workforce::import(db, &format!("demo-{seed}.csv"), csv.as_slice(), &key())
+        .await
+        .expect("the demo file imports");
+}
+
+/// The distinct values of one staff record column.
+async fn distinct<T: sea_orm::TryGetable>(db: &DatabaseConnection, column: &str) -> Vec<T> {
+    let sql = format!("SELECT DISTINCT {column} FROM staff_record ORDER BY {column}");
+    db.query_all_raw(sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        sql,
+    ))
+    .await
+    .expect("distinct values")
+    .iter()
+    .map(|row| row.try_get_by_index(0).expect("a value"))
+    .collect()
+}
+
+/// Some of `values` (possibly none), or `None` (no filter) one time in two.
+fn some_of<T: Clone>(rng: &mut ChaCha8Rng, values: &[T]) -> Option<Vec<T>> {
+    if rng.random_bool(0.5) {
+        return None;
+    }
+    let n = rng.random_range(0..=values.len().min(4));
+    Some(values.choose_multiple(rng, n).cloned().collect())
+}
+
+const DIMENSIONS: [Dimension; 6] = [
+    Dimension::Employer,
+    Dimension::Year,
+    Dimension::BusinessUnit,
+    Dimension::GradeLevel,
+    Dimension::Region,
+    Dimension::LocalAuthority,
+];
+
+async fn answers_from_cells_equal_answers_from_records(store: Store) {
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    import_demo(&app.db, 3_000, 11).await;
+    // A second file replaces the snapshots it shares with the first, with other people.
+    import_demo(&app.db, 800, 12).await;
+
+    let employers: Vec<i32> = distinct(&app.db, "employer_id").await;
+    let years: Vec<i32> = distinct(&app.db, "year").await;
+    let units: Vec<i32> = distinct(&app.db, "business_unit_id").await;
+    let levels: Vec<i32> = distinct(&app.db, "grade_level").await;
+    let mut areas: Vec<String> = distinct(&app.db, "work_area").await;
+    areas.push("E06000001".into());
+    let cells = cells::load(&app.db).await.expect("the cells load");
+    assert!(!cells.is_empty());
+
+    let mut rng = ChaCha8Rng::seed_from_u64(2026);
+    let mut answered = 0;
+    for round in 0..80 {
+        let scope = Scope {
+            employers: some_of(&mut rng, &employers).unwrap_or_else(|| employers.clone()),
+            years: some_of(&mut rng, &years).unwrap_or_else(|| years.clone()),
+            business_units: some_of(&mut rng, &units),
+            grade_levels: some_of(&mut rng, &levels),
+            work_areas: some_of(&mut rng, &areas),
+            joiners_only: rng.random_bool(0.25),
+        };
+        let measure = *Measure::ALL.choose(&mut rng).expect("measures");
+        let by = rng.random_range(0..=2);
+        let dimensions: Vec<Dimension> =
+            DIMENSIONS.choose_multiple(&mut rng, by).copied().collect();
+        let context = format!("round {round}: {scope:?}, {measure:?} by {dimensions:?}");
+
+        let expected = workforce_store::category_counts(&app.db, &scope, measure, &dimensions)
+            .await
+            .expect("grouped from the records");
+        let summed = cells.category_counts(&scope, measure, &dimensions);
+        assert_eq!(summed, expected, "{context}");
+        if !expected.is_empty() {
+            answered += 1;
+        }
+
+        let expected = workforce_store::engagement_sums(&app.db, &scope)
+            .await
+            .expect("engagement from the records");
+        let summed = cells.engagement_sums(&scope);
+        assert_eq!(
+            (summed.lower, summed.other),
+            (expected.lower, expected.other),
+            "{context}"
+        );
+        assert!(
+            (summed.lower_sum - expected.lower_sum).abs() < 1e-6,
+            "{context}"
+        );
+        assert!(
+            (summed.other_sum - expected.other_sum).abs() < 1e-6,
+            "{context}"
+        );
+    }
+    assert!(answered >= 30, "only {answered} rounds selected any staff");
+    app.stop().await;
+}
+
+async fn snapshots_imported_before_the_cells_get_theirs_at_start_up(store: Store) {
+    let Some(store) = TestStore::new(store).await else {
+        return;
+    };
+    let first = TestApp::spawn_on(&store.url, |_| {}).await;
+    import_demo(&first.db, 1_000, 5).await;
+    let query = r#"{ workforce(filter: { years: [2022, 2023, 2024] }) {
+        headcount distribution(by: [REGION]) { key { region } headcount } } }"#;
+    let before = first.data(query).await;
+    // As a store written before the cells existed: records and snapshots, no cells.
+    first
+        .db
+        .execute_unprepared("DELETE FROM workforce_cell")
+        .await
+        .expect("cells deleted");
+    first.stop().await;
+
+    let second = TestApp::spawn_on(&store.url, |_| {}).await;
+    assert!(
+        !cells::load(&second.db).await.expect("cells").is_empty(),
+        "the start-up built the missing cells"
+    );
+    assert_eq!(second.data(query).await, before);
+    second.stop().await;
+    store.drop_store().await;
+}
+
+/// The headcount of every employer's latest year, as one server answers it, without making
+/// it check the store first.
+async fn served_headcount(app: &TestApp) -> Value {
+    let answer: Value = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": "{ workforce { headcount years } }" }))
+        .send()
+        .await
+        .expect("request sent")
+        .json()
+        .await
+        .expect("JSON answer");
+    answer["data"]["workforce"].clone()
+}
+
+async fn a_second_server_serves_an_import_within_a_second(store: Store) {
+    let Some(store) = TestStore::new(store).await else {
+        return;
+    };
+    let poll = |config: &mut mobility_explorer::config::Config| {
+        config.data_poll = Duration::from_millis(100);
+    };
+    let importer = TestApp::spawn_on(&store.url, poll).await;
+    let replica = TestApp::spawn_on(&store.url, poll).await;
+    import_demo(&importer.db, 2_000, 21).await;
+    replica.sync().await;
+    let before = served_headcount(&replica).await;
+    assert!(before["headcount"].as_u64().is_some(), "{before}");
+
+    // A bigger file: more staff in every snapshot it replaces.
+    import_demo(&importer.db, 6_000, 22).await;
+    let imported = Instant::now();
+    let deadline = imported + Duration::from_secs(10);
+    let after = loop {
+        let now = served_headcount(&replica).await;
+        if now != before || Instant::now() > deadline {
+            break now;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let waited = imported.elapsed();
+    assert_ne!(after, before, "the replica never served the import");
+    assert!(
+        waited < Duration::from_secs(1),
+        "the replica took {waited:?} to serve the import"
+    );
+    importer.sync().await;
+    assert_eq!(served_headcount(&importer).await, after);
+    importer.stop().await;
+    replica.stop().await;
+    store.drop_store().await;
+}
+
+/// GETs `/graphql` with `query`, sending `if_none_match` when given.
+async fn get_query(app: &TestApp, query: &str, if_none_match: Option<&str>) -> reqwest::Response {
+    app.sync().await;
+    let mut request = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[("query", query)]);
+    if let Some(tag) = if_none_match {
+        request = request.header("if-none-match", tag);
+    }
+    request.send().await.expect("request sent")
+}
+
+fn etag(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("no ETag on {response:?}"))
+        .to_owned()
+}
+
+async fn get_answers_carry_an_etag_that_gives_304_until_the_data_changes(store: Store) {
+    let Some(app) = TestApp::spawn_with(store, |config| {
+        config.cache_max_age = Duration::from_secs(30);
+    })
+    .await
+    else {
+        return;
+    };
+    import_demo(&app.db, 1_000, 31).await;
+    let query = "{ workforce { headcount } }";
+    let first = get_query(&app, query, None).await;
+    assert_eq!(first.status(), 200);
+    assert_eq!(
+        first.headers()["cache-control"].to_str().ok(),
+        Some("public, max-age=30")
+    );
+    let tag = etag(&first);
+    let body: Value = first.json().await.expect("JSON");
+    assert!(body["data"]["workforce"]["headcount"].is_u64(), "{body}");
+
+    // The same question: not modified, with no body; weak and listed tags match too.
+    for sent in [tag.clone(), format!("W/{tag}"), format!("\"other\", {tag}")] {
+        let again = get_query(&app, query, Some(&sent)).await;
+        assert_eq!(again.status(), 304, "If-None-Match: {sent}");
+        assert_eq!(etag(&again), tag);
+        assert!(again.bytes().await.expect("body").is_empty());
+    }
+    // Another question has another tag; a stale tag gets the answer.
+    let other = get_query(&app, "{ workforce { years } }", Some(&tag)).await;
+    assert_eq!(other.status(), 200);
+    assert_ne!(etag(&other), tag);
+
+    // New data: the old tag no longer matches.
+    import_demo(&app.db, 1_500, 32).await;
+    let changed = get_query(&app, query, Some(&tag)).await;
+    assert_eq!(changed.status(), 200);
+    assert_ne!(etag(&changed), tag);
+
+    // Answers with errors, and POSTs, are not tagged.
+    let refused = get_query(
+        &app,
+        "{ workforce(filter: { years: [] }) { headcount } }",
+        None,
+    )
+    .await;
+    assert!(refused.headers().get("etag").is_none(), "{refused:?}");
+    let posted = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(posted.status(), 200);
+    assert!(posted.headers().get("etag").is_none());
+    app.stop().await;
+}
+
+on_both_stores!(
+    answers_from_cells_equal_answers_from_records,
+    snapshots_imported_before_the_cells_get_theirs_at_start_up,
+    a_second_server_serves_an_import_within_a_second,
+    get_answers_carry_an_etag_that_gives_304_until_the_data_changes,
+);
