@@ -5,6 +5,9 @@
 //! unit, grade level, place of work, joiner or not) and one measure's background group, with
 //! its record count and record-key sum; the engagement cells also hold their score sum. The
 //! server builds the cells of snapshots imported before this table existed at start-up.
+//!
+//! With every figure summed from cells, nothing reads staff records by year and employer any
+//! more: the covering index of the headline figures goes, and imports no longer maintain it.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -36,6 +39,21 @@ enum WorkforceCell {
 }
 
 #[derive(DeriveIden)]
+enum StaffRecord {
+    Table,
+    Year,
+    EmployerId,
+    GradeLevel,
+    WorkRegion,
+    ParentalOccupation,
+    JoinedYear,
+    Engagement,
+    RecordKey,
+}
+
+const HEADLINE_INDEX: &str = "idx_staff_record_headline";
+
+#[derive(DeriveIden)]
 enum DataVersion {
     Table,
     Id,
@@ -45,6 +63,9 @@ enum DataVersion {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(Index::drop().name(HEADLINE_INDEX).to_owned())
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -103,6 +124,22 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .drop_table(Table::drop().table(WorkforceCell::Table).to_owned())
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name(HEADLINE_INDEX)
+                    .table(StaffRecord::Table)
+                    .col(StaffRecord::Year)
+                    .col(StaffRecord::EmployerId)
+                    .col(StaffRecord::GradeLevel)
+                    .col(StaffRecord::WorkRegion)
+                    .col(StaffRecord::ParentalOccupation)
+                    .col(StaffRecord::JoinedYear)
+                    .col(StaffRecord::Engagement)
+                    .col(StaffRecord::RecordKey)
+                    .to_owned(),
+            )
             .await
     }
 }

@@ -370,52 +370,95 @@ impl<'r> Record<'r> {
     }
 }
 
-/// Reads every record of `input` with [`Columns::locate`]d columns, turning each into a row
-/// with `validate` (which adds a problem for whatever it refuses). Malformed records are
-/// problems and reading goes on; an I/O error ends it.
+/// The records of an input read a batch at a time, so a file of any size is checked and
+/// written in constant memory: each record checked against [`Columns::locate`]d columns.
+/// Malformed records are problems and reading goes on; an I/O error ends it.
+pub struct Rows<R: Read> {
+    file: String,
+    reader: csv::Reader<R>,
+    columns: Option<Columns>,
+    fields: csv::StringRecord,
+}
+
+impl<R: Read> Rows<R> {
+    /// Opens `input` and checks its header against `format` (a bad header is a problem, and
+    /// the file then yields no rows).
+    pub fn open(input: Input<R>, format: &Format<'_>, problems: &mut Vec<Problem>) -> Rows<R> {
+        let file = input.name;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_reader(input.reader);
+        let columns = match reader.headers() {
+            Ok(h) => Columns::locate(&file, h, format, problems),
+            Err(e) => {
+                problems.push(Problem::csv(&file, &e));
+                None
+            }
+        };
+        Rows {
+            file,
+            reader,
+            columns,
+            fields: csv::StringRecord::new(),
+        }
+    }
+
+    /// Whether every record has been read.
+    pub fn finished(&self) -> bool {
+        self.columns.is_none()
+    }
+
+    /// Reads up to `max` records, turning each into a row with `validate` (which adds a
+    /// problem for whatever it refuses); fewer only at the end of the input.
+    pub fn next_batch<T>(
+        &mut self,
+        max: usize,
+        problems: &mut Vec<Problem>,
+        mut validate: impl FnMut(&Record<'_>, &mut Vec<Problem>) -> Option<T>,
+    ) -> Vec<T> {
+        let mut rows = Vec::new();
+        let Some(columns) = &self.columns else {
+            return rows;
+        };
+        let mut read = 0;
+        while read < max {
+            match self.reader.read_record(&mut self.fields) {
+                Ok(false) => {
+                    self.columns = None;
+                    break;
+                }
+                Ok(true) => {
+                    read += 1;
+                    let record = Record {
+                        file: &self.file,
+                        line: self.fields.position().map(|p| p.line()).unwrap_or(0),
+                        columns,
+                        fields: &self.fields,
+                    };
+                    rows.extend(validate(&record, problems));
+                }
+                Err(e) => {
+                    read += 1;
+                    problems.push(Problem::csv(&self.file, &e));
+                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                        self.columns = None;
+                        break;
+                    }
+                }
+            }
+        }
+        rows
+    }
+}
+
+/// Reads every record of `input` at once (see [`Rows`]): for files whose rows are few.
 pub fn read<T>(
     input: Input<impl Read>,
     format: &Format<'_>,
     problems: &mut Vec<Problem>,
-    mut validate: impl FnMut(&Record<'_>, &mut Vec<Problem>) -> Option<T>,
+    validate: impl FnMut(&Record<'_>, &mut Vec<Problem>) -> Option<T>,
 ) -> Vec<T> {
-    let file = input.name.as_str();
-    let mut rows = Vec::new();
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(input.reader);
-    let columns = match reader.headers() {
-        Ok(h) => match Columns::locate(file, h, format, problems) {
-            Some(columns) => columns,
-            None => return rows,
-        },
-        Err(e) => {
-            problems.push(Problem::csv(file, &e));
-            return rows;
-        }
-    };
-    let mut fields = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut fields) {
-            Ok(false) => break,
-            Ok(true) => {
-                let record = Record {
-                    file,
-                    line: fields.position().map(|p| p.line()).unwrap_or(0),
-                    columns: &columns,
-                    fields: &fields,
-                };
-                rows.extend(validate(&record, problems));
-            }
-            Err(e) => {
-                problems.push(Problem::csv(file, &e));
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    break;
-                }
-            }
-        }
-    }
-    rows
+    Rows::open(input, format, problems).next_batch(usize::MAX, problems, validate)
 }
 
 /// The one rule for the synthetic flag: what a row names (an employer, an indicator, a
@@ -480,12 +523,24 @@ where
     if !problems.is_empty() {
         return Err(ImportError::Invalid(problems));
     }
+    transaction(db, write).await
+}
+
+/// Runs `work` in one write transaction and commits it with a new data version; an error
+/// from `work` (problems it found included) rolls everything back.
+pub async fn transaction<C, T>(
+    db: &C,
+    work: impl AsyncFnOnce(&C::Transaction) -> Result<T, ImportError>,
+) -> Result<T, ImportError>
+where
+    C: TransactionTrait,
+{
     let txn = store::begin_write(db).await?;
-    let written = write(&txn).await?;
+    let done = work(&txn).await?;
     // Servers reload what they hold in memory when the version moves.
     store::version::bump(&txn).await?;
     txn.commit().await?;
-    Ok(written)
+    Ok(done)
 }
 
 #[cfg(test)]

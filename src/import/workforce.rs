@@ -1,10 +1,12 @@
 //! Importing staff records from CSV (`mobility-explorer import workforce FILE.csv`).
 //!
-//! The whole file is read and checked first; only a file with no problem is written, in one
-//! transaction that replaces each (employer, year) snapshot it holds. A bad row, a crash or a
-//! kill leaves the store as it was.
+//! The file is streamed: read, checked and staged a batch at a time inside one transaction,
+//! so memory does not grow with the file. Once every row is read, the checks that need all of
+//! them run on the staged rows; only a file with no problem replaces each (employer, year)
+//! snapshot it holds, and the transaction commits. A bad row, a crash or a kill leaves the
+//! store as it was.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::Read;
 
 use sea_orm::{ConnectionTrait, TransactionTrait};
@@ -13,6 +15,7 @@ use super::pipeline::{self, Format, ImportError, Input, Problem, Record};
 pub use crate::domain::formats::workforce::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
 use crate::domain::seb::Measure;
 use crate::domain::workforce::{PersonKey, derived_record_key};
+use crate::store::workforce::stage::{self, StagedRecord};
 use crate::store::{self, workforce::NewRecord};
 
 /// Earliest and latest years accepted.
@@ -91,28 +94,7 @@ impl<K: std::hash::Hash + Eq + Clone> Names<K> {
     }
 }
 
-impl Names<(usize, String)> {
-    /// Sets `ids[i]` to the stored id of each name `i` of `employer`, from `stored` (by name).
-    fn resolve(
-        &self,
-        employer: usize,
-        stored: &HashMap<String, i32>,
-        ids: &mut [i32],
-        what: &str,
-    ) -> Result<(), ImportError> {
-        for (i, (of, name)) in self.items.iter().enumerate() {
-            if *of == employer {
-                ids[i] = stored
-                    .get(name)
-                    .copied()
-                    .ok_or_else(|| ImportError::missing(what, name))?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Reads and checks a whole file; every problem is collected, none stops the reading.
+/// Checks the rows of a file; every problem is collected, none stops the reading.
 struct Checker<'a> {
     key: &'a PersonKey,
     authorities: Vec<(String, String)>,
@@ -122,7 +104,8 @@ struct Checker<'a> {
     units: Names<(usize, String)>,
     grades: Names<(usize, String)>,
     grade_levels: HashMap<usize, (i32, u64)>,
-    seen: HashMap<(usize, i32, String), u64>,
+    /// Employers already stored: synthetic or not.
+    stored: HashMap<String, bool>,
 }
 
 /// A whole number in `range`, or a problem.
@@ -285,16 +268,6 @@ impl Checker<'_> {
         }
 
         let pseudonym = self.key.pseudonym(person_ref);
-        match self.seen.get(&(employer, year, pseudonym.clone())) {
-            Some(first) => {
-                let reason =
-                    format!("appears twice for {employer_code} in {year} (first on line {first})");
-                problems.push(r.problem("person_ref", person_ref, reason));
-            }
-            None => {
-                self.seen.insert((employer, year, pseudonym.clone()), line);
-            }
-        }
 
         if problems.len() > before {
             return None;
@@ -315,6 +288,93 @@ impl Checker<'_> {
             engagement,
         })
     }
+}
+
+/// Rows read, checked and staged at a time.
+const BATCH_ROWS: usize = 20_000;
+
+/// The stored ids of the employers, business units and grades a file names (by the file's
+/// numbering), each created when first seen.
+#[derive(Default)]
+struct Ids {
+    employers: Vec<i32>,
+    units: Vec<i32>,
+    grades: Vec<i32>,
+}
+
+impl Ids {
+    /// Creates what the checker has seen since the last call and records the ids.
+    async fn resolve(
+        &mut self,
+        txn: &impl ConnectionTrait,
+        checker: &Checker<'_>,
+    ) -> Result<(), ImportError> {
+        for e in &checker.employers[self.employers.len()..] {
+            let stored = store::workforce::ensure_employer(
+                txn,
+                &e.code,
+                e.name.as_deref(),
+                e.sector.as_deref(),
+                e.synthetic,
+            )
+            .await?;
+            self.employers.push(stored.id);
+        }
+        let new_units = &checker.units.items[self.units.len()..];
+        let mut found = HashMap::new();
+        for (employer, _) in new_units {
+            if found.contains_key(employer) {
+                continue;
+            }
+            let names: Vec<&str> = new_units
+                .iter()
+                .filter(|(e, _)| e == employer)
+                .map(|(_, name)| name.as_str())
+                .collect();
+            let ids =
+                store::workforce::ensure_business_units(txn, self.employers[*employer], &names)
+                    .await?;
+            found.insert(*employer, ids);
+        }
+        for (employer, name) in new_units {
+            let id = found[employer].get(name).copied();
+            self.units
+                .push(id.ok_or_else(|| ImportError::missing("business unit", name))?);
+        }
+        let first_new = self.grades.len();
+        let new_grades = &checker.grades.items[first_new..];
+        let mut found = HashMap::new();
+        for (employer, _) in new_grades {
+            if found.contains_key(employer) {
+                continue;
+            }
+            let grades: Vec<(&str, i32)> = new_grades
+                .iter()
+                .enumerate()
+                .filter(|(_, (e, _))| e == employer)
+                .filter_map(|(i, (_, label))| {
+                    let (level, _) = checker.grade_levels.get(&(first_new + i))?;
+                    Some((label.as_str(), *level))
+                })
+                .collect();
+            let ids =
+                store::workforce::ensure_grades(txn, self.employers[*employer], &grades).await?;
+            found.insert(*employer, ids);
+        }
+        for (employer, label) in new_grades {
+            let id = found[employer].get(label).copied();
+            self.grades
+                .push(id.ok_or_else(|| ImportError::missing("grade", label))?);
+        }
+        Ok(())
+    }
+}
+
+/// What the file holds of one snapshot.
+#[derive(Default)]
+struct Tally {
+    records: u64,
+    declared: [u64; 5],
 }
 
 /// Imports a workforce file read from `input` (named `file` in problems and as the
@@ -338,6 +398,11 @@ where
         .enumerate()
         .map(|(i, (code, _))| (code.clone(), i))
         .collect();
+    let stored = store::workforce::employers(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.code, e.synthetic))
+        .collect();
     let mut checker = Checker {
         key,
         authorities,
@@ -347,206 +412,176 @@ where
         units: Names::default(),
         grades: Names::default(),
         grade_levels: HashMap::new(),
-        seen: HashMap::new(),
+        stored,
     };
-    let mut problems = Vec::new();
     let input = Input {
         name: file.to_owned(),
         reader: input,
     };
-    let format = Format::strict(&REQUIRED_COLUMNS, &OPTIONAL_COLUMNS);
-    let rows = pipeline::read(input, &format, &mut problems, |r, problems| {
-        checker.check_row(r, problems)
-    });
-    if rows.is_empty() && problems.is_empty() {
-        problems.push(Problem::whole(file, "no staff records after the header"));
-    }
-
-    // Employers already stored must agree on being synthetic or real.
-    let stored: HashMap<String, bool> = store::workforce::employers(db)
-        .await?
-        .into_iter()
-        .map(|e| (e.code, e.synthetic))
-        .collect();
-    problems.extend(pipeline::synthetic_conflicts(
-        file,
-        "employer",
-        checker
-            .employers
-            .iter()
-            .map(|e| (e.first_line, e.code.as_str(), e.synthetic)),
-        |code| stored.get(code).copied(),
-    ));
-    pipeline::write(db, problems, async |txn| {
-        write(txn, file, &checker, &rows).await
+    pipeline::transaction(db, async |txn| {
+        stage::create(txn).await?;
+        let mut problems = Vec::new();
+        let format = Format::strict(&REQUIRED_COLUMNS, &OPTIONAL_COLUMNS);
+        let mut rows = pipeline::Rows::open(input, &format, &mut problems);
+        let mut ids = Ids::default();
+        let mut snapshots: Names<(usize, i32)> = Names::default();
+        let mut tallies: Vec<Tally> = Vec::new();
+        while !rows.finished() {
+            let batch = rows.next_batch(BATCH_ROWS, &mut problems, |r, problems| {
+                checker.check_row(r, problems)
+            });
+            ids.resolve(txn, &checker).await?;
+            let mut staged = Vec::with_capacity(batch.len());
+            for r in &batch {
+                let snapshot = snapshots.intern((r.employer, r.year));
+                if snapshot == tallies.len() {
+                    tallies.push(Tally::default());
+                }
+                let tally = &mut tallies[snapshot];
+                tally.records += 1;
+                for ((declared, measure), answer) in
+                    tally.declared.iter_mut().zip(Measure::ALL).zip(r.answers)
+                {
+                    *declared += u64::from(measure.is_declared(answer));
+                }
+                let (area, region) = &checker.authorities[r.area];
+                staged.push(StagedRecord {
+                    line: r.line,
+                    snapshot: snapshot as i32,
+                    key_given: r.record_key,
+                    record: NewRecord {
+                        person_hash: &r.pseudonym,
+                        business_unit_id: ids.units[r.unit],
+                        grade_id: ids.grades[r.grade],
+                        grade_level: r.grade_level,
+                        work_area: area,
+                        work_region: region,
+                        joined_year: r.joined_year,
+                        answers: r.answers,
+                        engagement: r.engagement,
+                        record_key: r
+                            .record_key
+                            .unwrap_or_else(|| derived_record_key(&r.pseudonym)),
+                    },
+                });
+            }
+            stage::write(txn, &staged).await?;
+        }
+        if tallies.is_empty() && problems.is_empty() {
+            problems.push(Problem::whole(file, "no staff records after the header"));
+        }
+        // Employers already stored must agree on being synthetic or real.
+        problems.extend(pipeline::synthetic_conflicts(
+            file,
+            "employer",
+            checker
+                .employers
+                .iter()
+                .map(|e| (e.first_line, e.code.as_str(), e.synthetic)),
+            |code| checker.stored.get(code).copied(),
+        ));
+        let described = |snapshot: usize| {
+            let (employer, year) = &snapshots.items[snapshot];
+            (&checker.employers[*employer].code, *year)
+        };
+        for repeat in stage::repeats(txn).await? {
+            let (code, year) = described(repeat.snapshot as usize);
+            problems.push(Problem {
+                file: file.to_owned(),
+                line: Some(repeat.line),
+                column: Some("person_ref".to_owned()),
+                value: None,
+                reason: format!(
+                    "the same person appears twice for {code} in {year} (first on line {})",
+                    repeat.first
+                ),
+            });
+        }
+        // A person already in a stored snapshot keeps their record key: re-importing a
+        // snapshot must not draw fresh noise for every count, which averaging would remove.
+        let mut replacing = Vec::with_capacity(tallies.len());
+        for (snapshot, (employer, year)) in snapshots.items.iter().enumerate() {
+            let employer_id = ids.employers[*employer];
+            let old = store::workforce::snapshot_id(txn, employer_id, *year).await?;
+            if let Some(old) = old {
+                for c in stage::key_conflicts(txn, snapshot as i32, old).await? {
+                    problems.push(Problem::at(
+                        file,
+                        c.line,
+                        "record_key",
+                        &c.given.to_string(),
+                        format!(
+                            "this person already has record key {} in {year}; record keys are permanent",
+                            c.kept
+                        ),
+                    ));
+                }
+            }
+            replacing.push(old);
+        }
+        if !problems.is_empty() {
+            return Err(ImportError::Invalid(problems));
+        }
+        write(txn, file, (&checker, &ids), &snapshots, (&tallies, &replacing)).await
     })
     .await
 }
 
-/// Writes the checked rows inside the caller's transaction, replacing each snapshot.
+/// Replaces each staged snapshot (`replacing`: the stored one it replaces), with its cells,
+/// and records the employers' last names and sectors.
 async fn write(
     txn: &impl ConnectionTrait,
     file: &str,
-    checker: &Checker<'_>,
-    rows: &[Row],
+    (checker, ids): (&Checker<'_>, &Ids),
+    snapshots: &Names<(usize, i32)>,
+    (tallies, replacing): (&[Tally], &[Option<i32>]),
 ) -> Result<Summary, ImportError> {
-    // Rows of each snapshot, in file order.
-    let mut snapshots: BTreeMap<(usize, i32), Vec<&Row>> = BTreeMap::new();
-    for row in rows {
-        snapshots
-            .entry((row.employer, row.year))
-            .or_default()
-            .push(row);
-    }
     let imported_at = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-
-    let mut employer_ids = Vec::with_capacity(checker.employers.len());
-    let mut unit_ids = vec![0; checker.units.items.len()];
-    let mut grade_ids = vec![0; checker.grades.items.len()];
-    for (index, e) in checker.employers.iter().enumerate() {
-        let stored = store::workforce::ensure_employer(
-            txn,
-            &e.code,
-            e.name.as_deref(),
-            e.sector.as_deref(),
-            e.synthetic,
-        )
-        .await?;
-        employer_ids.push(stored.id);
-
-        let units: Vec<&str> = checker
-            .units
-            .items
-            .iter()
-            .filter(|(employer, _)| *employer == index)
-            .map(|(_, name)| name.as_str())
-            .collect();
-        let ids = store::workforce::ensure_business_units(txn, stored.id, &units).await?;
-        checker.units.resolve(index, &ids, &mut unit_ids, "unit")?;
-
-        let grades: Vec<(&str, i32)> = checker
-            .grades
-            .items
-            .iter()
-            .enumerate()
-            .filter(|(_, (employer, _))| *employer == index)
-            .filter_map(|(i, (_, label))| {
-                checker
-                    .grade_levels
-                    .get(&i)
-                    .map(|(level, _)| (label.as_str(), *level))
-            })
-            .collect();
-        let ids = store::workforce::ensure_grades(txn, stored.id, &grades).await?;
-        checker
-            .grades
-            .resolve(index, &ids, &mut grade_ids, "grade")?;
-    }
-
-    // Every snapshot's record keys before anything is replaced, so every conflict is listed.
-    let mut keys = Vec::with_capacity(snapshots.len());
-    let mut problems = Vec::new();
-    for ((employer, year), rows) in &snapshots {
-        let (snapshot_keys, conflicts) =
-            record_keys(txn, file, employer_ids[*employer], *year, rows).await?;
-        keys.push(snapshot_keys);
-        problems.extend(conflicts);
-    }
-    if !problems.is_empty() {
-        return Err(ImportError::Invalid(problems));
-    }
-
+    let mut order: Vec<usize> = (0..snapshots.items.len()).collect();
+    order.sort_by_key(|s| snapshots.items[*s]);
     let mut summary = Summary::default();
-    for (((employer, year), rows), keys) in snapshots.iter().zip(keys) {
-        let employer_id = employer_ids[*employer];
+    for snapshot in order {
+        let (employer, year) = snapshots.items[snapshot];
+        let employer_id = ids.employers[employer];
+        let tally = &tallies[snapshot];
+        if let Some(old) = replacing[snapshot] {
+            stage::keep_keys(txn, snapshot as i32, old).await?;
+        }
         let (snapshot_id, replaced) = store::workforce::replace_snapshot(
             txn,
             employer_id,
-            *year,
+            year,
             file,
-            rows.len() as i64,
+            tally.records as i64,
             imported_at,
         )
         .await?;
-        let records: Vec<NewRecord<'_>> = rows
-            .iter()
-            .zip(keys)
-            .map(|(r, record_key)| {
-                let (area, region) = &checker.authorities[r.area];
-                NewRecord {
-                    person_hash: &r.pseudonym,
-                    business_unit_id: unit_ids[r.unit],
-                    grade_id: grade_ids[r.grade],
-                    grade_level: r.grade_level,
-                    work_area: area,
-                    work_region: region,
-                    joined_year: r.joined_year,
-                    answers: r.answers,
-                    engagement: r.engagement,
-                    record_key,
-                }
-            })
-            .collect();
-        store::workforce::insert_records(txn, snapshot_id, employer_id, *year, &records).await?;
+        stage::publish(txn, snapshot as i32, [snapshot_id, employer_id, year]).await?;
         store::workforce::cells::build(txn, snapshot_id).await?;
-        for r in rows {
-            for (declared, (measure, answer)) in summary
-                .declared
-                .iter_mut()
-                .zip(Measure::ALL.iter().zip(r.answers))
-            {
-                if measure.is_declared(answer) {
-                    *declared += 1;
-                }
-            }
+        summary.rows += tally.records;
+        for (total, declared) in summary.declared.iter_mut().zip(tally.declared) {
+            *total += declared;
         }
-        summary.rows += rows.len() as u64;
-        summary.snapshots.push((
-            checker.employers[*employer].code.clone(),
-            *year,
-            rows.len() as u64,
-            replaced,
-        ));
+        let code = checker.employers[employer].code.clone();
+        summary
+            .snapshots
+            .push((code, year, tally.records, replaced));
     }
+    for e in &checker.employers {
+        if e.name.is_some() || e.sector.is_some() {
+            store::workforce::ensure_employer(
+                txn,
+                &e.code,
+                e.name.as_deref(),
+                e.sector.as_deref(),
+                e.synthetic,
+            )
+            .await?;
+        }
+    }
+    stage::drop(txn).await?;
     Ok(summary)
-}
-
-/// The record key of each row of one snapshot: a person already in the stored snapshot keeps
-/// the key they have (record keys are permanent, or re-importing a snapshot would give every
-/// count fresh noise, which averaging would remove); a key the file gives for them must be
-/// that one (each row where it is not is a problem). Others take the file's key, or the one
-/// derived from their pseudonym.
-async fn record_keys(
-    db: &impl ConnectionTrait,
-    file: &str,
-    employer_id: i32,
-    year: i32,
-    rows: &[&Row],
-) -> Result<(Vec<u8>, Vec<Problem>), ImportError> {
-    let stored = store::workforce::record_keys(db, employer_id, year).await?;
-    let mut problems = Vec::new();
-    let keys = rows
-        .iter()
-        .map(|r| match (stored.get(&r.pseudonym), r.record_key) {
-            (Some(kept), Some(given)) if *kept != given => {
-                problems.push(Problem {
-                    file: file.to_owned(),
-                    line: Some(r.line),
-                    column: Some("record_key".to_owned()),
-                    value: Some(given.to_string()),
-                    reason: format!(
-                        "this person already has record key {kept} in {year}; record keys are permanent"
-                    ),
-                });
-                *kept
-            }
-            (Some(kept), _) => *kept,
-            (None, Some(given)) => given,
-            (None, None) => derived_record_key(&r.pseudonym),
-        })
-        .collect();
-    Ok((keys, problems))
 }

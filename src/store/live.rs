@@ -7,6 +7,7 @@
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use sea_orm::ConnectionTrait;
@@ -48,17 +49,32 @@ impl Data {
 
 /// The current data, shared by every request and swapped whole on a new version.
 #[derive(Clone, Default)]
-pub struct Live(Arc<RwLock<Arc<Data>>>);
+pub struct Live {
+    data: Arc<RwLock<Arc<Data>>>,
+    checks: Arc<AtomicU64>,
+}
 
 impl Live {
+    /// How many checks of the stored version have completed (loaded or not): data committed
+    /// before a check started is served once the count has passed it.
+    pub fn checks(&self) -> u64 {
+        self.checks.load(Ordering::SeqCst)
+    }
+
     /// The data of the latest version loaded.
     pub fn current(&self) -> Arc<Data> {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.data.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Loads the store's data if its version differs from the one held; returns the version
     /// now held. Readers keep the data they hold until they finish.
     pub async fn refresh(&self, db: &impl ConnectionTrait) -> Result<i64, StoreError> {
+        let checked = self.check(db).await;
+        self.checks.fetch_add(1, Ordering::SeqCst);
+        checked
+    }
+
+    async fn check(&self, db: &impl ConnectionTrait) -> Result<i64, StoreError> {
         let held = self.current().version;
         let mut stored = version::read(db).await?;
         if stored == held {
@@ -83,7 +99,7 @@ impl Live {
 
     /// Replaces the held data, unless a newer version was published meanwhile.
     fn publish(&self, data: Data) {
-        let mut current = self.0.write().unwrap_or_else(|e| e.into_inner());
+        let mut current = self.data.write().unwrap_or_else(|e| e.into_inner());
         if data.version > current.version {
             tracing::info!(
                 version = data.version,

@@ -1,7 +1,8 @@
 //! The pre-aggregated store: answers summed from the cells built at import equal those
 //! grouped from the staff records, for random filters and groupings; cells follow every
 //! re-import and are built for snapshots that predate them; a second server on the same store
-//! serves an import within a second; GET answers carry an `ETag` that turns into a 304.
+//! serves an import at its next check of the data version (every `DATA_POLL_MS`); GET answers
+//! carry an `ETag` that turns into a 304.
 
 use std::time::{Duration, Instant};
 
@@ -172,7 +173,7 @@ async fn served_headcount(app: &TestApp) -> Value {
     answer["data"]["workforce"].clone()
 }
 
-async fn a_second_server_serves_an_import_within_a_second(store: Store) {
+async fn a_second_server_serves_an_import_at_its_next_check(store: Store) {
     let Some(store) = TestStore::new(store).await else {
         return;
     };
@@ -189,20 +190,24 @@ async fn a_second_server_serves_an_import_within_a_second(store: Store) {
     // A bigger file: more staff in every snapshot it replaces.
     import_demo(&importer.db, 6_000, 22).await;
     let imported = Instant::now();
-    let deadline = imported + Duration::from_secs(10);
-    let after = loop {
-        let now = served_headcount(&replica).await;
-        if now != before || Instant::now() > deadline {
-            break now;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    // The first check the replica starts after the commit must find the new version: once
+    // two more checks have completed, one of them started after it. Counted, not timed, so a
+    // busy machine cannot fail this; the time taken is reported.
+    let checked = replica.live().checks();
+    while replica.live().checks() < checked + 2 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let waited = imported.elapsed();
-    assert_ne!(after, before, "the replica never served the import");
-    assert!(
-        waited < Duration::from_secs(1),
-        "the replica took {waited:?} to serve the import"
+    let after = served_headcount(&replica).await;
+    assert_ne!(
+        after, before,
+        "the replica did not serve the import at its next check"
     );
+    assert!(
+        after["headcount"].as_u64() > before["headcount"].as_u64(),
+        "{after} {before}"
+    );
+    eprintln!("the replica served the import after {waited:?} (checks every 100 ms)");
     importer.sync().await;
     assert_eq!(served_headcount(&importer).await, after);
     importer.stop().await;
@@ -293,6 +298,6 @@ async fn get_answers_carry_an_etag_that_gives_304_until_the_data_changes(store: 
 on_both_stores!(
     answers_from_cells_equal_answers_from_records,
     snapshots_imported_before_the_cells_get_theirs_at_start_up,
-    a_second_server_serves_an_import_within_a_second,
+    a_second_server_serves_an_import_at_its_next_check,
     get_answers_carry_an_etag_that_gives_304_until_the_data_changes,
 );

@@ -242,6 +242,11 @@ impl TestApp {
         let _ = self.live.refresh(&self.db).await;
     }
 
+    /// The data the server answers from.
+    pub fn live(&self) -> &Live {
+        &self.live
+    }
+
     /// GETs a path.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.sync().await;

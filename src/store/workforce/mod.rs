@@ -1,5 +1,5 @@
 //! Queries over the workforce tables: reading employers and snapshots, and aggregating staff
-//! records ([`read`]); writing them, what imports use ([`write`]); the pre-aggregated cells
+//! records ([`read`]); writing them, what imports use ([`write`], through the [`stage`]); the pre-aggregated cells
 //! built from them at import, which the server answers from ([`cells`]).
 //!
 //! The server never groups staff records per request: it sums [`cells`]. The `GROUP BY`s
@@ -7,11 +7,12 @@
 
 pub mod cells;
 pub mod read;
+pub mod stage;
 pub mod write;
 
 pub use read::*;
 
 pub use write::{
-    NewRecord, ensure_business_units, ensure_employer, ensure_grades, insert_records, record_keys,
-    refresh_statistics, replace_snapshot,
+    NewRecord, ensure_business_units, ensure_employer, ensure_grades, refresh_statistics,
+    replace_snapshot, snapshot_id,
 };

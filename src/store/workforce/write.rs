@@ -4,10 +4,9 @@
 use std::collections::HashMap;
 
 use entity::{business_unit, employer, grade, staff_record, workforce_snapshot};
-use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set,
 };
 
 use super::read::Employer;
@@ -158,29 +157,18 @@ pub async fn ensure_grades(
         .collect())
 }
 
-/// The record keys of the people in the employer's snapshot of `year`, by person hash (empty
-/// when there is no such snapshot): a re-import keeps them.
-pub async fn record_keys(
+/// The id of the employer's snapshot of `year`, if there is one.
+pub async fn snapshot_id(
     db: &impl ConnectionTrait,
     employer_id: i32,
     year: i32,
-) -> Result<HashMap<String, u8>, StoreError> {
-    let rows: Vec<(String, i32)> = staff_record::Entity::find()
-        .select_only()
-        .column(staff_record::Column::PersonHash)
-        .column(staff_record::Column::RecordKey)
-        .filter(staff_record::Column::EmployerId.eq(employer_id))
-        .filter(staff_record::Column::Year.eq(year))
-        .into_tuple()
-        .all(db)
-        .await?;
-    rows.into_iter()
-        .map(|(hash, key)| {
-            u8::try_from(key)
-                .map(|key| (hash, key))
-                .map_err(|_| StoreError::Corrupt(format!("record key {key}")))
-        })
-        .collect()
+) -> Result<Option<i32>, StoreError> {
+    Ok(workforce_snapshot::Entity::find()
+        .filter(workforce_snapshot::Column::EmployerId.eq(employer_id))
+        .filter(workforce_snapshot::Column::Year.eq(year))
+        .one(db)
+        .await?
+        .map(|s| s.id))
 }
 
 /// Deletes the employer's snapshot of `year` (with its records and cells) if there is one, and creates
@@ -220,145 +208,6 @@ pub async fn replace_snapshot(
     .insert(db)
     .await?;
     Ok((created.id, replaced))
-}
-
-/// Writes the records of one snapshot, in multi-row statements.
-pub async fn insert_records(
-    db: &impl ConnectionTrait,
-    snapshot_id: i32,
-    employer_id: i32,
-    year: i32,
-    records: &[NewRecord<'_>],
-) -> Result<(), StoreError> {
-    if db.get_database_backend() == DbBackend::Postgres {
-        return insert_records_unnest(db, [snapshot_id, employer_id, year], records).await;
-    }
-    use staff_record::Column as C;
-    for chunk in records.chunks(RECORDS_PER_INSERT) {
-        let mut insert = Query::insert();
-        insert.into_table(staff_record::Entity).columns([
-            C::SnapshotId,
-            C::PersonHash,
-            C::EmployerId,
-            C::Year,
-            C::BusinessUnitId,
-            C::GradeId,
-            C::GradeLevel,
-            C::WorkArea,
-            C::WorkRegion,
-            C::JoinedYear,
-            C::ParentalOccupation,
-            C::SchoolType,
-            C::FreeSchoolMeals,
-            C::ParentalDegree,
-            C::SelfAssessed,
-            C::Engagement,
-            C::RecordKey,
-        ]);
-        for r in chunk {
-            let [po, school, fsm, degree, own] = r.answers;
-            insert
-                .values([
-                    snapshot_id.into(),
-                    r.person_hash.into(),
-                    employer_id.into(),
-                    year.into(),
-                    r.business_unit_id.into(),
-                    r.grade_id.into(),
-                    r.grade_level.into(),
-                    r.work_area.into(),
-                    r.work_region.into(),
-                    r.joined_year.into(),
-                    po.into(),
-                    school.into(),
-                    fsm.into(),
-                    degree.into(),
-                    own.into(),
-                    r.engagement.into(),
-                    i32::from(r.record_key).into(),
-                ])
-                .map_err(|e| StoreError::Corrupt(format!("building an insert: {e}")))?;
-        }
-        db.execute(&insert).await?;
-    }
-    Ok(())
-}
-
-/// Staff records per PostgreSQL `UNNEST` statement (arrays have no parameter limit).
-const RECORDS_PER_UNNEST: usize = 50_000;
-
-/// PostgreSQL: one array per column, unnested server-side. Parsing and binding a 17,000
-/// parameter `VALUES` list costs PostgreSQL more than the insert itself (about 25 s of a 45 s
-/// import of 1,000,000 records); 17 arrays cost almost nothing.
-///
-/// The database driver binds arrays without NULL elements, so a missing value travels as a
-/// value no valid record holds (`''` for an answer, 0 for a year, -1 for a score) and
-/// `NULLIF` restores the NULL.
-async fn insert_records_unnest(
-    db: &impl ConnectionTrait,
-    [snapshot_id, employer_id, year]: [i32; 3],
-    records: &[NewRecord<'_>],
-) -> Result<(), StoreError> {
-    const SQL: &str = r#"INSERT INTO staff_record (snapshot_id, person_hash, employer_id, year,
-        business_unit_id, grade_id, grade_level, work_area, work_region, joined_year,
-        parental_occupation, school_type, free_school_meals, parental_degree, self_assessed,
-        engagement, record_key)
-    SELECT $1, t.h, $2, $3, t.u, t.g, t.l, t.a, t.r, NULLIF(t.j, 0),
-        NULLIF(t.a1, ''), NULLIF(t.a2, ''), NULLIF(t.a3, ''), NULLIF(t.a4, ''), NULLIF(t.a5, ''),
-        NULLIF(t.e, -1), t.k
-    FROM UNNEST($4::text[], $5::int4[], $6::int4[], $7::int4[], $8::text[], $9::text[],
-        $10::int4[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-        $16::float8[], $17::int4[]) AS t(h, u, g, l, a, r, j, a1, a2, a3, a4, a5, e, k)"#;
-    for chunk in records.chunks(RECORDS_PER_UNNEST) {
-        let answer = |i: usize| texts(chunk, |r| r.answers[i].unwrap_or(""));
-        let values = vec![
-            snapshot_id.into(),
-            employer_id.into(),
-            year.into(),
-            texts(chunk, |r| r.person_hash),
-            ints(chunk, |r| r.business_unit_id),
-            ints(chunk, |r| r.grade_id),
-            ints(chunk, |r| r.grade_level),
-            texts(chunk, |r| r.work_area),
-            texts(chunk, |r| r.work_region),
-            ints(chunk, |r| r.joined_year.unwrap_or(0)),
-            answer(0),
-            answer(1),
-            answer(2),
-            answer(3),
-            answer(4),
-            chunk
-                .iter()
-                .map(|r| r.engagement.unwrap_or(-1.0))
-                .collect::<Vec<f64>>()
-                .into(),
-            ints(chunk, |r| i32::from(r.record_key)),
-        ];
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            SQL,
-            values,
-        ))
-        .await?;
-    }
-    Ok(())
-}
-
-/// One column of `records` as a PostgreSQL text array.
-fn texts<'a>(
-    records: &[NewRecord<'a>],
-    column: impl Fn(&NewRecord<'a>) -> &'a str,
-) -> sea_orm::Value {
-    records
-        .iter()
-        .map(|r| column(r).to_owned())
-        .collect::<Vec<String>>()
-        .into()
-}
-
-/// One column of `records` as a PostgreSQL integer array.
-fn ints(records: &[NewRecord<'_>], column: impl Fn(&NewRecord<'_>) -> i32) -> sea_orm::Value {
-    records.iter().map(column).collect::<Vec<i32>>().into()
 }
 
 /// After a bulk import on PostgreSQL: `VACUUM (ANALYZE)` marks the new rows visible to

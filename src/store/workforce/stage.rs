@@ -1,0 +1,324 @@
+//! The staging table of a workforce import: checked rows are written here batch by batch,
+//! inside the import's transaction, so a file of any size is imported in constant memory.
+//! Once the whole file is read, the checks that need every row (a person twice in a
+//! snapshot, record keys against the stored ones) run here in SQL, and each snapshot is
+//! copied into `staff_record` with one `INSERT ... SELECT`.
+//!
+//! It is a temporary table: only the import's connection sees it, and it goes with the
+//! transaction (PostgreSQL: `ON COMMIT DROP`; SQLite: dropped before commit, and its
+//! creation is rolled back with everything else).
+
+use sea_orm::sea_query::Query;
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+
+use super::write::NewRecord;
+use crate::store::error::StoreError;
+
+/// Staged rows per multi-row `INSERT` on SQLite: 17 values each stays under its 32,766 bound
+/// parameters.
+const ROWS_PER_INSERT: usize = 1_000;
+
+/// A checked row of the file, every name resolved to an id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StagedRecord<'a> {
+    /// Its line in the file.
+    pub line: u64,
+    /// Which of the file's snapshots it belongs to (the caller's numbering).
+    pub snapshot: i32,
+    /// The record key the file gives, if any (checked against a stored one).
+    pub key_given: Option<u8>,
+    /// The record, with the key it gets unless the person keeps a stored one.
+    pub record: NewRecord<'a>,
+}
+
+const COLUMNS: &str = "line, snap, key_given, person_hash, business_unit_id, grade_id, \
+    grade_level, work_area, work_region, joined_year, parental_occupation, school_type, \
+    free_school_meals, parental_degree, self_assessed, engagement, record_key";
+
+/// Creates the (empty) staging table for this transaction.
+pub async fn create(db: &impl ConnectionTrait) -> Result<(), StoreError> {
+    let on_commit = match db.get_database_backend() {
+        DbBackend::Postgres => " ON COMMIT DROP",
+        _ => "",
+    };
+    db.execute_unprepared("DROP TABLE IF EXISTS staff_stage")
+        .await?;
+    db.execute_unprepared(&format!(
+        "CREATE TEMPORARY TABLE staff_stage (line BIGINT NOT NULL, snap INTEGER NOT NULL, \
+         key_given INTEGER, person_hash TEXT NOT NULL, business_unit_id INTEGER NOT NULL, \
+         grade_id INTEGER NOT NULL, grade_level INTEGER NOT NULL, work_area TEXT NOT NULL, \
+         work_region TEXT NOT NULL, joined_year INTEGER, parental_occupation TEXT, \
+         school_type TEXT, free_school_meals TEXT, parental_degree TEXT, self_assessed TEXT, \
+         engagement DOUBLE PRECISION, record_key INTEGER NOT NULL){on_commit}"
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Drops the staging table (SQLite keeps temporary tables with the connection).
+pub async fn drop(db: &impl ConnectionTrait) -> Result<(), StoreError> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        db.execute_unprepared("DROP TABLE IF EXISTS staff_stage")
+            .await?;
+    }
+    Ok(())
+}
+
+/// Writes a batch of rows to the staging table.
+pub async fn write(db: &impl ConnectionTrait, rows: &[StagedRecord<'_>]) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if db.get_database_backend() == DbBackend::Postgres {
+        return write_unnest(db, rows).await;
+    }
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut insert = Query::insert();
+        insert.into_table(sea_orm::sea_query::Alias::new("staff_stage"));
+        insert.columns(
+            COLUMNS
+                .split(',')
+                .map(|c| sea_orm::sea_query::Alias::new(c.trim())),
+        );
+        for r in chunk {
+            let n = &r.record;
+            let [po, school, fsm, degree, own] = n.answers;
+            insert
+                .values([
+                    (r.line as i64).into(),
+                    r.snapshot.into(),
+                    r.key_given.map(i32::from).into(),
+                    n.person_hash.into(),
+                    n.business_unit_id.into(),
+                    n.grade_id.into(),
+                    n.grade_level.into(),
+                    n.work_area.into(),
+                    n.work_region.into(),
+                    n.joined_year.into(),
+                    po.into(),
+                    school.into(),
+                    fsm.into(),
+                    degree.into(),
+                    own.into(),
+                    n.engagement.into(),
+                    i32::from(n.record_key).into(),
+                ])
+                .map_err(|e| StoreError::Corrupt(format!("building an insert: {e}")))?;
+        }
+        db.execute(&insert).await?;
+    }
+    Ok(())
+}
+
+/// PostgreSQL: one array per column, unnested server-side. Parsing and binding a 17,000
+/// parameter `VALUES` list costs PostgreSQL more than the insert itself; 17 arrays cost
+/// almost nothing.
+///
+/// The database driver binds arrays without NULL elements, so a missing value travels as a
+/// value no valid record holds (`''` for an answer, 0 for a year, -1 for a score or key) and
+/// `NULLIF` restores the NULL.
+async fn write_unnest(
+    db: &impl ConnectionTrait,
+    rows: &[StagedRecord<'_>],
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO staff_stage ({COLUMNS}) \
+         SELECT t.line, t.snap, NULLIF(t.kg, -1), t.h, t.u, t.g, t.l, t.a, t.r, NULLIF(t.j, 0), \
+           NULLIF(t.a1, ''), NULLIF(t.a2, ''), NULLIF(t.a3, ''), NULLIF(t.a4, ''), \
+           NULLIF(t.a5, ''), NULLIF(t.e, -1), t.k \
+         FROM UNNEST($1::int8[], $2::int4[], $3::int4[], $4::text[], $5::int4[], $6::int4[], \
+           $7::int4[], $8::text[], $9::text[], $10::int4[], $11::text[], $12::text[], \
+           $13::text[], $14::text[], $15::text[], $16::float8[], $17::int4[]) \
+           AS t(line, snap, kg, h, u, g, l, a, r, j, a1, a2, a3, a4, a5, e, k)"
+    );
+    fn texts(rows: &[StagedRecord<'_>], column: impl Fn(&StagedRecord<'_>) -> String) -> Value {
+        rows.iter().map(column).collect::<Vec<String>>().into()
+    }
+    let ints = |column: &dyn Fn(&StagedRecord<'_>) -> i32| -> Value {
+        rows.iter().map(column).collect::<Vec<i32>>().into()
+    };
+    let answer = |i: usize| texts(rows, |r| r.record.answers[i].unwrap_or("").to_owned());
+    let values = vec![
+        rows.iter()
+            .map(|r| r.line as i64)
+            .collect::<Vec<i64>>()
+            .into(),
+        ints(&|r| r.snapshot),
+        ints(&|r| r.key_given.map_or(-1, i32::from)),
+        texts(rows, |r| r.record.person_hash.to_owned()),
+        ints(&|r| r.record.business_unit_id),
+        ints(&|r| r.record.grade_id),
+        ints(&|r| r.record.grade_level),
+        texts(rows, |r| r.record.work_area.to_owned()),
+        texts(rows, |r| r.record.work_region.to_owned()),
+        ints(&|r| r.record.joined_year.unwrap_or(0)),
+        answer(0),
+        answer(1),
+        answer(2),
+        answer(3),
+        answer(4),
+        rows.iter()
+            .map(|r| r.record.engagement.unwrap_or(-1.0))
+            .collect::<Vec<f64>>()
+            .into(),
+        ints(&|r| i32::from(r.record.record_key)),
+    ];
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        values,
+    ))
+    .await?;
+    Ok(())
+}
+
+/// `sql` with `values` for the store's engine: PostgreSQL's `$n` placeholders (each used
+/// once, in order) become SQLite's `?`.
+fn statement(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => sql.to_owned(),
+        // `$n` placeholders, in order, become SQLite's `?`.
+        _ => {
+            let mut out = String::with_capacity(sql.len());
+            let mut chars = sql.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c == '$' {
+                    while chars.peek().is_some_and(char::is_ascii_digit) {
+                        chars.next();
+                    }
+                    out.push('?');
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+async fn rows_of(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<sea_orm::QueryResult>, StoreError> {
+    Ok(db.query_all_raw(statement(db, sql, values)).await?)
+}
+
+async fn execute(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<(), StoreError> {
+    db.execute_raw(statement(db, sql, values)).await?;
+    Ok(())
+}
+
+/// A staged row that repeats a person of its snapshot: its line, its snapshot and the line
+/// where the person first appears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repeat {
+    /// The repeating row's line.
+    pub line: u64,
+    /// Its snapshot (the caller's numbering).
+    pub snapshot: i32,
+    /// The person's first line.
+    pub first: u64,
+}
+
+/// Every staged row that repeats a person already staged for the same snapshot, by line.
+pub async fn repeats(db: &impl ConnectionTrait) -> Result<Vec<Repeat>, StoreError> {
+    let sql = "SELECT s.line, s.snap, f.first FROM staff_stage s \
+        JOIN (SELECT snap, person_hash, MIN(line) AS first FROM staff_stage \
+              GROUP BY snap, person_hash HAVING COUNT(*) > 1) f \
+          ON f.snap = s.snap AND f.person_hash = s.person_hash \
+        WHERE s.line > f.first ORDER BY s.line";
+    rows_of(db, sql, Vec::new())
+        .await?
+        .iter()
+        .map(|row| {
+            let line: i64 = row.try_get_by_index(0)?;
+            let first: i64 = row.try_get_by_index(2)?;
+            Ok(Repeat {
+                line: line as u64,
+                snapshot: row.try_get_by_index(1)?,
+                first: first as u64,
+            })
+        })
+        .collect()
+}
+
+/// A staged row whose given record key differs from the one its person has in the stored
+/// snapshot: its line, the key given and the key kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyConflict {
+    /// The row's line.
+    pub line: u64,
+    /// The key the file gives.
+    pub given: i32,
+    /// The key the person has.
+    pub kept: i32,
+}
+
+/// The rows of staged snapshot `snapshot` that give another record key than their person
+/// has in the stored snapshot `stored` (record keys are permanent).
+pub async fn key_conflicts(
+    db: &impl ConnectionTrait,
+    snapshot: i32,
+    stored: i32,
+) -> Result<Vec<KeyConflict>, StoreError> {
+    let sql = "SELECT s.line, s.key_given, r.record_key FROM staff_stage s \
+        JOIN staff_record r ON r.snapshot_id = $1 AND r.person_hash = s.person_hash \
+        WHERE s.snap = $2 AND s.key_given IS NOT NULL AND s.key_given <> r.record_key \
+        ORDER BY s.line";
+    rows_of(db, sql, vec![stored.into(), snapshot.into()])
+        .await?
+        .iter()
+        .map(|row| {
+            let line: i64 = row.try_get_by_index(0)?;
+            Ok(KeyConflict {
+                line: line as u64,
+                given: row.try_get_by_index(1)?,
+                kept: row.try_get_by_index(2)?,
+            })
+        })
+        .collect()
+}
+
+/// Gives the people of staged snapshot `snapshot` who are in the stored snapshot `stored`
+/// the record key they have there.
+pub async fn keep_keys(
+    db: &impl ConnectionTrait,
+    snapshot: i32,
+    stored: i32,
+) -> Result<(), StoreError> {
+    let sql = "UPDATE staff_stage SET record_key = r.record_key FROM staff_record r \
+        WHERE r.snapshot_id = $1 AND r.person_hash = staff_stage.person_hash \
+          AND staff_stage.snap = $2";
+    execute(db, sql, vec![stored.into(), snapshot.into()]).await
+}
+
+/// Copies staged snapshot `snapshot` into `staff_record` as the records of snapshot
+/// `snapshot_id` of the employer and year.
+pub async fn publish(
+    db: &impl ConnectionTrait,
+    snapshot: i32,
+    [snapshot_id, employer_id, year]: [i32; 3],
+) -> Result<(), StoreError> {
+    let sql = "INSERT INTO staff_record (snapshot_id, person_hash, employer_id, year, \
+          business_unit_id, grade_id, grade_level, work_area, work_region, joined_year, \
+          parental_occupation, school_type, free_school_meals, parental_degree, self_assessed, \
+          engagement, record_key) \
+        SELECT $1, person_hash, $2, $3, business_unit_id, grade_id, grade_level, work_area, \
+          work_region, joined_year, parental_occupation, school_type, free_school_meals, \
+          parental_degree, self_assessed, engagement, record_key \
+        FROM staff_stage WHERE snap = $4";
+    let values = vec![
+        snapshot_id.into(),
+        employer_id.into(),
+        year.into(),
+        snapshot.into(),
+    ];
+    execute(db, sql, values).await
+}
