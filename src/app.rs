@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::graphql::build_schema;
 use crate::http::AppState;
+use crate::http::response_cache::ResponseCache;
 use crate::import::{self, ImportError};
 use crate::store::{self, Engine, Live, StoreError};
 
@@ -85,7 +86,18 @@ impl App {
         } else {
             import::demo::Loaded::default()
         };
+        // Snapshots imported before the pre-aggregated cells existed get theirs, once.
+        let built = store::workforce::cells::build_missing(&txn).await?;
+        if built > 0 {
+            store::version::bump(&txn).await?;
+        }
         txn.commit().await.map_err(StoreError::from)?;
+        if built > 0 {
+            tracing::info!(
+                snapshots = built,
+                "built the workforce cells of older snapshots"
+            );
+        }
         if let Some(summary) = loaded {
             tracing::info!(
                 areas = summary.areas.values().sum::<usize>(),
@@ -94,17 +106,6 @@ impl App {
             );
         }
         demo.log();
-        // Snapshots imported before the pre-aggregated cells existed get theirs now, once.
-        let txn = store::begin_setup(&db).await?;
-        let built = store::workforce::cells::build_missing(&txn).await?;
-        if built > 0 {
-            store::version::bump(&txn).await?;
-            tracing::info!(
-                snapshots = built,
-                "built the workforce cells of older snapshots"
-            );
-        }
-        txn.commit().await.map_err(StoreError::from)?;
         let live = Live::default();
         live.refresh(&db).await?;
         let engine = Engine::of_url(&config.database_url).unwrap_or(Engine::Sqlite);
@@ -130,6 +131,7 @@ impl App {
                 engine,
                 live,
                 cache_max_age: config.cache_max_age,
+                responses: Arc::new(ResponseCache::new(config.response_cache_bytes)),
             },
             config,
             statements,

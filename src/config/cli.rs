@@ -343,6 +343,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CACHE_MAX_AGE_SECS", default_value_t = 60)]
     pub cache_max_age_secs: u64,
 
+    /// Memory, in megabytes, for complete answers kept per data version: a repeated question
+    /// is answered from memory until an import changes the data. 0: keep none.
+    #[arg(long, env = "RESPONSE_CACHE_MB", default_value_t = 64)]
+    pub response_cache_mb: usize,
+
     /// Disclosure threshold k: a count below k after perturbation is withheld, as are groups
     /// whose headcount or respondents are below k and means over fewer than k people.
     #[arg(long, env = "DISCLOSURE_MIN_COUNT", default_value_t = DEFAULT_MIN_COUNT)]

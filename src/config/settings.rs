@@ -36,6 +36,8 @@ pub struct Config {
     pub data_poll: Duration,
     /// How long a GET answer may be reused without revalidation.
     pub cache_max_age: Duration,
+    /// Bytes of complete answers kept in memory.
+    pub response_cache_bytes: usize,
     /// Disclosure control of workforce figures.
     pub disclosure: Policy,
     /// Load the synthetic demo workforce into a store with no staff records.
@@ -112,6 +114,7 @@ impl TryFrom<&ServeArgs> for Config {
                 usize::try_from(args.data_poll_ms).unwrap_or(usize::MAX),
             )? as u64),
             cache_max_age: Duration::from_secs(args.cache_max_age_secs),
+            response_cache_bytes: args.response_cache_mb.saturating_mul(1 << 20),
             disclosure: Policy {
                 min_count: positive(
                     "DISCLOSURE_MIN_COUNT",
@@ -149,6 +152,7 @@ impl Config {
             batch_window: Duration::from_millis(10),
             data_poll: Duration::from_millis(250),
             cache_max_age: Duration::from_secs(60),
+            response_cache_bytes: 64 << 20,
             disclosure: Policy::default(),
             demo_data: false,
             graphiql: true,

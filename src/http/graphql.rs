@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::refusals::error_response;
+use super::response_cache::{Cached, ResponseCache};
 use super::state::AppState;
 use crate::graphql::error::UNAVAILABLE;
 
@@ -64,15 +65,44 @@ fn accepts_html(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("text/html"))
 }
 
-/// Runs a request; returns the HTTP answer and whether it is a complete answer (no errors),
-/// the only kind worth caching.
+/// Runs a request, or replays its complete answer from the [`ResponseCache`]; returns the
+/// HTTP answer and whether it is a complete answer (no errors), the only kind worth caching.
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
     request: async_graphql::Request,
 ) -> (Response, bool) {
+    let graphql_media = wants_graphql_response(headers);
+    let content_type = if graphql_media {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        "application/json"
+    };
+    let version = state.live.current().version;
+    let variables = serde_json::to_vec(&request.variables).unwrap_or_default();
+    let key = ResponseCache::key(
+        version,
+        &[
+            request.query.as_bytes(),
+            &variables,
+            request.operation_name.as_deref().unwrap_or("").as_bytes(),
+            content_type.as_bytes(),
+        ],
+    );
+    if let Some(hit) = state.responses.get(&key) {
+        return (complete_answer(hit), true);
+    }
     let response = state.schema.execute(request).await;
-    let complete = response.errors.is_empty();
+    if response.errors.is_empty()
+        && let Ok(body) = serde_json::to_vec(&response)
+    {
+        let answer = Cached {
+            content_type,
+            body: body.into(),
+        };
+        state.responses.put(version, key, answer.clone());
+        return (complete_answer(answer), true);
+    }
     // The store being unreachable is the server's condition, not the query's: 503, so
     // clients and load balancers retry, whatever media type was asked for.
     let unavailable = response.errors.iter().any(|e| {
@@ -86,7 +116,6 @@ async fn execute(
     let failed_before_execution = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let graphql_media = wants_graphql_response(headers);
     let mut http = GraphQLResponse::from(response).into_response();
     if unavailable {
         *http.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
@@ -102,7 +131,19 @@ async fn execute(
             HeaderValue::from_static("application/json"),
         );
     }
-    (http, complete)
+    (http, false)
+}
+
+/// A complete answer: 200 with its body.
+fn complete_answer(answer: Cached) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(answer.content_type),
+        )],
+        answer.body,
+    )
+        .into_response()
 }
 
 /// `POST /graphql`.

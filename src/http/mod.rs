@@ -4,6 +4,7 @@ mod graphiql;
 mod graphql;
 mod health;
 mod refusals;
+pub mod response_cache;
 mod server;
 mod state;
 

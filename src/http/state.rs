@@ -18,4 +18,6 @@ pub struct AppState {
     pub live: Live,
     /// How long a GET answer may be reused without revalidation.
     pub cache_max_age: std::time::Duration,
+    /// Complete answers of the current data version.
+    pub responses: std::sync::Arc<super::response_cache::ResponseCache>,
 }

@@ -2,7 +2,7 @@
 //! grouped from the staff records, for random filters and groupings; cells follow every
 //! re-import and are built for snapshots that predate them; a second server on the same store
 //! serves an import at its next check of the data version (every `DATA_POLL_MS`); GET answers
-//! carry an `ETag` that turns into a 304.
+//! carry an `ETag` that turns into a 304; a repeated question is answered from memory.
 
 use std::time::{Duration, Instant};
 
@@ -295,7 +295,50 @@ async fn get_answers_carry_an_etag_that_gives_304_until_the_data_changes(store: 
     app.stop().await;
 }
 
+async fn a_repeated_question_is_answered_from_memory_until_the_data_changes(store: Store) {
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    import_demo(&app.db, 1_000, 41).await;
+    let query = r#"{ workforce { headcount distribution(by: [REGION]) { key { region regionName } headcount } } }"#;
+    let before = app.statements();
+    let first = app.data(query).await;
+    let computing = app.statements() - before;
+    assert!(computing > 0, "the first answer reads the store");
+
+    let before = app.statements();
+    assert_eq!(app.data(query).await, first);
+    assert_eq!(
+        app.statements(),
+        before,
+        "the same question again reads nothing"
+    );
+
+    // The same question with other variables, or after an import, is run again.
+    let with_years =
+        r#"query($years: [Int!]) { workforce(filter: { years: $years }) { headcount } }"#;
+    let mut seen = Vec::new();
+    for years in [json!([2024]), json!([2023]), json!([2024])] {
+        let before = app.statements();
+        let answer = app.query_with(with_years, json!({ "years": years })).await;
+        seen.push((app.statements() - before, answer["data"].clone()));
+    }
+    assert!(seen[0].0 > 0 && seen[1].0 > 0, "{seen:?}");
+    assert_eq!(seen[2], (0, seen[0].1.clone()), "{seen:?}");
+
+    import_demo(&app.db, 3_000, 42).await;
+    let before = app.statements();
+    let after = app.data(query).await;
+    assert!(
+        app.statements() > before,
+        "a new data version is answered afresh"
+    );
+    assert_ne!(after, first);
+    app.stop().await;
+}
+
 on_both_stores!(
+    a_repeated_question_is_answered_from_memory_until_the_data_changes,
     answers_from_cells_equal_answers_from_records,
     snapshots_imported_before_the_cells_get_theirs_at_start_up,
     a_second_server_serves_an_import_at_its_next_check,

@@ -1,0 +1,160 @@
+//! Complete answers kept in memory per data version: the same query with the same variables
+//! gets the same bytes until an import changes the data, so a repeated question (the
+//! explorer's map, a dashboard everyone opens) is answered without running it again.
+//!
+//! Bounded by bytes (least recently used answers go first); a new data version empties it.
+//! Only complete answers are kept (no errors, status 200), so a refusal or an outage is never
+//! replayed.
+
+use std::sync::Mutex;
+
+use axum::body::Bytes;
+use lru::LruCache;
+use sha2::{Digest, Sha256};
+
+/// The key of an answer: a digest of the data version and everything that shapes the answer.
+pub type Key = [u8; 32];
+
+/// An answer as sent.
+#[derive(Clone, Debug)]
+pub struct Cached {
+    /// The media type it was sent as.
+    pub content_type: &'static str,
+    /// The body.
+    pub body: Bytes,
+}
+
+struct Entries {
+    version: i64,
+    answers: LruCache<Key, Cached>,
+    bytes: usize,
+}
+
+/// The cache of complete answers.
+pub struct ResponseCache {
+    budget: usize,
+    entries: Mutex<Entries>,
+}
+
+impl ResponseCache {
+    /// A cache holding at most `budget` bytes of answers (0: keeps nothing).
+    pub fn new(budget: usize) -> ResponseCache {
+        ResponseCache {
+            budget,
+            entries: Mutex::new(Entries {
+                version: 0,
+                answers: LruCache::unbounded(),
+                bytes: 0,
+            }),
+        }
+    }
+
+    /// The key of an answer to `parts` (each hashed with its length, so no two lists of parts
+    /// share a key) in data version `version`.
+    pub fn key(version: i64, parts: &[&[u8]]) -> Key {
+        let mut hasher = Sha256::new();
+        hasher.update(version.to_le_bytes());
+        for part in parts {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part);
+        }
+        hasher.finalize().into()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The answer kept for `key`, if any.
+    pub fn get(&self, key: &Key) -> Option<Cached> {
+        self.lock().answers.get(key).cloned()
+    }
+
+    /// Keeps an answer of data version `version`; answers of older versions are dropped.
+    pub fn put(&self, version: i64, key: Key, answer: Cached) {
+        let size = answer.body.len();
+        if size > self.budget / 4 {
+            return;
+        }
+        let mut entries = self.lock();
+        if version < entries.version {
+            return;
+        }
+        if version > entries.version {
+            entries.answers.clear();
+            entries.bytes = 0;
+            entries.version = version;
+        }
+        while entries.bytes + size > self.budget {
+            match entries.answers.pop_lru() {
+                Some((_, old)) => entries.bytes -= old.body.len(),
+                None => break,
+            }
+        }
+        if let Some(old) = entries.answers.put(key, answer) {
+            entries.bytes -= old.body.len();
+        }
+        entries.bytes += size;
+    }
+
+    /// How many answers and bytes are kept.
+    pub fn usage(&self) -> (usize, usize) {
+        let entries = self.lock();
+        (entries.answers.len(), entries.bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(bytes: usize) -> Cached {
+        Cached {
+            content_type: "application/json",
+            body: Bytes::from(vec![b'x'; bytes]),
+        }
+    }
+
+    #[test]
+    fn the_least_recently_used_answers_go_first_when_the_budget_is_reached() {
+        let cache = ResponseCache::new(400);
+        let keys: Vec<Key> = (0..5u8).map(|i| ResponseCache::key(1, &[&[i]])).collect();
+        for key in &keys[..4] {
+            cache.put(1, *key, answer(100));
+        }
+        assert!(cache.get(&keys[0]).is_some(), "read: now the most recent");
+        cache.put(1, keys[4], answer(100));
+        assert!(
+            cache.get(&keys[1]).is_none(),
+            "the least recently used went"
+        );
+        assert!(cache.get(&keys[0]).is_some());
+        assert_eq!(cache.usage(), (4, 400));
+        let big = ResponseCache::key(1, &[b"big"]);
+        cache.put(1, big, answer(101));
+        assert!(cache.get(&big).is_none(), "over a quarter of the budget");
+        assert_eq!(cache.usage(), (4, 400));
+    }
+
+    #[test]
+    fn a_new_version_empties_the_cache_and_old_versions_are_not_kept() {
+        let cache = ResponseCache::new(1000);
+        let old = ResponseCache::key(1, &[b"q"]);
+        cache.put(1, old, answer(10));
+        let new = ResponseCache::key(2, &[b"q"]);
+        assert_ne!(old, new);
+        cache.put(2, new, answer(10));
+        assert!(cache.get(&old).is_none());
+        cache.put(1, old, answer(10));
+        assert!(cache.get(&old).is_none(), "an answer of an older version");
+        assert_eq!(cache.usage(), (1, 10));
+    }
+
+    #[test]
+    fn keys_differ_by_how_parts_are_split() {
+        assert_ne!(
+            ResponseCache::key(1, &[b"ab", b"c"]),
+            ResponseCache::key(1, &[b"a", b"bc"])
+        );
+    }
+}
