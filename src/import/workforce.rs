@@ -419,6 +419,7 @@ where
         reader: input,
     };
     pipeline::transaction(db, async |txn| {
+        let started = std::time::Instant::now();
         stage::create(txn).await?;
         let mut problems = Vec::new();
         let format = Format::strict(&REQUIRED_COLUMNS, &OPTIONAL_COLUMNS);
@@ -467,6 +468,7 @@ where
             }
             stage::write(txn, &staged).await?;
         }
+        tracing::debug!(elapsed = ?started.elapsed(), "read, checked and staged");
         if tallies.is_empty() && problems.is_empty() {
             problems.push(Problem::whole(file, "no staff records after the header"));
         }
@@ -519,6 +521,7 @@ where
             }
             replacing.push(old);
         }
+        tracing::debug!(elapsed = ?started.elapsed(), "checked the staged rows");
         if !problems.is_empty() {
             return Err(ImportError::Invalid(problems));
         }
@@ -559,8 +562,7 @@ async fn write(
             imported_at,
         )
         .await?;
-        stage::publish(txn, snapshot as i32, [snapshot_id, employer_id, year]).await?;
-        store::workforce::cells::build(txn, snapshot_id).await?;
+        stage::map(txn, snapshot as i32, [snapshot_id, employer_id, year]).await?;
         summary.rows += tally.records;
         for (total, declared) in summary.declared.iter_mut().zip(tally.declared) {
             *total += declared;
@@ -570,6 +572,11 @@ async fn write(
             .snapshots
             .push((code, year, tally.records, replaced));
     }
+    let started = std::time::Instant::now();
+    stage::publish(txn).await?;
+    let published = started.elapsed();
+    store::workforce::cells::build(txn, store::workforce::cells::Records::Staged).await?;
+    tracing::debug!(?published, cells = ?(started.elapsed() - published), "wrote the snapshots");
     for e in &checker.employers {
         if e.name.is_some() || e.sector.is_some() {
             store::workforce::ensure_employer(

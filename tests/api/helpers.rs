@@ -235,11 +235,16 @@ impl TestApp {
     }
 
     /// Has the server serve what the store holds now, as its next poll would: tests that
-    /// import beside the server call it (through every request helper) so no answer depends
-    /// on the poll's timing.
+    /// import beside the server call it (through the query helpers) so no answer depends on
+    /// the poll's timing. A busy store may refuse a connection for a while; it is asked
+    /// again until it answers.
     pub async fn sync(&self) {
-        // A store made unreachable on purpose leaves the server on the data it holds.
-        let _ = self.live.refresh(&self.db).await;
+        let mut failures = 0;
+        while let Err(e) = self.live.refresh(&self.db).await {
+            failures += 1;
+            assert!(failures < 300, "the store never answered: {e}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 
     /// The data the server answers from.
@@ -249,7 +254,6 @@ impl TestApp {
 
     /// GETs a path.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.sync().await;
         self.client
             .get(self.url(path))
             .send()

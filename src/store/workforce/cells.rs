@@ -57,12 +57,41 @@ const KEY_COLUMNS: [WorkforceCell; 10] = [
     WorkforceCell::Category,
 ];
 
-/// The records of one snapshot grouped by every dimension and by `category` (a `CASE` over
-/// answers), selecting the key columns in [`KEY_COLUMNS`] order; the caller adds the sums.
-fn grouped(snapshot_id: i32, measure: &str, category: Expr) -> SelectStatement {
+/// Which records cells are built from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Records {
+    /// The stored records of one snapshot.
+    Snapshot(i32),
+    /// Every staged snapshot of the import under way, each under the id its snapshot has
+    /// been given (see [`super::stage`]).
+    Staged,
+}
+
+/// The records grouped by every dimension and by `category` (a `CASE` over answers),
+/// selecting the key columns in [`KEY_COLUMNS`] order; the caller adds the sums. Staged rows
+/// have every column of a record but the snapshot's (`snapshot_id`, `employer_id`, `year`),
+/// which the stage's map adds, so the same unqualified names serve both.
+fn grouped(records: Records, measure: &str, category: Expr) -> SelectStatement {
     use StaffRecord as S;
     let mut select = Query::select();
-    select.from(S::Table);
+    match records {
+        Records::Snapshot(id) => {
+            select
+                .from(S::Table)
+                .and_where(Expr::col(S::SnapshotId).eq(id));
+        }
+        Records::Staged => {
+            let (rows, map) = (
+                Alias::new(super::stage::ROWS),
+                Alias::new(super::stage::MAP),
+            );
+            let snap = Alias::new("snap");
+            select.from(rows.clone()).inner_join(
+                map.clone(),
+                Expr::col((map, snap.clone())).equals((rows, snap)),
+            );
+        }
+    }
     for column in [
         S::SnapshotId,
         S::EmployerId,
@@ -79,7 +108,6 @@ fn grouped(snapshot_id: i32, measure: &str, category: Expr) -> SelectStatement {
         .expr_as(joiner, Alias::new("joiner"))
         .expr_as(Expr::val(measure), Alias::new("measure"))
         .expr_as(category, Alias::new("category"))
-        .and_where(Expr::col(S::SnapshotId).eq(snapshot_id))
         .group_by_col(Alias::new("joiner"))
         .group_by_col(Alias::new("category"));
     select
@@ -90,9 +118,9 @@ fn key_sum() -> Expr {
     Expr::cust("COALESCE(SUM(record_key), 0)")
 }
 
-/// Writes the cells of one snapshot from its staff records (already written in the same
-/// transaction): one `INSERT ... SELECT ... GROUP BY` per measure and one for engagement.
-pub async fn build(db: &impl ConnectionTrait, snapshot_id: i32) -> Result<(), StoreError> {
+/// Writes the cells of `records`: one `INSERT ... SELECT ... GROUP BY` per measure and one
+/// for engagement, each one pass over the records.
+pub async fn build(db: &impl ConnectionTrait, records: Records) -> Result<(), StoreError> {
     let mut columns = KEY_COLUMNS.to_vec();
     columns.extend([
         WorkforceCell::Records,
@@ -100,7 +128,7 @@ pub async fn build(db: &impl ConnectionTrait, snapshot_id: i32) -> Result<(), St
         WorkforceCell::ScoreSum,
     ]);
     for measure in Measure::ALL {
-        let mut select = grouped(snapshot_id, measure.column(), group_expr(measure));
+        let mut select = grouped(records, measure.column(), group_expr(measure));
         select
             .expr(Func::count(Expr::col(sea_orm::sea_query::Asterisk)))
             .expr(key_sum())
@@ -110,7 +138,7 @@ pub async fn build(db: &impl ConnectionTrait, snapshot_id: i32) -> Result<(), St
     // Engagement is compared between declared backgrounds only.
     let po = Measure::ParentalOccupation;
     let declared: Vec<&str> = po.groups().iter().flat_map(|g| po.codes_of(g)).collect();
-    let mut select = grouped(snapshot_id, ENGAGEMENT, engagement_group_expr());
+    let mut select = grouped(records, ENGAGEMENT, engagement_group_expr());
     select
         .and_where(Expr::col(StaffRecord::Engagement).is_not_null())
         .and_where(Expr::col(StaffRecord::ParentalOccupation).is_in(declared))
@@ -156,7 +184,7 @@ pub async fn build_missing(db: &impl ConnectionTrait) -> Result<usize, StoreErro
         ))
         .await?;
     for row in &missing {
-        build(db, row.try_get("", "id")?).await?;
+        build(db, Records::Snapshot(row.try_get("", "id")?)).await?;
     }
     Ok(missing.len())
 }

@@ -1,8 +1,8 @@
 //! The staging table of a workforce import: checked rows are written here batch by batch,
 //! inside the import's transaction, so a file of any size is imported in constant memory.
 //! Once the whole file is read, the checks that need every row (a person twice in a
-//! snapshot, record keys against the stored ones) run here in SQL, and each snapshot is
-//! copied into `staff_record` with one `INSERT ... SELECT`.
+//! snapshot, record keys against the stored ones) run here in SQL; then every snapshot is
+//! copied into `staff_record`, and its cells built, each in one pass over the staged rows.
 //!
 //! It is a temporary table: only the import's connection sees it, and it goes with the
 //! transaction (PostgreSQL: `ON COMMIT DROP`; SQLite: dropped before commit, and its
@@ -13,6 +13,11 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
 use super::write::NewRecord;
 use crate::store::error::StoreError;
+
+/// The staging table of rows.
+pub const ROWS: &str = "staff_stage";
+/// The staging table mapping each staged snapshot to the snapshot it becomes.
+pub const MAP: &str = "stage_map";
 
 /// Staged rows per multi-row `INSERT` on SQLite: 17 values each stays under its 32,766 bound
 /// parameters.
@@ -41,8 +46,15 @@ pub async fn create(db: &impl ConnectionTrait) -> Result<(), StoreError> {
         DbBackend::Postgres => " ON COMMIT DROP",
         _ => "",
     };
-    db.execute_unprepared("DROP TABLE IF EXISTS staff_stage")
-        .await?;
+    for table in [ROWS, MAP] {
+        db.execute_unprepared(&format!("DROP TABLE IF EXISTS {table}"))
+            .await?;
+    }
+    db.execute_unprepared(&format!(
+        "CREATE TEMPORARY TABLE {MAP} (snap INTEGER NOT NULL, snapshot_id INTEGER NOT NULL, \
+         employer_id INTEGER NOT NULL, year INTEGER NOT NULL){on_commit}"
+    ))
+    .await?;
     db.execute_unprepared(&format!(
         "CREATE TEMPORARY TABLE staff_stage (line BIGINT NOT NULL, snap INTEGER NOT NULL, \
          key_given INTEGER, person_hash TEXT NOT NULL, business_unit_id INTEGER NOT NULL, \
@@ -55,11 +67,13 @@ pub async fn create(db: &impl ConnectionTrait) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Drops the staging table (SQLite keeps temporary tables with the connection).
+/// Drops the staging tables (SQLite keeps temporary tables with the connection).
 pub async fn drop(db: &impl ConnectionTrait) -> Result<(), StoreError> {
     if db.get_database_backend() != DbBackend::Postgres {
-        db.execute_unprepared("DROP TABLE IF EXISTS staff_stage")
-            .await?;
+        for table in [ROWS, MAP] {
+            db.execute_unprepared(&format!("DROP TABLE IF EXISTS {table}"))
+                .await?;
+        }
     }
     Ok(())
 }
@@ -299,26 +313,37 @@ pub async fn keep_keys(
     execute(db, sql, vec![stored.into(), snapshot.into()]).await
 }
 
-/// Copies staged snapshot `snapshot` into `staff_record` as the records of snapshot
-/// `snapshot_id` of the employer and year.
-pub async fn publish(
+/// Records that staged snapshot `snapshot` becomes snapshot `snapshot_id` of the employer
+/// and year.
+pub async fn map(
     db: &impl ConnectionTrait,
     snapshot: i32,
     [snapshot_id, employer_id, year]: [i32; 3],
 ) -> Result<(), StoreError> {
-    let sql = "INSERT INTO staff_record (snapshot_id, person_hash, employer_id, year, \
-          business_unit_id, grade_id, grade_level, work_area, work_region, joined_year, \
-          parental_occupation, school_type, free_school_meals, parental_degree, self_assessed, \
-          engagement, record_key) \
-        SELECT $1, person_hash, $2, $3, business_unit_id, grade_id, grade_level, work_area, \
-          work_region, joined_year, parental_occupation, school_type, free_school_meals, \
-          parental_degree, self_assessed, engagement, record_key \
-        FROM staff_stage WHERE snap = $4";
+    let sql =
+        format!("INSERT INTO {MAP} (snap, snapshot_id, employer_id, year) VALUES ($1, $2, $3, $4)");
     let values = vec![
+        snapshot.into(),
         snapshot_id.into(),
         employer_id.into(),
         year.into(),
-        snapshot.into(),
     ];
-    execute(db, sql, values).await
+    execute(db, &sql, values).await
+}
+
+/// Copies every staged row into `staff_record`, in the snapshot its staged snapshot is
+/// mapped to.
+pub async fn publish(db: &impl ConnectionTrait) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO staff_record (snapshot_id, person_hash, employer_id, year, \
+          business_unit_id, grade_id, grade_level, work_area, work_region, joined_year, \
+          parental_occupation, school_type, free_school_meals, parental_degree, self_assessed, \
+          engagement, record_key) \
+        SELECT m.snapshot_id, s.person_hash, m.employer_id, m.year, s.business_unit_id, \
+          s.grade_id, s.grade_level, s.work_area, s.work_region, s.joined_year, \
+          s.parental_occupation, s.school_type, s.free_school_meals, s.parental_degree, \
+          s.self_assessed, s.engagement, s.record_key \
+        FROM {ROWS} s JOIN {MAP} m ON m.snap = s.snap"
+    );
+    execute(db, &sql, Vec::new()).await
 }
