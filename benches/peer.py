@@ -584,24 +584,31 @@ class Load:
         if line is None:
             sys.exit(f"wrk printed no result:\n{result.stdout}\n{result.stderr}")
         r = json.loads(line.split(" ", 1)[1])
+        # No answer within the run (each slower than the run is long): no latency to give.
+        ms = lambda key: r[key] / 1000 if r["requests"] else None  # noqa: E731
         return {
             "rps": r["requests"] / (r["duration_us"] / 1e6),
             "requests": r["requests"],
-            "p50_ms": r["p50_us"] / 1000,
-            "p95_ms": r["p95_us"] / 1000,
-            "p99_ms": r["p99_us"] / 1000,
-            "max_ms": r["max_us"] / 1000,
+            "p50_ms": ms("p50_us"),
+            "p95_ms": ms("p95_us"),
+            "p99_ms": ms("p99_us"),
+            "max_ms": ms("max_us"),
             "non_2xx": r["status"],
             "socket_errors": r["connect"] + r["read"] + r["write"] + r["timeout"],
         }
 
 
 def combine(runs):
-    """The rounds of one question at one connection count: mean req/s and mean percentiles,
-    errors summed, the rounds themselves kept for the JSON; None when there are none."""
+    """The rounds of one question at one connection count: mean req/s and mean percentiles
+    (of the rounds that had answers), errors summed, the rounds themselves kept for the JSON;
+    None when there are no rounds."""
     if not runs:
         return None
-    mean = lambda key: statistics.fmean(run[key] for run in runs)  # noqa: E731
+
+    def mean(key):
+        values = [run[key] for run in runs if run[key] is not None]
+        return statistics.fmean(values) if values else None
+
     return {
         "rps": mean("rps"),
         "p50_ms": mean("p50_ms"),
@@ -803,6 +810,8 @@ def latency(figures):
     """p50 / p95 / p99 in ms, or n/a."""
     if not figures:
         return "n/a"
+    if figures["p50_ms"] is None:
+        return "none answered"
     return f"{figures['p50_ms']:.1f} / {figures['p95_ms']:.1f} / {figures['p99_ms']:.1f}"
 
 
