@@ -201,28 +201,42 @@ fn classify(measure: &str, category: Option<&str>) -> Result<(usize, u8), CellEr
     Ok((slot_of(m), category))
 }
 
-impl Cells {
-    /// Cells from stored rows, in any order; refuses a measure or category the code does not
-    /// know (a store written by a newer version).
-    pub fn from_rows(rows: impl IntoIterator<Item = Cell>) -> Result<Cells, CellError> {
-        let mut cells = Cells::default();
-        let mut coded = Vec::new();
-        for row in rows {
-            let (slot, category) = classify(&row.measure, row.category.as_deref())?;
-            coded.push(Coded {
-                slot,
-                employer: cells.employers.ordinal(&row.employer),
-                year: cells.years.ordinal(&row.year),
-                unit: cells.units.ordinal(&row.business_unit),
-                level: cells.levels.ordinal(&row.grade_level),
-                region: cells.regions.ordinal(&row.work_region),
-                area: cells.areas.ordinal(&row.work_area),
-                joiner: row.joiner,
-                category,
-                records: row.records,
-                score_sum: row.score_sum,
-            });
-        }
+/// Cells gathered one row at a time (as they stream from the store), each reduced to
+/// ordinals at once, so no row is held as text.
+#[derive(Default)]
+pub struct CellsBuilder {
+    cells: Cells,
+    coded: Vec<Coded>,
+}
+
+impl CellsBuilder {
+    /// Adds one stored row; refuses a measure or category the code does not know (a store
+    /// written by a newer version).
+    pub fn push(&mut self, row: Cell) -> Result<(), CellError> {
+        let cells = &mut self.cells;
+        let (slot, category) = classify(&row.measure, row.category.as_deref())?;
+        self.coded.push(Coded {
+            slot,
+            employer: cells.employers.ordinal(&row.employer),
+            year: cells.years.ordinal(&row.year),
+            unit: cells.units.ordinal(&row.business_unit),
+            level: cells.levels.ordinal(&row.grade_level),
+            region: cells.regions.ordinal(&row.work_region),
+            area: cells.areas.ordinal(&row.work_area),
+            joiner: row.joiner,
+            category,
+            records: row.records,
+            score_sum: row.score_sum,
+        });
+        Ok(())
+    }
+
+    /// The cells, sorted into blocks.
+    pub fn finish(self) -> Cells {
+        let CellsBuilder {
+            mut cells,
+            mut coded,
+        } = self;
         coded.sort_by_key(|c| (c.slot, c.employer, c.year));
         for (i, c) in coded.iter().enumerate() {
             cells
@@ -240,7 +254,19 @@ impl Cells {
         cells.count = coded.iter().map(|c| c.records.count).collect();
         cells.key_sum = coded.iter().map(|c| c.records.key_sum).collect();
         cells.score_sum = coded.iter().map(|c| c.score_sum).collect();
-        Ok(cells)
+        cells
+    }
+}
+
+impl Cells {
+    /// Cells from stored rows, in any order; refuses a measure or category the code does not
+    /// know (a store written by a newer version).
+    pub fn from_rows(rows: impl IntoIterator<Item = Cell>) -> Result<Cells, CellError> {
+        let mut builder = CellsBuilder::default();
+        for row in rows {
+            builder.push(row)?;
+        }
+        Ok(builder.finish())
     }
 
     /// How many cells there are.

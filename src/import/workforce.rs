@@ -76,6 +76,23 @@ struct FileEmployer {
     first_line: u64,
 }
 
+impl FileEmployer {
+    /// The stored employer, created when new, with the name and sector the file gave so far.
+    async fn ensure(
+        &self,
+        txn: &impl ConnectionTrait,
+    ) -> Result<store::workforce::Employer, ImportError> {
+        Ok(store::workforce::ensure_employer(
+            txn,
+            &self.code,
+            self.name.as_deref(),
+            self.sector.as_deref(),
+            self.synthetic,
+        )
+        .await?)
+    }
+}
+
 /// Interns names so 1,000,000 rows hold small indices, not strings.
 #[derive(Default)]
 struct Names<K: std::hash::Hash + Eq + Clone> {
@@ -310,15 +327,7 @@ impl Ids {
         checker: &Checker<'_>,
     ) -> Result<(), ImportError> {
         for e in &checker.employers[self.employers.len()..] {
-            let stored = store::workforce::ensure_employer(
-                txn,
-                &e.code,
-                e.name.as_deref(),
-                e.sector.as_deref(),
-                e.synthetic,
-            )
-            .await?;
-            self.employers.push(stored.id);
+            self.employers.push(e.ensure(txn).await?.id);
         }
         let new_units = &checker.units.items[self.units.len()..];
         let mut found = HashMap::new();
@@ -577,16 +586,10 @@ async fn write(
     let published = started.elapsed();
     store::workforce::cells::build(txn, store::workforce::cells::Records::Staged).await?;
     tracing::debug!(?published, cells = ?(started.elapsed() - published), "wrote the snapshots");
+    // Names and sectors may first appear on later rows than an employer's first.
     for e in &checker.employers {
         if e.name.is_some() || e.sector.is_some() {
-            store::workforce::ensure_employer(
-                txn,
-                &e.code,
-                e.name.as_deref(),
-                e.sector.as_deref(),
-                e.synthetic,
-            )
-            .await?;
+            e.ensure(txn).await?;
         }
     }
     stage::drop(txn).await?;

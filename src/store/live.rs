@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, StreamTrait};
 
 use super::error::StoreError;
 use super::version;
@@ -68,13 +68,16 @@ impl Live {
 
     /// Loads the store's data if its version differs from the one held; returns the version
     /// now held. Readers keep the data they hold until they finish.
-    pub async fn refresh(&self, db: &impl ConnectionTrait) -> Result<i64, StoreError> {
+    pub async fn refresh(
+        &self,
+        db: &(impl ConnectionTrait + StreamTrait),
+    ) -> Result<i64, StoreError> {
         let checked = self.check(db).await;
         self.checks.fetch_add(1, Ordering::SeqCst);
         checked
     }
 
-    async fn check(&self, db: &impl ConnectionTrait) -> Result<i64, StoreError> {
+    async fn check(&self, db: &(impl ConnectionTrait + StreamTrait)) -> Result<i64, StoreError> {
         let held = self.current().version;
         let mut stored = version::read(db).await?;
         if stored == held {

@@ -1,11 +1,12 @@
 //! The pre-aggregated workforce cells (see [`crate::domain::cells`]): built from a
 //! snapshot's staff records in the import's transaction, and read whole by the server.
 
+use futures_util::StreamExt;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DeriveIden};
+use sea_orm::{ConnectionTrait, DeriveIden, StreamTrait};
 
 use super::read::{engagement_group_expr, group_expr};
-use crate::domain::cells::{Cell, Cells, ENGAGEMENT};
+use crate::domain::cells::{Cell, CellError, Cells, CellsBuilder, ENGAGEMENT};
 use crate::domain::disclosure::Aggregate;
 use crate::domain::seb::Measure;
 use crate::store::error::StoreError;
@@ -189,8 +190,9 @@ pub async fn build_missing(db: &impl ConnectionTrait) -> Result<usize, StoreErro
     Ok(missing.len())
 }
 
-/// Every stored cell.
-pub async fn load(db: &impl ConnectionTrait) -> Result<Cells, StoreError> {
+/// Every stored cell, streamed: each row is reduced to ordinals as it arrives, so loading
+/// holds no more than the cells themselves.
+pub async fn load(db: &(impl ConnectionTrait + StreamTrait)) -> Result<Cells, StoreError> {
     use WorkforceCell as C;
     let select = Query::select()
         .columns([
@@ -209,14 +211,17 @@ pub async fn load(db: &impl ConnectionTrait) -> Result<Cells, StoreError> {
         ])
         .from(C::Table)
         .to_owned();
-    let rows = db.query_all(&select).await?;
     let count = |n: i64, what: &str| {
         u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("cell {what} {n}")))
     };
-    let mut cells = Vec::with_capacity(rows.len());
-    for row in rows {
+    let corrupt = |e: CellError| StoreError::Corrupt(e.to_string());
+    let mut builder = CellsBuilder::default();
+    let rows = db.stream(&select).await?;
+    let mut rows = std::pin::pin!(rows);
+    while let Some(row) = rows.next().await {
+        let row = row?;
         let joiner: i32 = row.try_get_by_index(6)?;
-        cells.push(Cell {
+        let cell = Cell {
             employer: row.try_get_by_index(0)?,
             year: row.try_get_by_index(1)?,
             business_unit: row.try_get_by_index(2)?,
@@ -231,7 +236,8 @@ pub async fn load(db: &impl ConnectionTrait) -> Result<Cells, StoreError> {
                 key_sum: count(row.try_get_by_index(10)?, "record-key sum")?,
             },
             score_sum: row.try_get_by_index(11)?,
-        });
+        };
+        builder.push(cell).map_err(corrupt)?;
     }
-    Cells::from_rows(cells).map_err(|e| StoreError::Corrupt(e.to_string()))
+    Ok(builder.finish())
 }

@@ -12,7 +12,8 @@ pub mod write;
 
 pub use read::*;
 
+pub use stage::NewRecord;
 pub use write::{
-    NewRecord, ensure_business_units, ensure_employer, ensure_grades, refresh_statistics,
-    replace_snapshot, snapshot_id,
+    ensure_business_units, ensure_employer, ensure_grades, refresh_statistics, replace_snapshot,
+    snapshot_id,
 };

@@ -11,7 +11,6 @@
 use sea_orm::sea_query::Query;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
-use super::write::NewRecord;
 use crate::store::error::StoreError;
 
 /// The staging table of rows.
@@ -22,6 +21,31 @@ pub const MAP: &str = "stage_map";
 /// Staged rows per multi-row `INSERT` on SQLite: 17 values each stays under its 32,766 bound
 /// parameters.
 const ROWS_PER_INSERT: usize = 1_000;
+
+/// A staff record ready to write, every name resolved to an id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRecord<'a> {
+    /// The keyed hash of the person reference.
+    pub person_hash: &'a str,
+    /// Business unit id.
+    pub business_unit_id: i32,
+    /// Grade id.
+    pub grade_id: i32,
+    /// The grade's level.
+    pub grade_level: i32,
+    /// Local authority code.
+    pub work_area: &'a str,
+    /// Region code of the local authority.
+    pub work_region: &'a str,
+    /// Year joined.
+    pub joined_year: Option<i32>,
+    /// Answer codes, in the order of [`crate::domain::seb::Measure::ALL`].
+    pub answers: [Option<&'static str>; 5],
+    /// Engagement score.
+    pub engagement: Option<f64>,
+    /// The record key of the cell key method.
+    pub record_key: u8,
+}
 
 /// A checked row of the file, every name resolved to an id.
 #[derive(Debug, Clone, PartialEq)]

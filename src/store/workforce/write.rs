@@ -10,36 +10,11 @@ use sea_orm::{
 };
 
 use super::read::Employer;
-use crate::store::StoreError;
+use crate::store::error::StoreError;
 
-/// A staff record ready to write, every name resolved to an id.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewRecord<'a> {
-    /// The keyed hash of the person reference.
-    pub person_hash: &'a str,
-    /// Business unit id.
-    pub business_unit_id: i32,
-    /// Grade id.
-    pub grade_id: i32,
-    /// The grade's level.
-    pub grade_level: i32,
-    /// Local authority code.
-    pub work_area: &'a str,
-    /// Region code of the local authority.
-    pub work_region: &'a str,
-    /// Year joined.
-    pub joined_year: Option<i32>,
-    /// Answer codes, in the order of [`Measure::ALL`].
-    pub answers: [Option<&'static str>; 5],
-    /// Engagement score.
-    pub engagement: Option<f64>,
-    /// The record key of the cell key method.
-    pub record_key: u8,
-}
-
-/// Staff records per insert statement: 17 values each stays well under SQLite's 32,766 and
-/// PostgreSQL's 65,535 bound parameters.
-const RECORDS_PER_INSERT: usize = 1000;
+/// Rows (business units, grades) per insert statement: a few values each stays well under
+/// SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
+const ROWS_PER_INSERT: usize = 1000;
 
 /// Finds an employer by code, creating it when new; a name or sector given updates it.
 /// Returns the stored employer (whose `synthetic` flag the caller must check).
@@ -91,7 +66,7 @@ async fn upsert<A: ActiveModelTrait>(
     on_conflict: OnConflict,
 ) -> Result<(), StoreError> {
     let rows: Vec<A> = rows.into_iter().collect();
-    for chunk in rows.chunks(RECORDS_PER_INSERT) {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
         A::Entity::insert_many(chunk.to_vec())
             .on_conflict(on_conflict.clone())
             .exec_without_returning(db)
