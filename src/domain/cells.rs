@@ -259,16 +259,6 @@ impl CellsBuilder {
 }
 
 impl Cells {
-    /// Cells from stored rows, in any order; refuses a measure or category the code does not
-    /// know (a store written by a newer version).
-    pub fn from_rows(rows: impl IntoIterator<Item = Cell>) -> Result<Cells, CellError> {
-        let mut builder = CellsBuilder::default();
-        for row in rows {
-            builder.push(row)?;
-        }
-        Ok(builder.finish())
-    }
-
     /// How many cells there are.
     pub fn len(&self) -> usize {
         self.count.len()
@@ -438,6 +428,15 @@ impl Cells {
 mod tests {
     use super::*;
 
+    /// Cells from rows, through the builder the store uses.
+    fn cells_of(rows: impl IntoIterator<Item = Cell>) -> Result<Cells, CellError> {
+        let mut builder = CellsBuilder::default();
+        for row in rows {
+            builder.push(row)?;
+        }
+        Ok(builder.finish())
+    }
+
     fn cell(employer: i32, year: i32, level: i32, area: &str, category: Option<&str>) -> Cell {
         Cell {
             employer,
@@ -466,7 +465,7 @@ mod tests {
     }
 
     fn sample() -> Cells {
-        Cells::from_rows([
+        cells_of([
             cell(1, 2024, 1, "E1", Some(seb::LOWER)),
             cell(1, 2024, 2, "E1", Some(seb::PROFESSIONAL)),
             cell(1, 2024, 2, "W1", None),
@@ -557,7 +556,7 @@ mod tests {
             c.score_sum = score_sum;
             rows.push(c);
         }
-        let sums = Cells::from_rows(rows)
+        let sums = cells_of(rows)
             .expect("known measures")
             .engagement_sums(&scope(&[1], &[2024]));
         assert_eq!(sums.lower.count, 20);
@@ -568,9 +567,9 @@ mod tests {
     #[test]
     fn cells_of_an_unknown_measure_or_group_are_refused() {
         let mut odd = cell(1, 2024, 1, "E1", Some("NOT_A_GROUP"));
-        assert!(Cells::from_rows([odd.clone()]).is_err());
+        assert!(cells_of([odd.clone()]).is_err());
         odd.measure = "shoe_size".into();
         odd.category = None;
-        assert!(Cells::from_rows([odd]).is_err());
+        assert!(cells_of([odd]).is_err());
     }
 }

@@ -65,12 +65,14 @@ fn accepts_html(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("text/html"))
 }
 
-/// Runs a request, or replays its complete answer from the [`ResponseCache`]; returns the
+/// Runs a request against data version `version`, or replays its complete answer from the
+/// [`ResponseCache`]; returns the
 /// HTTP answer and whether it is a complete answer (no errors), the only kind worth caching.
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
     request: async_graphql::Request,
+    version: i64,
 ) -> (Response, bool) {
     let graphql_media = wants_graphql_response(headers);
     let content_type = if graphql_media {
@@ -78,7 +80,6 @@ async fn execute(
     } else {
         "application/json"
     };
-    let version = state.live.current().version;
     let variables = serde_json::to_vec(&request.variables).unwrap_or_default();
     let key = ResponseCache::key(
         version,
@@ -153,7 +154,12 @@ pub async fn post_graphql(
     request: Result<GraphQLRequest<Unreadable>, Unreadable>,
 ) -> Response {
     match request {
-        Ok(request) => execute(&state, &headers, request.into_inner()).await.0,
+        Ok(request) => {
+            let version = state.live.current().version;
+            execute(&state, &headers, request.into_inner(), version)
+                .await
+                .0
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -193,7 +199,9 @@ pub async fn get_graphql(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let tag = etag(state.live.current().version, &query);
+    // One version for the tag and the answer, even if a newer one arrives meanwhile.
+    let version = state.live.current().version;
+    let tag = etag(version, &query);
     let caching = [
         (
             header::CACHE_CONTROL,
@@ -207,7 +215,7 @@ pub async fn get_graphql(
         add_headers(&mut response, &caching);
         return response;
     }
-    let (mut response, complete) = execute(&state, &headers, request).await;
+    let (mut response, complete) = execute(&state, &headers, request, version).await;
     if complete && response.status() == StatusCode::OK {
         add_headers(&mut response, &caching);
     }

@@ -185,11 +185,11 @@ pub async fn replace_snapshot(
     Ok((created.id, replaced))
 }
 
-/// After a bulk import on PostgreSQL: `VACUUM (ANALYZE)` marks the new rows visible to
-/// index-only scans and refreshes the planner's statistics (on 1,000,000 records, a
-/// distribution by region goes from about 150 ms to 40 ms). Autovacuum would get there later;
-/// this makes it immediate. It cannot run inside a transaction, so it takes the pool.
-/// SQLite needs nothing: its plans do not depend on statistics here.
+/// After a bulk import on PostgreSQL: `VACUUM (ANALYZE)` marks the new rows visible and
+/// refreshes the planner's statistics, for the next re-import's look-ups of stored record
+/// keys (no figure reads staff records: they are summed from cells). Autovacuum would get
+/// there later; this makes it immediate. It cannot run inside a transaction, so it takes the
+/// pool. SQLite needs nothing: its plans do not depend on statistics here.
 pub async fn refresh_statistics(db: &sea_orm::DatabaseConnection) -> Result<(), StoreError> {
     if db.get_database_backend() == DbBackend::Postgres {
         db.execute_unprepared("VACUUM (ANALYZE) staff_record")
