@@ -66,8 +66,8 @@ fn accepts_html(headers: &HeaderMap) -> bool {
 }
 
 /// Runs a request against data version `version`, or replays its complete answer from the
-/// [`ResponseCache`]; returns the
-/// HTTP answer and whether it is a complete answer (no errors), the only kind worth caching.
+/// [`ResponseCache`]; returns the HTTP answer and whether it is a complete answer (no
+/// errors), the only kind worth caching.
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
