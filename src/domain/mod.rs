@@ -8,6 +8,7 @@ pub mod index;
 pub mod programme;
 pub mod ptable;
 pub mod seb;
+pub mod tally;
 pub mod workforce;
 
 /// `Display` as, and `FromStr` from, the name `$name()` gives each value of `$ty::ALL`; any

@@ -14,6 +14,7 @@ use sea_orm::{ConnectionTrait, TransactionTrait};
 use super::pipeline::{self, Format, ImportError, Input, Problem, Record};
 pub use crate::domain::formats::workforce::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
 use crate::domain::seb::Measure;
+use crate::domain::tally::{Tally, TallyRecord};
 use crate::domain::workforce::{PersonKey, derived_record_key};
 use crate::store::workforce::stage::{self, StagedRecord};
 use crate::store::{self, workforce::NewRecord};
@@ -381,7 +382,7 @@ impl Ids {
 
 /// What the file holds of one snapshot.
 #[derive(Default)]
-struct Tally {
+struct SnapshotTally {
     records: u64,
     declared: [u64; 5],
 }
@@ -435,17 +436,17 @@ where
         let mut rows = pipeline::Rows::open(input, &format, &mut problems);
         let mut ids = Ids::default();
         let mut snapshots: Names<(usize, i32)> = Names::default();
-        let mut tallies: Vec<Tally> = Vec::new();
-        while !rows.finished() {
-            let batch = rows.next_batch(BATCH_ROWS, &mut problems, |r, problems| {
-                checker.check_row(r, problems)
-            });
-            ids.resolve(txn, &checker).await?;
+        let mut tallies: Vec<SnapshotTally> = Vec::new();
+        let mut cells = Tally::default();
+        // Staged rows borrow the places of work while the checker reads the next batch.
+        let places = checker.authorities.clone();
+        let mut batch: Vec<Row> = Vec::new();
+        loop {
             let mut staged = Vec::with_capacity(batch.len());
             for r in &batch {
                 let snapshot = snapshots.intern((r.employer, r.year));
                 if snapshot == tallies.len() {
-                    tallies.push(Tally::default());
+                    tallies.push(SnapshotTally::default());
                 }
                 let tally = &mut tallies[snapshot];
                 tally.records += 1;
@@ -454,14 +455,30 @@ where
                 {
                     *declared += u64::from(measure.is_declared(answer));
                 }
-                let (area, region) = &checker.authorities[r.area];
+                let (area, region) = &places[r.area];
+                let record_key = r
+                    .record_key
+                    .unwrap_or_else(|| derived_record_key(&r.pseudonym));
+                let business_unit_id = ids.units[r.unit];
+                cells.add(
+                    &TallyRecord {
+                        snapshot,
+                        business_unit: business_unit_id,
+                        grade_level: r.grade_level,
+                        area: r.area,
+                        joiner: r.joined_year == Some(r.year),
+                        answers: r.answers,
+                        engagement: r.engagement,
+                    },
+                    record_key,
+                );
                 staged.push(StagedRecord {
                     line: r.line,
                     snapshot: snapshot as i32,
                     key_given: r.record_key,
                     record: NewRecord {
                         person_hash: &r.pseudonym,
-                        business_unit_id: ids.units[r.unit],
+                        business_unit_id,
                         grade_id: ids.grades[r.grade],
                         grade_level: r.grade_level,
                         work_area: area,
@@ -469,13 +486,27 @@ where
                         joined_year: r.joined_year,
                         answers: r.answers,
                         engagement: r.engagement,
-                        record_key: r
-                            .record_key
-                            .unwrap_or_else(|| derived_record_key(&r.pseudonym)),
+                        record_key,
                     },
                 });
             }
-            stage::write(txn, &staged).await?;
+            // PostgreSQL or SQLite's thread writes this batch while this one reads the next.
+            let next = async {
+                match rows.finished() {
+                    true => Vec::new(),
+                    false => rows.next_batch(BATCH_ROWS, &mut problems, |r, problems| {
+                        checker.check_row(r, problems)
+                    }),
+                }
+            };
+            let (written, next) = futures_util::join!(stage::write(txn, &staged), next);
+            written?;
+            if next.is_empty() && rows.finished() {
+                break;
+            }
+            drop(staged);
+            batch = next;
+            ids.resolve(txn, &checker).await?;
         }
         tracing::debug!(elapsed = ?started.elapsed(), "read, checked and staged");
         if tallies.is_empty() && problems.is_empty() {
@@ -534,7 +565,14 @@ where
         if !problems.is_empty() {
             return Err(ImportError::Invalid(problems));
         }
-        write(txn, file, (&checker, &ids), &snapshots, (&tallies, &replacing)).await
+        write(
+            txn,
+            file,
+            (&checker, &ids),
+            &snapshots,
+            (&tallies, &replacing, cells),
+        )
+        .await
     })
     .await
 }
@@ -546,7 +584,7 @@ async fn write(
     file: &str,
     (checker, ids): (&Checker<'_>, &Ids),
     snapshots: &Names<(usize, i32)>,
-    (tallies, replacing): (&[Tally], &[Option<i32>]),
+    (tallies, replacing, mut cells): (&[SnapshotTally], &[Option<i32>], Tally),
 ) -> Result<Summary, ImportError> {
     let imported_at = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -555,12 +593,35 @@ async fn write(
     let mut order: Vec<usize> = (0..snapshots.items.len()).collect();
     order.sort_by_key(|s| snapshots.items[*s]);
     let mut summary = Summary::default();
+    let mut snapshot_ids = vec![0; snapshots.items.len()];
     for snapshot in order {
         let (employer, year) = snapshots.items[snapshot];
         let employer_id = ids.employers[employer];
         let tally = &tallies[snapshot];
         if let Some(old) = replacing[snapshot] {
-            stage::keep_keys(txn, snapshot as i32, old).await?;
+            let mut unknown_area = None;
+            for group in stage::keep_keys(txn, snapshot as i32, old).await? {
+                let Some(&area) = checker.authority_index.get(&group.work_area) else {
+                    unknown_area = Some(group.work_area);
+                    continue;
+                };
+                let record = TallyRecord {
+                    snapshot,
+                    business_unit: group.business_unit_id,
+                    grade_level: group.grade_level,
+                    area,
+                    joiner: group.joined_year == Some(year),
+                    answers: group.answers.each_ref().map(Option::as_deref),
+                    engagement: group.scored.then_some(0.0),
+                };
+                cells.rekey(&record, group.key_change);
+            }
+            if let Some(area) = unknown_area {
+                return Err(store::StoreError::Corrupt(format!(
+                    "staged place of work {area} is not an authority"
+                ))
+                .into());
+            }
         }
         let (snapshot_id, replaced) = store::workforce::replace_snapshot(
             txn,
@@ -572,6 +633,7 @@ async fn write(
         )
         .await?;
         stage::map(txn, snapshot as i32, [snapshot_id, employer_id, year]).await?;
+        snapshot_ids[snapshot] = snapshot_id;
         summary.rows += tally.records;
         for (total, declared) in summary.declared.iter_mut().zip(tally.declared) {
             *total += declared;
@@ -584,7 +646,18 @@ async fn write(
     let started = std::time::Instant::now();
     stage::publish(txn).await?;
     let published = started.elapsed();
-    store::workforce::cells::build(txn, store::workforce::cells::Records::Staged).await?;
+    let snapshot_of = |s: usize| {
+        let (employer, year) = snapshots.items[s];
+        (ids.employers[employer], year)
+    };
+    let area_of = |a: usize| {
+        let (code, region) = &checker.authorities[a];
+        (code.as_str(), region.as_str())
+    };
+    let cells = cells
+        .into_cells(snapshot_of, area_of)
+        .map(|(s, cell)| (snapshot_ids[s], cell));
+    store::workforce::cells::write(txn, cells).await?;
     tracing::debug!(?published, cells = ?(started.elapsed() - published), "wrote the snapshots");
     // Names and sectors may first appear on later rows than an employer's first.
     for e in &checker.employers {

@@ -1,5 +1,6 @@
-//! The pre-aggregated workforce cells (see [`crate::domain::cells`]): built from a
-//! snapshot's staff records in the import's transaction, and read whole by the server.
+//! The pre-aggregated workforce cells (see [`crate::domain::cells`]): written by the
+//! import's transaction (tallied as it reads, see [`crate::domain::tally`]), and read whole
+//! by the server.
 
 use futures_util::StreamExt;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
@@ -58,41 +59,15 @@ const KEY_COLUMNS: [WorkforceCell; 10] = [
     WorkforceCell::Category,
 ];
 
-/// Which records cells are built from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Records {
-    /// The stored records of one snapshot.
-    Snapshot(i32),
-    /// Every staged snapshot of the import under way, each under the id its snapshot has
-    /// been given (see [`super::stage`]).
-    Staged,
-}
-
-/// The records grouped by every dimension and by `category` (a `CASE` over answers),
-/// selecting the key columns in [`KEY_COLUMNS`] order; the caller adds the sums. Staged rows
-/// have every column of a record but the snapshot's (`snapshot_id`, `employer_id`, `year`),
-/// which the stage's map adds, so the same unqualified names serve both.
-fn grouped(records: Records, measure: &str, category: Expr) -> SelectStatement {
+/// The records of snapshot `snapshot_id` grouped by every dimension and by `category` (a
+/// `CASE` over answers), selecting the key columns in [`KEY_COLUMNS`] order; the caller adds
+/// the sums.
+fn grouped(snapshot_id: i32, measure: &str, category: Expr) -> SelectStatement {
     use StaffRecord as S;
     let mut select = Query::select();
-    match records {
-        Records::Snapshot(id) => {
-            select
-                .from(S::Table)
-                .and_where(Expr::col(S::SnapshotId).eq(id));
-        }
-        Records::Staged => {
-            let (rows, map) = (
-                Alias::new(super::stage::ROWS),
-                Alias::new(super::stage::MAP),
-            );
-            let snap = Alias::new("snap");
-            select.from(rows.clone()).inner_join(
-                map.clone(),
-                Expr::col((map, snap.clone())).equals((rows, snap)),
-            );
-        }
-    }
+    select
+        .from(S::Table)
+        .and_where(Expr::col(S::SnapshotId).eq(snapshot_id));
     for column in [
         S::SnapshotId,
         S::EmployerId,
@@ -119,17 +94,14 @@ fn key_sum() -> Expr {
     Expr::cust("COALESCE(SUM(record_key), 0)")
 }
 
-/// Writes the cells of `records`: one `INSERT ... SELECT ... GROUP BY` per measure and one
-/// for engagement, each one pass over the records.
-pub async fn build(db: &impl ConnectionTrait, records: Records) -> Result<(), StoreError> {
-    let mut columns = KEY_COLUMNS.to_vec();
-    columns.extend([
-        WorkforceCell::Records,
-        WorkforceCell::KeySum,
-        WorkforceCell::ScoreSum,
-    ]);
+/// Writes the cells of a stored snapshot from its records: one `INSERT ... SELECT ... GROUP
+/// BY` per measure and one for engagement, each one pass over the records. Imports tally
+/// their cells as they read (see [`crate::domain::tally`]); this builds those of snapshots
+/// stored before cells existed.
+pub async fn build(db: &impl ConnectionTrait, snapshot_id: i32) -> Result<(), StoreError> {
+    let columns = cell_columns();
     for measure in Measure::ALL {
-        let mut select = grouped(records, measure.column(), group_expr(measure));
+        let mut select = grouped(snapshot_id, measure.column(), group_expr(measure));
         select
             .expr(Func::count(Expr::col(sea_orm::sea_query::Asterisk)))
             .expr(key_sum())
@@ -139,7 +111,7 @@ pub async fn build(db: &impl ConnectionTrait, records: Records) -> Result<(), St
     // Engagement is compared between declared backgrounds only.
     let po = Measure::ParentalOccupation;
     let declared: Vec<&str> = po.groups().iter().flat_map(|g| po.codes_of(g)).collect();
-    let mut select = grouped(records, ENGAGEMENT, engagement_group_expr());
+    let mut select = grouped(snapshot_id, ENGAGEMENT, engagement_group_expr());
     select
         .and_where(Expr::col(StaffRecord::Engagement).is_not_null())
         .and_where(Expr::col(StaffRecord::ParentalOccupation).is_in(declared))
@@ -164,6 +136,113 @@ async fn insert(
     Ok(())
 }
 
+/// Cells per multi-row `INSERT` on SQLite: 13 values each stays under its 32,766 bound
+/// parameters.
+const CELLS_PER_INSERT: usize = 2_000;
+
+/// Writes `cells`, each under its snapshot id, in batches: one statement per batch of
+/// arrays on PostgreSQL (see [`super::stage`]), multi-row inserts on SQLite.
+pub async fn write(
+    db: &impl ConnectionTrait,
+    cells: impl Iterator<Item = (i32, Cell)>,
+) -> Result<(), StoreError> {
+    let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    let batch = if postgres { 50_000 } else { CELLS_PER_INSERT };
+    let mut cells = cells.peekable();
+    while cells.peek().is_some() {
+        let chunk: Vec<(i32, Cell)> = cells.by_ref().take(batch).collect();
+        if postgres {
+            write_arrays(db, &chunk).await?;
+        } else {
+            write_values(db, &chunk).await?;
+        }
+    }
+    Ok(())
+}
+
+fn cell_columns() -> Vec<WorkforceCell> {
+    let mut columns = KEY_COLUMNS.to_vec();
+    columns.extend([
+        WorkforceCell::Records,
+        WorkforceCell::KeySum,
+        WorkforceCell::ScoreSum,
+    ]);
+    columns
+}
+
+fn stored_count(n: u64) -> i64 {
+    // Counts and key sums of real files are far below 2^63.
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+async fn write_values(db: &impl ConnectionTrait, chunk: &[(i32, Cell)]) -> Result<(), StoreError> {
+    let mut insert = Query::insert();
+    insert
+        .into_table(WorkforceCell::Table)
+        .columns(cell_columns());
+    for (snapshot_id, c) in chunk {
+        insert
+            .values([
+                (*snapshot_id).into(),
+                c.employer.into(),
+                c.year.into(),
+                c.business_unit.into(),
+                c.grade_level.into(),
+                c.work_area.as_str().into(),
+                c.work_region.as_str().into(),
+                i32::from(c.joiner).into(),
+                c.measure.as_str().into(),
+                c.category.as_deref().into(),
+                stored_count(c.records.count).into(),
+                stored_count(c.records.key_sum).into(),
+                c.score_sum.into(),
+            ])
+            .map_err(|e| StoreError::Corrupt(format!("building the cells' insert: {e}")))?;
+    }
+    db.execute(&insert).await?;
+    Ok(())
+}
+
+/// PostgreSQL: one array per column. Arrays travel without NULL elements, so an undeclared
+/// category travels as `''`, which no group is.
+async fn write_arrays(db: &impl ConnectionTrait, chunk: &[(i32, Cell)]) -> Result<(), StoreError> {
+    fn column<T>(chunk: &[(i32, Cell)], f: impl Fn(&(i32, Cell)) -> T) -> sea_orm::Value
+    where
+        Vec<T>: Into<sea_orm::Value>,
+    {
+        chunk.iter().map(f).collect::<Vec<T>>().into()
+    }
+    let sql = "INSERT INTO workforce_cell (snapshot_id, employer_id, year, business_unit_id, \
+          grade_level, work_area, work_region, joiner, measure, category, records, key_sum, \
+          score_sum) \
+        SELECT t.s, t.e, t.y, t.u, t.l, t.a, t.r, t.j, t.m, NULLIF(t.c, ''), t.n, t.k, t.sc \
+        FROM UNNEST($1::int4[], $2::int4[], $3::int4[], $4::int4[], $5::int4[], $6::text[], \
+          $7::text[], $8::int4[], $9::text[], $10::text[], $11::int8[], $12::int8[], \
+          $13::float8[]) AS t(s, e, y, u, l, a, r, j, m, c, n, k, sc)";
+    let values = vec![
+        column(chunk, |(s, _)| *s),
+        column(chunk, |(_, c)| c.employer),
+        column(chunk, |(_, c)| c.year),
+        column(chunk, |(_, c)| c.business_unit),
+        column(chunk, |(_, c)| c.grade_level),
+        column(chunk, |(_, c)| c.work_area.clone()),
+        column(chunk, |(_, c)| c.work_region.clone()),
+        column(chunk, |(_, c)| i32::from(c.joiner)),
+        column(chunk, |(_, c)| c.measure.clone()),
+        column(chunk, |(_, c)| c.category.clone().unwrap_or_default()),
+        column(chunk, |(_, c)| stored_count(c.records.count)),
+        column(chunk, |(_, c)| stored_count(c.records.key_sum)),
+        column(chunk, |(_, c)| c.score_sum),
+    ];
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        sql,
+        values,
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Deletes the cells of one snapshot.
 pub async fn delete(db: &impl ConnectionTrait, snapshot_id: i32) -> Result<(), StoreError> {
     let delete = Query::delete()
@@ -185,7 +264,7 @@ pub async fn build_missing(db: &impl ConnectionTrait) -> Result<usize, StoreErro
         ))
         .await?;
     for row in &missing {
-        build(db, Records::Snapshot(row.try_get("", "id")?)).await?;
+        build(db, row.try_get("", "id")?).await?;
     }
     Ok(missing.len())
 }

@@ -2,7 +2,7 @@
 //! inside the import's transaction, so a file of any size is imported in constant memory.
 //! Once the whole file is read, the checks that need every row (a person twice in a
 //! snapshot, record keys against the stored ones) run here in SQL; then every snapshot is
-//! copied into `staff_record`, and its cells built, each in one pass over the staged rows.
+//! copied into `staff_record` in one pass over the staged rows.
 //!
 //! It is a temporary table: only the import's connection sees it, and it goes with the
 //! transaction (PostgreSQL: `ON COMMIT DROP`; SQLite: dropped before commit, and its
@@ -324,17 +324,69 @@ pub async fn key_conflicts(
         .collect()
 }
 
+/// Staged rows whose people have other record keys in the stored snapshot, grouped by what
+/// their cells depend on, with the sum of their key changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rekeyed {
+    /// Business unit id.
+    pub business_unit_id: i32,
+    /// The grade's level.
+    pub grade_level: i32,
+    /// Local authority code.
+    pub work_area: String,
+    /// Year joined.
+    pub joined_year: Option<i32>,
+    /// Answer codes, in the order of [`crate::domain::seb::Measure::ALL`].
+    pub answers: [Option<String>; 5],
+    /// Whether they have an engagement score.
+    pub scored: bool,
+    /// The sum over the rows of the key kept minus the key staged.
+    pub key_change: i64,
+}
+
 /// Gives the people of staged snapshot `snapshot` who are in the stored snapshot `stored`
-/// the record key they have there.
+/// the record key they have there; returns the rows whose key changed, grouped so that the
+/// answer is bounded by the combinations of what cells depend on, not by the rows.
 pub async fn keep_keys(
     db: &impl ConnectionTrait,
     snapshot: i32,
     stored: i32,
-) -> Result<(), StoreError> {
+) -> Result<Vec<Rekeyed>, StoreError> {
+    let select = "SELECT s.business_unit_id, s.grade_level, s.work_area, s.joined_year, \
+          s.parental_occupation, s.school_type, s.free_school_meals, s.parental_degree, \
+          s.self_assessed, CASE WHEN s.engagement IS NULL THEN 0 ELSE 1 END AS scored, \
+          SUM(r.record_key - s.record_key) AS key_change \
+        FROM staff_stage s JOIN staff_record r \
+          ON r.snapshot_id = $1 AND r.person_hash = s.person_hash \
+        WHERE s.snap = $2 AND s.record_key <> r.record_key \
+        GROUP BY s.business_unit_id, s.grade_level, s.work_area, s.joined_year, \
+          s.parental_occupation, s.school_type, s.free_school_meals, s.parental_degree, \
+          s.self_assessed, CASE WHEN s.engagement IS NULL THEN 0 ELSE 1 END";
+    let groups = rows_of(db, select, vec![stored.into(), snapshot.into()])
+        .await?
+        .iter()
+        .map(|row| {
+            let mut answers: [Option<String>; 5] = Default::default();
+            for (i, answer) in answers.iter_mut().enumerate() {
+                *answer = row.try_get_by_index(4 + i)?;
+            }
+            let scored: i32 = row.try_get_by_index(9)?;
+            Ok(Rekeyed {
+                business_unit_id: row.try_get_by_index(0)?,
+                grade_level: row.try_get_by_index(1)?,
+                work_area: row.try_get_by_index(2)?,
+                joined_year: row.try_get_by_index(3)?,
+                answers,
+                scored: scored != 0,
+                key_change: row.try_get_by_index(10)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
     let sql = "UPDATE staff_stage SET record_key = r.record_key FROM staff_record r \
         WHERE r.snapshot_id = $1 AND r.person_hash = staff_stage.person_hash \
-          AND staff_stage.snap = $2";
-    execute(db, sql, vec![stored.into(), snapshot.into()]).await
+          AND staff_stage.snap = $2 AND staff_stage.record_key <> r.record_key";
+    execute(db, sql, vec![stored.into(), snapshot.into()]).await?;
+    Ok(groups)
 }
 
 /// Records that staged snapshot `snapshot` becomes snapshot `snapshot_id` of the employer
