@@ -3,6 +3,11 @@
 //! The raw person reference is never stored, only a keyed hash of it. Employer, year, grade
 //! level and region are copied from the snapshot, grade and place of work so that filters and
 //! groupings read one table.
+//!
+//! (snapshot, person) identifies a record. The import guarantees it, refusing a person twice
+//! in a snapshot before anything is written; the store keeps no unique index of it, nor
+//! foreign keys, which cost imports more than the rest of the copy (see the migration
+//! `m20261130_000007_drop_row_checks`).
 
 use sea_orm::entity::prelude::*;
 

@@ -11,6 +11,7 @@ mod m20261123_000003_create_indicators;
 mod m20261123_000004_create_programmes;
 mod m20261129_000005_add_record_keys;
 mod m20261130_000006_create_aggregates;
+mod m20261130_000007_drop_row_checks;
 
 /// Runs the project's migrations in order (`mobility-explorer migrate up|down|status`).
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_create_programmes::Migration),
             Box::new(m20261129_000005_add_record_keys::Migration),
             Box::new(m20261130_000006_create_aggregates::Migration),
+            Box::new(m20261130_000007_drop_row_checks::Migration),
         ]
     }
 }
