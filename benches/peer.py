@@ -541,10 +541,12 @@ def peer(cli, database_url, tmp, workers):
 # ---------------------------------------------------------------------------------------------
 
 WRK_SCRIPT = r"""
--- POSTs the JSON body in the file $WRK_BODY; prints the figures as one JSON line at the end.
+-- POSTs the JSON body in the file $WRK_BODY, accepting gzip as browsers do; prints the
+-- figures as one JSON line at the end.
 local file = assert(io.open(os.getenv("WRK_BODY"), "rb"))
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Accept-Encoding"] = "gzip"
 wrk.body = file:read("*a")
 file:close()
 

@@ -58,6 +58,26 @@ fn wants_graphql_response(headers: &HeaderMap) -> bool {
         .any(|v| v.contains(GRAPHQL_RESPONSE_JSON))
 }
 
+/// Whether the client accepts a gzipped body: `gzip` (or `*`) in `Accept-Encoding`, not with
+/// a zero weight.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("");
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
 fn accepts_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
@@ -90,19 +110,17 @@ async fn execute(
             content_type.as_bytes(),
         ],
     );
+    let gzip = accepts_gzip(headers);
     if let Some(hit) = state.responses.get(&key) {
-        return (complete_answer(hit), true);
+        return (complete_answer(hit, gzip), true);
     }
     let response = state.schema.execute(request).await;
     if response.errors.is_empty()
         && let Ok(body) = serde_json::to_vec(&response)
     {
-        let answer = Cached {
-            content_type,
-            body: body.into(),
-        };
+        let answer = Cached::new(content_type, body.into());
         state.responses.put(version, key, answer.clone());
-        return (complete_answer(answer), true);
+        return (complete_answer(answer, gzip), true);
     }
     // The store being unreachable is the server's condition, not the query's: 503, so
     // clients and load balancers retry, whatever media type was asked for.
@@ -135,16 +153,21 @@ async fn execute(
     (http, false)
 }
 
-/// A complete answer: 200 with its body.
-fn complete_answer(answer: Cached) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(answer.content_type),
-        )],
-        answer.body,
-    )
-        .into_response()
+/// A complete answer: 200 with its body, gzipped when the client accepts it (the HTTP
+/// layer's compression leaves an encoded body alone).
+fn complete_answer(answer: Cached, gzip: bool) -> Response {
+    let content_type = (
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(answer.content_type),
+    );
+    let vary = (header::VARY, HeaderValue::from_static("accept-encoding"));
+    match answer.gzip {
+        Some(body) if gzip => {
+            let encoding = (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            ([content_type, encoding, vary], body).into_response()
+        }
+        _ => ([content_type, vary], answer.body).into_response(),
+    }
 }
 
 /// `POST /graphql`.
@@ -201,14 +224,14 @@ pub async fn get_graphql(
     }
     // One version for the tag and the answer, even if a newer one arrives meanwhile.
     let version = state.live.current().version;
-    let tag = etag(version, &query);
+    let tag = etag(version, &query, accepts_gzip(&headers));
     let caching = [
         (
             header::CACHE_CONTROL,
             format!("public, max-age={}", state.cache_max_age.as_secs()),
         ),
         (header::ETAG, tag.clone()),
-        (header::VARY, "Accept".to_owned()),
+        (header::VARY, "accept, accept-encoding".to_owned()),
     ];
     if matches_etag(&headers, &tag) {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
@@ -223,11 +246,13 @@ pub async fn get_graphql(
 }
 
 /// The entity tag of a GET answer: the data version and a digest of the query string (query,
-/// variables and operation name as sent). Strong: equal tags mean equal bodies.
-fn etag(version: i64, query_string: &str) -> String {
+/// variables and operation name as sent), marked when the body is gzipped. Strong: equal tags
+/// mean equal bytes, so the two encodings of one answer have two tags.
+fn etag(version: i64, query_string: &str, gzip: bool) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(query_string.as_bytes());
-    format!("\"{version}-{}\"", hex::encode(&digest[..12]))
+    let encoding = if gzip { "-gzip" } else { "" };
+    format!("\"{version}-{}{encoding}\"", hex::encode(&digest[..12]))
 }
 
 /// Whether `If-None-Match` names `tag` (or is `*`); weak tags compare by their opaque part.

@@ -4,7 +4,8 @@
 //!
 //! Bounded by bytes (least recently used answers go first); a new data version empties it.
 //! Only complete answers are kept (no errors, status 200), so a refusal or an outage is never
-//! replayed.
+//! replayed. Each is kept gzipped too, compressed once: compressing the 180 KB index map for
+//! every client that accepts gzip (as browsers do) would cost more than answering it.
 
 use std::sync::Mutex;
 
@@ -22,6 +23,37 @@ pub struct Cached {
     pub content_type: &'static str,
     /// The body.
     pub body: Bytes,
+    /// The body gzipped, for clients that accept it; `None` when too small to gain.
+    pub gzip: Option<Bytes>,
+}
+
+/// Bodies smaller than this go as they are (as the HTTP layer's own compression does).
+const GZIP_MIN_BYTES: usize = 32;
+
+impl Cached {
+    /// An answer with its gzipped body made now.
+    pub fn new(content_type: &'static str, body: Bytes) -> Cached {
+        let gzip = (body.len() >= GZIP_MIN_BYTES)
+            .then(|| gzip(&body))
+            .flatten();
+        Cached {
+            content_type,
+            body,
+            gzip,
+        }
+    }
+
+    /// The bytes it holds.
+    fn size(&self) -> usize {
+        self.body.len() + self.gzip.as_ref().map_or(0, Bytes::len)
+    }
+}
+
+fn gzip(body: &[u8]) -> Option<Bytes> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(body).ok()?;
+    encoder.finish().ok().map(Bytes::from)
 }
 
 struct Entries {
@@ -72,7 +104,7 @@ impl ResponseCache {
 
     /// Keeps an answer of data version `version`; answers of older versions are dropped.
     pub fn put(&self, version: i64, key: Key, answer: Cached) {
-        let size = answer.body.len();
+        let size = answer.size();
         if size > self.budget / 4 {
             return;
         }
@@ -87,12 +119,12 @@ impl ResponseCache {
         }
         while entries.bytes + size > self.budget {
             match entries.answers.pop_lru() {
-                Some((_, old)) => entries.bytes -= old.body.len(),
+                Some((_, old)) => entries.bytes -= old.size(),
                 None => break,
             }
         }
         if let Some(old) = entries.answers.put(key, answer) {
-            entries.bytes -= old.body.len();
+            entries.bytes -= old.size();
         }
         entries.bytes += size;
     }
@@ -112,7 +144,28 @@ mod tests {
         Cached {
             content_type: "application/json",
             body: Bytes::from(vec![b'x'; bytes]),
+            gzip: None,
         }
+    }
+
+    #[test]
+    fn answers_are_kept_gzipped_too_and_counted_with_both_bodies() {
+        use std::io::Read;
+        let body = Bytes::from(serde_json::to_vec(&vec!["E06000001"; 200]).expect("json"));
+        let answer = Cached::new("application/json", body.clone());
+        let gzipped = answer.gzip.clone().expect("large enough to gzip");
+        assert!(gzipped.len() < body.len() / 10, "{} bytes", gzipped.len());
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&gzipped[..])
+            .read_to_end(&mut unzipped)
+            .expect("gunzips");
+        assert_eq!(unzipped, body);
+        let cache = ResponseCache::new(4 * (body.len() + gzipped.len()));
+        let key = ResponseCache::key(1, &[b"q"]);
+        cache.put(1, key, answer);
+        assert_eq!(cache.usage(), (1, body.len() + gzipped.len()));
+        let tiny = Cached::new("application/json", Bytes::from_static(b"{}"));
+        assert!(tiny.gzip.is_none());
     }
 
     #[test]

@@ -393,8 +393,72 @@ async fn a_repeated_question_is_answered_from_memory_until_the_data_changes(stor
     app.stop().await;
 }
 
+async fn kept_answers_go_gzipped_to_clients_that_accept_it(store: Store) {
+    use std::io::Read;
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    import_demo(&app.db, 1_000, 51).await;
+    app.sync().await;
+    let plain = reqwest::Client::builder()
+        .no_gzip()
+        .build()
+        .expect("client");
+    let query = r#"{ workforce { distribution(by: [LOCAL_AUTHORITY]) { key { localAuthority } headcount } } }"#;
+    let get = |encoding: Option<&'static str>, tag: Option<String>| {
+        let mut request = plain.get(app.url("/graphql")).query(&[("query", query)]);
+        if let Some(encoding) = encoding {
+            request = request.header("accept-encoding", encoding);
+        }
+        if let Some(tag) = tag {
+            request = request.header("if-none-match", tag);
+        }
+        async move { request.send().await.expect("request sent") }
+    };
+    let identity = get(None, None).await;
+    assert_eq!(identity.status(), 200);
+    assert!(identity.headers().get("content-encoding").is_none());
+    let identity_tag = etag(&identity);
+    let identity_body = identity.bytes().await.expect("body");
+
+    let before = app.statements();
+    for encoding in ["gzip", "br;q=1, GZIP;q=0.5", "*"] {
+        let zipped = get(Some(encoding), None).await;
+        assert_eq!(zipped.status(), 200, "{encoding}");
+        assert_eq!(zipped.headers()["content-encoding"], "gzip", "{encoding}");
+        let tag = etag(&zipped);
+        assert_ne!(tag, identity_tag, "two encodings, two strong tags");
+        let body = zipped.bytes().await.expect("body");
+        assert!(body.len() * 4 < identity_body.len(), "{} bytes", body.len());
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_end(&mut unzipped)
+            .expect("gunzips");
+        assert_eq!(unzipped, identity_body, "{encoding}");
+        let again = get(Some(encoding), Some(tag)).await;
+        assert_eq!(again.status(), 304, "{encoding}");
+    }
+    assert_eq!(app.statements(), before, "every answer came from memory");
+
+    let refused = get(Some("gzip;q=0"), None).await;
+    assert!(refused.headers().get("content-encoding").is_none());
+    assert_eq!(etag(&refused), identity_tag);
+    assert_eq!(refused.bytes().await.expect("body"), identity_body);
+
+    let posted = plain
+        .post(app.url("/graphql"))
+        .header("accept-encoding", "gzip")
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(posted.headers()["content-encoding"], "gzip");
+    app.stop().await;
+}
+
 on_both_stores!(
     a_repeated_question_is_answered_from_memory_until_the_data_changes,
+    kept_answers_go_gzipped_to_clients_that_accept_it,
     answers_from_cells_equal_answers_from_records,
     people_who_keep_their_record_keys_move_their_cells_key_sums,
     snapshots_imported_before_the_cells_get_theirs_at_start_up,
