@@ -170,7 +170,9 @@ async fn measure(
         let key = PersonKey::new(b"benchmark key, not a secret: the data is synthetic")
             .ok_or("key too short")?;
         let started = Instant::now();
-        let summary = import::workforce::import(&db, "bench.csv", csv, &key).await?;
+        let summary =
+            import::workforce::import(&db, "bench.csv", std::io::Cursor::new(csv.to_vec()), &key)
+                .await?;
         // As `import workforce` does after every import.
         mobility_explorer::store::workforce::refresh_statistics(&db).await?;
         let import_time = started.elapsed();

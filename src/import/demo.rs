@@ -29,7 +29,13 @@ where
     let mut csv = Vec::new();
     generated(demo::write_csv(&mut csv, DEFAULT_RECORDS, DEFAULT_SEED))?;
     let synthetic = PersonKey::for_synthetic_data();
-    workforce::import(db, SOURCE, csv.as_slice(), key.unwrap_or(&synthetic)).await
+    workforce::import(
+        db,
+        SOURCE,
+        std::io::Cursor::new(csv),
+        key.unwrap_or(&synthetic),
+    )
+    .await
 }
 
 /// Generates a pair of files from the bundled geography with `write` (which takes the

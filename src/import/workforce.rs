@@ -69,6 +69,7 @@ struct Row {
 }
 
 /// An employer as the file describes it.
+#[derive(Clone)]
 struct FileEmployer {
     code: String,
     name: Option<String>,
@@ -113,8 +114,8 @@ impl<K: std::hash::Hash + Eq + Clone> Names<K> {
 }
 
 /// Checks the rows of a file; every problem is collected, none stops the reading.
-struct Checker<'a> {
-    key: &'a PersonKey,
+struct Checker {
+    key: PersonKey,
     authorities: Vec<(String, String)>,
     authority_index: HashMap<String, usize>,
     employers: Vec<FileEmployer>,
@@ -143,7 +144,7 @@ fn integer(
     None
 }
 
-impl Checker<'_> {
+impl Checker {
     fn check_row(&mut self, r: &Record<'_>, problems: &mut Vec<Problem>) -> Option<Row> {
         let line = r.line();
         let before = problems.len();
@@ -320,17 +321,55 @@ struct Ids {
     grades: Vec<i32>,
 }
 
+/// The employers, business units and grades (with their levels) the checker has met, in the
+/// file's numbering: what needs a stored id.
+#[derive(Default)]
+struct Seen {
+    employers: Vec<FileEmployer>,
+    units: Vec<(usize, String)>,
+    grades: Vec<(usize, String)>,
+    grade_levels: Vec<Option<i32>>,
+}
+
+impl Seen {
+    /// What `checker` has met beyond what `self` holds.
+    fn news(&self, checker: &Checker) -> Seen {
+        let grades = &checker.grades.items[self.grades.len()..];
+        Seen {
+            employers: checker.employers[self.employers.len()..].to_vec(),
+            units: checker.units.items[self.units.len()..].to_vec(),
+            grades: grades.to_vec(),
+            grade_levels: (self.grades.len()..self.grades.len() + grades.len())
+                .map(|i| checker.grade_levels.get(&i).map(|(level, _)| *level))
+                .collect(),
+        }
+    }
+
+    fn extend(&mut self, news: Seen) {
+        self.employers.extend(news.employers);
+        self.units.extend(news.units);
+        self.grades.extend(news.grades);
+        self.grade_levels.extend(news.grade_levels);
+    }
+}
+
+/// A batch of checked rows, with what the checker met while reading them.
+struct Batch {
+    rows: Vec<Row>,
+    news: Seen,
+}
+
 impl Ids {
-    /// Creates what the checker has seen since the last call and records the ids.
+    /// Creates what was seen since the last call and records the ids.
     async fn resolve(
         &mut self,
         txn: &impl ConnectionTrait,
-        checker: &Checker<'_>,
+        seen: &Seen,
     ) -> Result<(), ImportError> {
-        for e in &checker.employers[self.employers.len()..] {
+        for e in &seen.employers[self.employers.len()..] {
             self.employers.push(e.ensure(txn).await?.id);
         }
-        let new_units = &checker.units.items[self.units.len()..];
+        let new_units = &seen.units[self.units.len()..];
         let mut found = HashMap::new();
         for (employer, _) in new_units {
             if found.contains_key(employer) {
@@ -352,7 +391,7 @@ impl Ids {
                 .push(id.ok_or_else(|| ImportError::missing("business unit", name))?);
         }
         let first_new = self.grades.len();
-        let new_grades = &checker.grades.items[first_new..];
+        let new_grades = &seen.grades[first_new..];
         let mut found = HashMap::new();
         for (employer, _) in new_grades {
             if found.contains_key(employer) {
@@ -363,8 +402,8 @@ impl Ids {
                 .enumerate()
                 .filter(|(_, (e, _))| e == employer)
                 .filter_map(|(i, (_, label))| {
-                    let (level, _) = checker.grade_levels.get(&(first_new + i))?;
-                    Some((label.as_str(), *level))
+                    let level = seen.grade_levels.get(first_new + i).copied().flatten()?;
+                    Some((label.as_str(), level))
                 })
                 .collect();
             let ids =
@@ -392,7 +431,7 @@ struct SnapshotTally {
 pub async fn import<C>(
     db: &C,
     file: &str,
-    input: impl Read,
+    input: impl Read + Send + 'static,
     key: &PersonKey,
 ) -> Result<Summary, ImportError>
 where
@@ -414,7 +453,7 @@ where
         .map(|e| (e.code, e.synthetic))
         .collect();
     let mut checker = Checker {
-        key,
+        key: key.clone(),
         authorities,
         authority_index,
         employers: Vec::new(),
@@ -428,22 +467,47 @@ where
         name: file.to_owned(),
         reader: input,
     };
+    // Staged rows name the places of work the checker knows.
+    let places = checker.authorities.clone();
     pipeline::transaction(db, async |txn| {
         let started = std::time::Instant::now();
         stage::create(txn).await?;
-        let mut problems = Vec::new();
-        let format = Format::strict(&REQUIRED_COLUMNS, &OPTIONAL_COLUMNS);
-        let mut rows = pipeline::Rows::open(input, &format, &mut problems);
+        // A thread reads and checks the file while this task writes what it has read: each
+        // takes about half the time on a large file. Two batches wait at most, so memory
+        // stays bounded; if writing fails, the reader stops at its next batch.
+        let (batches, mut received) = tokio::sync::mpsc::channel::<Batch>(2);
+        let reading = tokio::task::spawn_blocking(move || {
+            let mut problems = Vec::new();
+            let format = Format::strict(&REQUIRED_COLUMNS, &OPTIONAL_COLUMNS);
+            let mut rows = pipeline::Rows::open(input, &format, &mut problems);
+            let mut sent = Seen::default();
+            while !rows.finished() {
+                let rows = rows.next_batch(BATCH_ROWS, &mut problems, |r, problems| {
+                    checker.check_row(r, problems)
+                });
+                let news = sent.news(&checker);
+                sent.extend(Seen {
+                    employers: news.employers.clone(),
+                    units: news.units.clone(),
+                    grades: news.grades.clone(),
+                    grade_levels: news.grade_levels.clone(),
+                });
+                if batches.blocking_send(Batch { rows, news }).is_err() {
+                    break;
+                }
+            }
+            (checker, problems)
+        });
         let mut ids = Ids::default();
+        let mut seen = Seen::default();
         let mut snapshots: Names<(usize, i32)> = Names::default();
         let mut tallies: Vec<SnapshotTally> = Vec::new();
         let mut cells = Tally::default();
-        // Staged rows borrow the places of work while the checker reads the next batch.
-        let places = checker.authorities.clone();
-        let mut batch: Vec<Row> = Vec::new();
-        loop {
-            let mut staged = Vec::with_capacity(batch.len());
-            for r in &batch {
+        while let Some(batch) = received.recv().await {
+            seen.extend(batch.news);
+            ids.resolve(txn, &seen).await?;
+            let mut staged = Vec::with_capacity(batch.rows.len());
+            for r in &batch.rows {
                 let snapshot = snapshots.intern((r.employer, r.year));
                 if snapshot == tallies.len() {
                     tallies.push(SnapshotTally::default());
@@ -490,24 +554,11 @@ where
                     },
                 });
             }
-            // PostgreSQL or SQLite's thread writes this batch while this one reads the next.
-            let next = async {
-                match rows.finished() {
-                    true => Vec::new(),
-                    false => rows.next_batch(BATCH_ROWS, &mut problems, |r, problems| {
-                        checker.check_row(r, problems)
-                    }),
-                }
-            };
-            let (written, next) = futures_util::join!(stage::write(txn, &staged), next);
-            written?;
-            if next.is_empty() && rows.finished() {
-                break;
-            }
-            drop(staged);
-            batch = next;
-            ids.resolve(txn, &checker).await?;
+            stage::write(txn, &staged).await?;
         }
+        let (checker, mut problems) = reading
+            .await
+            .map_err(|e| ImportError::Store(store::StoreError::Corrupt(format!("reading the file: {e}"))))?;
         tracing::debug!(elapsed = ?started.elapsed(), "read, checked and staged");
         if tallies.is_empty() && problems.is_empty() {
             problems.push(Problem::whole(file, "no staff records after the header"));
@@ -582,7 +633,7 @@ where
 async fn write(
     txn: &impl ConnectionTrait,
     file: &str,
-    (checker, ids): (&Checker<'_>, &Ids),
+    (checker, ids): (&Checker, &Ids),
     snapshots: &Names<(usize, i32)>,
     (tallies, replacing, mut cells): (&[SnapshotTally], &[Option<i32>], Tally),
 ) -> Result<Summary, ImportError> {

@@ -4,6 +4,7 @@
 //! serves an import at its next check of the data version (every `DATA_POLL_MS`); GET answers
 //! carry an `ETag` that turns into a 304; a repeated question is answered from memory.
 
+use std::io::Cursor;
 use std::time::{Duration, Instant};
 
 use mobility_explorer::demo;
@@ -28,7 +29,7 @@ fn key() -> PersonKey {
 async fn import_demo(db: &DatabaseConnection, records: u64, seed: u64) {
     let mut csv = Vec::new();
     demo::write_csv(&mut csv, records, seed).expect("the demo file is written");
-    import::workforce::import(db, &format!("demo-{seed}.csv"), csv.as_slice(), &key())
+    import::workforce::import(db, &format!("demo-{seed}.csv"), Cursor::new(csv), &key())
         .await
         .expect("the demo file imports");
 }
@@ -105,7 +106,7 @@ async fn people_who_keep_their_record_keys_move_their_cells_key_sums(store: Stor
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     for (name, keys) in [("keyed.csv", Some(&mut rng)), ("unkeyed.csv", None)] {
         let file = with_record_keys(&csv, keys);
-        import::workforce::import(&app.db, name, file.as_slice(), &key())
+        import::workforce::import(&app.db, name, Cursor::new(file), &key())
             .await
             .expect("the file imports");
     }

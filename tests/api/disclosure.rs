@@ -27,6 +27,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Cursor;
 
 use mobility_explorer::domain::workforce::PersonKey;
 use mobility_explorer::import;
@@ -218,7 +219,7 @@ async fn attacked(store: Store) -> Option<(TestApp, Vec<Person>)> {
     import::workforce::import(
         &app.db,
         "attack.csv",
-        crate::staff::csv(&staff).as_bytes(),
+        Cursor::new(crate::staff::csv(&staff)),
         &key(),
     )
     .await
@@ -1699,7 +1700,7 @@ async fn averaging_repeated_answers(store: Store) {
         .map(|line| format!("{line}\n"))
         .collect();
     assert!(without_keys.starts_with("person_ref,") && !without_keys.contains("record_key"));
-    import::workforce::import(&app.db, "again.csv", without_keys.as_bytes(), &key())
+    import::workforce::import(&app.db, "again.csv", Cursor::new(without_keys), &key())
         .await
         .expect("the same records import again");
     let data = ask(

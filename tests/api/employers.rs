@@ -1,6 +1,7 @@
 //! The employer list costs a number of SQL statements that does not depend on how many
 //! employers it lists (no statement per employer).
 
+use std::io::Cursor;
 use std::time::Duration;
 
 use mobility_explorer::domain::workforce::PersonKey;
@@ -39,7 +40,7 @@ async fn load(app: &TestApp, from: usize, to: usize) {
     import::workforce::import(
         &app.db,
         "employers.csv",
-        employers_csv(from, to).as_bytes(),
+        Cursor::new(employers_csv(from, to)),
         &key,
     )
     .await

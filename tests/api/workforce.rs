@@ -2,6 +2,7 @@
 //! figures the API must publish are worked out from those records with an independent
 //! re-implementation of the ONS cell key method (`staff::Ckm`).
 
+use std::io::Cursor;
 use std::sync::Arc;
 
 use mobility_explorer::domain::ptable::Ptable;
@@ -99,7 +100,7 @@ fn key() -> PersonKey {
 }
 
 async fn load(app: &TestApp, name: &str, csv: &str) -> Result<Summary, ImportError> {
-    import::workforce::import(&app.db, name, csv.as_bytes(), &key()).await
+    import::workforce::import(&app.db, name, Cursor::new(csv.to_owned()), &key()).await
 }
 
 async fn spawn_loaded(store: Store) -> Option<TestApp> {

@@ -8,7 +8,6 @@
 //! transaction (PostgreSQL: `ON COMMIT DROP`; SQLite: dropped before commit, and its
 //! creation is rolled back with everything else).
 
-use sea_orm::sea_query::Query;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
 use crate::store::error::StoreError;
@@ -111,41 +110,59 @@ pub async fn write(db: &impl ConnectionTrait, rows: &[StagedRecord<'_>]) -> Resu
         return write_unnest(db, rows).await;
     }
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut insert = Query::insert();
-        insert.into_table(sea_orm::sea_query::Alias::new("staff_stage"));
-        insert.columns(
-            COLUMNS
-                .split(',')
-                .map(|c| sea_orm::sea_query::Alias::new(c.trim())),
-        );
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * COLUMN_COUNT);
         for r in chunk {
             let n = &r.record;
             let [po, school, fsm, degree, own] = n.answers;
-            insert
-                .values([
-                    (r.line as i64).into(),
-                    r.snapshot.into(),
-                    r.key_given.map(i32::from).into(),
-                    n.person_hash.into(),
-                    n.business_unit_id.into(),
-                    n.grade_id.into(),
-                    n.grade_level.into(),
-                    n.work_area.into(),
-                    n.work_region.into(),
-                    n.joined_year.into(),
-                    po.into(),
-                    school.into(),
-                    fsm.into(),
-                    degree.into(),
-                    own.into(),
-                    n.engagement.into(),
-                    i32::from(n.record_key).into(),
-                ])
-                .map_err(|e| StoreError::Corrupt(format!("building an insert: {e}")))?;
+            values.extend([
+                (r.line as i64).into(),
+                r.snapshot.into(),
+                r.key_given.map(i32::from).into(),
+                n.person_hash.into(),
+                n.business_unit_id.into(),
+                n.grade_id.into(),
+                n.grade_level.into(),
+                n.work_area.into(),
+                n.work_region.into(),
+                n.joined_year.into(),
+                po.into(),
+                school.into(),
+                fsm.into(),
+                degree.into(),
+                own.into(),
+                n.engagement.into(),
+                i32::from(n.record_key).into(),
+            ]);
         }
-        db.execute(&insert).await?;
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            sqlite_insert(chunk.len()),
+            values,
+        ))
+        .await?;
     }
     Ok(())
+}
+
+const COLUMN_COUNT: usize = 17;
+
+/// SQLite's `INSERT` of `rows` rows: the same text for every full chunk, made once, so the
+/// driver's statement cache prepares it once (building the statement anew for each chunk
+/// cost more than SQLite's insert).
+fn sqlite_insert(rows: usize) -> String {
+    static FULL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let build = |rows: usize| {
+        let row = format!("({})", vec!["?"; COLUMN_COUNT].join(", "));
+        format!(
+            "INSERT INTO {ROWS} ({COLUMNS}) VALUES {}",
+            vec![row.as_str(); rows].join(", ")
+        )
+    };
+    if rows == ROWS_PER_INSERT {
+        FULL.get_or_init(|| build(ROWS_PER_INSERT)).clone()
+    } else {
+        build(rows)
+    }
 }
 
 /// PostgreSQL: one array per column, unnested server-side. Parsing and binding a 17,000
