@@ -118,8 +118,13 @@ async fn execute(
     if response.errors.is_empty()
         && let Ok(body) = serde_json::to_vec(&response)
     {
-        let answer = Cached::new(content_type, body.into());
-        state.responses.put(version, key, answer.clone());
+        // Compressed here only when kept (to serve later clients) or sent gzipped now; else
+        // the HTTP layer compresses as it does every answer.
+        let kept = state.responses.would_keep(body.len());
+        let answer = Cached::new(content_type, body.into(), kept || gzip);
+        if kept {
+            state.responses.put(version, key, answer.clone());
+        }
         return (complete_answer(answer, gzip), true);
     }
     // The store being unreachable is the server's condition, not the query's: 503, so

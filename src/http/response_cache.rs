@@ -31,9 +31,10 @@ pub struct Cached {
 const GZIP_MIN_BYTES: usize = 32;
 
 impl Cached {
-    /// An answer with its gzipped body made now.
-    pub fn new(content_type: &'static str, body: Bytes) -> Cached {
-        let gzip = (body.len() >= GZIP_MIN_BYTES)
+    /// An answer, with its gzipped body made now when `gzipped` (and the body is large enough
+    /// to gain).
+    pub fn new(content_type: &'static str, body: Bytes, gzipped: bool) -> Cached {
+        let gzip = (gzipped && body.len() >= GZIP_MIN_BYTES)
             .then(|| gzip(&body))
             .flatten();
         Cached {
@@ -97,6 +98,12 @@ impl ResponseCache {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether an answer of `body_bytes` would be kept (gzipped too, it is at most about as
+    /// large again).
+    pub fn would_keep(&self, body_bytes: usize) -> bool {
+        body_bytes.saturating_mul(2) <= self.budget / 4
+    }
+
     /// The answer kept for `key`, if any.
     pub fn get(&self, key: &Key) -> Option<Cached> {
         self.lock().answers.get(key).cloned()
@@ -152,7 +159,7 @@ mod tests {
     fn answers_are_kept_gzipped_too_and_counted_with_both_bodies() {
         use std::io::Read;
         let body = Bytes::from(serde_json::to_vec(&vec!["E06000001"; 200]).expect("json"));
-        let answer = Cached::new("application/json", body.clone());
+        let answer = Cached::new("application/json", body.clone(), true);
         let gzipped = answer.gzip.clone().expect("large enough to gzip");
         assert!(gzipped.len() < body.len() / 10, "{} bytes", gzipped.len());
         let mut unzipped = Vec::new();
@@ -164,8 +171,17 @@ mod tests {
         let key = ResponseCache::key(1, &[b"q"]);
         cache.put(1, key, answer);
         assert_eq!(cache.usage(), (1, body.len() + gzipped.len()));
-        let tiny = Cached::new("application/json", Bytes::from_static(b"{}"));
+        let tiny = Cached::new("application/json", Bytes::from_static(b"{}"), true);
         assert!(tiny.gzip.is_none());
+        let plain = Cached::new("application/json", body.clone(), false);
+        assert!(plain.gzip.is_none());
+        // Before compressing, room for twice the body is asked.
+        assert!(ResponseCache::new(8 * body.len()).would_keep(body.len()));
+        assert!(!ResponseCache::new(8 * body.len()).would_keep(body.len() + 1));
+        assert!(
+            !ResponseCache::new(0).would_keep(1),
+            "a cache of 0 bytes keeps nothing"
+        );
     }
 
     #[test]
