@@ -1,5 +1,7 @@
 //! The store going away and coming back, seen from a client: a 503 `UNAVAILABLE` while it is
-//! gone, readiness failing, and answers again once it is back, with no restart.
+//! gone, readiness failing, and answers again once it is back, with no restart; an import cut
+//! off from its store in the middle of a file fails (its reading thread and its writes do
+//! not wait on each other) and writes nothing.
 //!
 //! The server reaches PostgreSQL through a TCP relay the test owns: taking the relay down cuts
 //! every open connection and refuses new ones, as a stopped or unreachable server does.
@@ -226,6 +228,114 @@ async fn a_store_that_goes_away_gives_503_unavailable_and_the_api_recovers_by_it
         "the API answers again once the store is back"
     );
     assert_eq!(app.get("/readyz").await.status(), 200);
+    app.stop().await;
+    store.drop_store().await;
+}
+
+/// The bytes of `data`, read until `pause_after` bytes have gone: then it says so on `paused`
+/// and waits for `resume` before giving the rest, as a slow upload would.
+struct PausingReader {
+    data: std::io::Cursor<Vec<u8>>,
+    pause_after: u64,
+    paused: Option<std::sync::mpsc::Sender<()>>,
+    resume: std::sync::mpsc::Receiver<()>,
+}
+
+impl std::io::Read for PausingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(paused) = &self.paused {
+            let left = self.pause_after.saturating_sub(self.data.position()) as usize;
+            if left > 0 {
+                let n = buf.len().min(left);
+                return self.data.read(&mut buf[..n]);
+            }
+            let _ = paused.send(());
+            self.paused = None;
+            let _ = self.resume.recv();
+        }
+        self.data.read(buf)
+    }
+}
+
+/// How many rows each table the import writes holds.
+async fn written(db: &sea_orm::DatabaseConnection) -> Vec<(&'static str, i64)> {
+    use sea_orm::ConnectionTrait;
+    let mut counts = Vec::new();
+    for table in [
+        "staff_record",
+        "workforce_snapshot",
+        "workforce_cell",
+        "employer",
+        "data_version",
+    ] {
+        let sql = match table {
+            "data_version" => "SELECT version AS n FROM data_version".to_owned(),
+            _ => format!("SELECT COUNT(*) AS n FROM {table}"),
+        };
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                sql,
+            ))
+            .await
+            .expect("counted")
+            .expect("a row");
+        counts.push((table, row.try_get::<i64>("", "n").expect("n")));
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_cut_off_from_its_store_in_mid_file_fails_and_writes_nothing() {
+    let Some(store) = TestStore::new(Store::Postgres).await else {
+        return;
+    };
+    let relay = Relay::start(postgres_target(&store.url)).await;
+    let app = TestApp::spawn_on(&via(&relay, &store.url), |_| {}).await;
+    let before = written(&app.db).await;
+    let mut csv = Vec::new();
+    mobility_explorer::demo::write_csv(&mut csv, 60_000, 7).expect("the demo file is written");
+    // Past the first batch of rows: the import has staged rows when the store goes away.
+    let pause_after = (csv.len() / 2) as u64;
+    let (paused_tx, paused) = std::sync::mpsc::channel();
+    let (resume, resume_rx) = std::sync::mpsc::channel();
+    let reader = PausingReader {
+        data: std::io::Cursor::new(csv),
+        pause_after,
+        paused: Some(paused_tx),
+        resume: resume_rx,
+    };
+    let key = mobility_explorer::domain::workforce::PersonKey::new(
+        b"a test key of more than sixteen bytes",
+    )
+    .expect("long enough");
+    let db = app.db.clone();
+    let import = tokio::spawn(async move {
+        mobility_explorer::import::workforce::import(&db, "cut.csv", reader, &key).await
+    });
+    tokio::task::spawn_blocking(move || paused.recv())
+        .await
+        .expect("joined")
+        .expect("the reader pauses half way");
+    relay.down();
+    resume.send(()).expect("the reader resumes");
+    // A hang here (the reading thread or the import waiting on each other) is the failure.
+    let result = tokio::time::timeout(std::time::Duration::from_secs(120), import)
+        .await
+        .expect("the import ends once its store is gone")
+        .expect("joined");
+    let error = result.expect_err("an import without its store fails");
+    assert!(
+        matches!(error, mobility_explorer::import::ImportError::Store(_)),
+        "{error}"
+    );
+
+    relay.up();
+    let direct = mobility_explorer::store::connect(&store.url)
+        .await
+        .expect("connected");
+    assert_eq!(written(&direct).await, before, "nothing written");
+    direct.close().await.expect("closed");
     app.stop().await;
     store.drop_store().await;
 }
