@@ -140,16 +140,6 @@ impl Tally {
         }
     }
 
-    /// How many cells the records fall in.
-    pub fn len(&self) -> usize {
-        self.cells.len()
-    }
-
-    /// Whether no record was added.
-    pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
-    }
-
     /// The cells, each with its snapshot number: `snapshot(n)` gives snapshot `n`'s employer
     /// id and year, `area(n)` place of work `n`'s code and region.
     pub fn into_cells<'s>(

@@ -331,18 +331,32 @@ struct Seen {
     grade_levels: Vec<Option<i32>>,
 }
 
+/// How many employers, business units and grades of the checker's a reader has reported.
+#[derive(Default)]
+struct Reported {
+    employers: usize,
+    units: usize,
+    grades: usize,
+}
+
 impl Seen {
-    /// What `checker` has met beyond what `self` holds.
-    fn news(&self, checker: &Checker) -> Seen {
-        let grades = &checker.grades.items[self.grades.len()..];
-        Seen {
-            employers: checker.employers[self.employers.len()..].to_vec(),
-            units: checker.units.items[self.units.len()..].to_vec(),
-            grades: grades.to_vec(),
-            grade_levels: (self.grades.len()..self.grades.len() + grades.len())
+    /// What `checker` has met beyond what was `reported`, which it then counts as reported.
+    fn news(checker: &Checker, reported: &mut Reported) -> Seen {
+        let grades = reported.grades..checker.grades.items.len();
+        let news = Seen {
+            employers: checker.employers[reported.employers..].to_vec(),
+            units: checker.units.items[reported.units..].to_vec(),
+            grades: checker.grades.items[grades.clone()].to_vec(),
+            grade_levels: grades
                 .map(|i| checker.grade_levels.get(&i).map(|(level, _)| *level))
                 .collect(),
-        }
+        };
+        *reported = Reported {
+            employers: checker.employers.len(),
+            units: checker.units.items.len(),
+            grades: checker.grades.items.len(),
+        };
+        news
     }
 
     fn extend(&mut self, news: Seen) {
@@ -480,18 +494,12 @@ where
             let mut problems = Vec::new();
             let format = Format::strict(&REQUIRED_COLUMNS, &OPTIONAL_COLUMNS);
             let mut rows = pipeline::Rows::open(input, &format, &mut problems);
-            let mut sent = Seen::default();
+            let mut reported = Reported::default();
             while !rows.finished() {
                 let rows = rows.next_batch(BATCH_ROWS, &mut problems, |r, problems| {
                     checker.check_row(r, problems)
                 });
-                let news = sent.news(&checker);
-                sent.extend(Seen {
-                    employers: news.employers.clone(),
-                    units: news.units.clone(),
-                    grades: news.grades.clone(),
-                    grade_levels: news.grade_levels.clone(),
-                });
+                let news = Seen::news(&checker, &mut reported);
                 if batches.blocking_send(Batch { rows, news }).is_err() {
                     break;
                 }
