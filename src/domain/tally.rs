@@ -5,8 +5,6 @@
 //! The import learns some record keys only at the end (a person already stored keeps their
 //! key, see [`Tally::rekey`]); a rekeyed record moves only its cells' key sums.
 
-use std::collections::HashMap;
-
 use super::cells::{Cell, ENGAGEMENT, OTHER_DECLARED};
 use super::disclosure::Aggregate;
 use super::seb::{self, Measure};
@@ -58,7 +56,9 @@ struct Sums {
 /// The cells of the records added so far.
 #[derive(Debug, Default)]
 pub struct Tally {
-    cells: HashMap<Key, Sums>,
+    // Each record updates six cells: SipHash, the standard map's, cost more than the
+    // update itself; keys are ids and small codes, and the seed is still random.
+    cells: foldhash::HashMap<Key, Sums>,
 }
 
 /// The position of `answer`'s group among `measure`'s groups.

@@ -29,7 +29,7 @@ where
     let mut csv = Vec::new();
     generated(demo::write_csv(&mut csv, DEFAULT_RECORDS, DEFAULT_SEED))?;
     let synthetic = PersonKey::for_synthetic_data();
-    workforce::import(
+    workforce::import_in(
         db,
         SOURCE,
         std::io::Cursor::new(csv),

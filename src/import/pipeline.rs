@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io::Read;
 
-use sea_orm::{TransactionSession, TransactionTrait};
+use sea_orm::{DatabaseConnection, TransactionSession, TransactionTrait};
 
+use crate::store::bulk::BulkSession;
 use crate::store::{self, StoreError};
 
 /// A file of the reference data bundled with the binary (`data/reference/`): its name (the
@@ -541,6 +542,32 @@ where
     store::version::bump(&txn).await?;
     txn.commit().await?;
     Ok(done)
+}
+
+/// [`transaction`] on PostgreSQL's [`BulkSession`] over `db`, whose rows may also go in by
+/// `COPY`: rolled back on any error, committed with the version bumped otherwise.
+pub async fn bulk_transaction<T>(
+    db: &DatabaseConnection,
+    work: impl AsyncFnOnce(&BulkSession) -> Result<T, ImportError>,
+) -> Result<T, ImportError> {
+    let session = BulkSession::begin(db).await?;
+    let done = match work(&session).await {
+        Ok(done) => store::version::bump(session.db())
+            .await
+            .map(|()| done)
+            .map_err(ImportError::from),
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(done) => {
+            session.commit().await?;
+            Ok(done)
+        }
+        Err(e) => {
+            session.rollback().await;
+            Err(e)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,13 +9,14 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 
 use super::pipeline::{self, Format, ImportError, Input, Problem, Record};
 pub use crate::domain::formats::workforce::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
 use crate::domain::seb::Measure;
 use crate::domain::tally::{Tally, TallyRecord};
 use crate::domain::workforce::{PersonKey, derived_record_key};
+use crate::store::bulk::BulkSession;
 use crate::store::workforce::stage::{self, StagedRecord};
 use crate::store::{self, workforce::NewRecord};
 
@@ -98,7 +99,7 @@ impl FileEmployer {
 /// Interns names so 1,000,000 rows hold small indices, not strings.
 #[derive(Default)]
 struct Names<K: std::hash::Hash + Eq + Clone> {
-    index: HashMap<K, usize>,
+    index: foldhash::HashMap<K, usize>,
     items: Vec<K>,
 }
 
@@ -117,9 +118,10 @@ impl<K: std::hash::Hash + Eq + Clone> Names<K> {
 struct Checker {
     key: PersonKey,
     authorities: Vec<(String, String)>,
-    authority_index: HashMap<String, usize>,
+    // Looked up for every row: foldhash, as SipHash costs more than the look-up.
+    authority_index: foldhash::HashMap<String, usize>,
     employers: Vec<FileEmployer>,
-    employer_index: HashMap<String, usize>,
+    employer_index: foldhash::HashMap<String, usize>,
     units: Names<(usize, String)>,
     grades: Names<(usize, String)>,
     grade_levels: HashMap<usize, (i32, u64)>,
@@ -442,7 +444,27 @@ struct SnapshotTally {
 
 /// Imports a workforce file read from `input` (named `file` in problems and as the
 /// snapshots' source) in one transaction; nothing is written when anything is wrong.
-pub async fn import<C>(
+///
+/// On PostgreSQL the rows are staged through `COPY`, on a connection of the import's own.
+pub async fn import(
+    db: &DatabaseConnection,
+    file: &str,
+    input: impl Read + Send + 'static,
+    key: &PersonKey,
+) -> Result<Summary, ImportError> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return import_in(db, file, input, key).await;
+    }
+    let checker = Checker::for_store(db, key).await?;
+    pipeline::bulk_transaction(db, async |session| {
+        staged(session.db(), Some(session), file, input, checker).await
+    })
+    .await
+}
+
+/// [`import`] in a transaction of `db`, which may be one itself (the demo data loaded at
+/// start-up): rows are staged by statements.
+pub async fn import_in<C>(
     db: &C,
     file: &str,
     input: impl Read + Send + 'static,
@@ -451,195 +473,214 @@ pub async fn import<C>(
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let mut authorities: Vec<(String, String)> = store::areas::authority_regions(db)
-        .await?
-        .into_iter()
-        .collect();
-    authorities.sort();
-    let authority_index = authorities
-        .iter()
-        .enumerate()
-        .map(|(i, (code, _))| (code.clone(), i))
-        .collect();
-    let stored = store::workforce::employers(db)
-        .await?
-        .into_iter()
-        .map(|e| (e.code, e.synthetic))
-        .collect();
-    let mut checker = Checker {
-        key: key.clone(),
-        authorities,
-        authority_index,
-        employers: Vec::new(),
-        employer_index: HashMap::new(),
-        units: Names::default(),
-        grades: Names::default(),
-        grade_levels: HashMap::new(),
-        stored,
-    };
+    let checker = Checker::for_store(db, key).await?;
+    pipeline::transaction(db, async |txn| {
+        staged(txn, None, file, input, checker).await
+    })
+    .await
+}
+
+impl Checker {
+    /// A checker of files against what `db` holds: its authorities and employers.
+    async fn for_store(db: &impl ConnectionTrait, key: &PersonKey) -> Result<Checker, ImportError> {
+        let mut authorities: Vec<(String, String)> = store::areas::authority_regions(db)
+            .await?
+            .into_iter()
+            .collect();
+        authorities.sort();
+        let authority_index = authorities
+            .iter()
+            .enumerate()
+            .map(|(i, (code, _))| (code.clone(), i))
+            .collect();
+        let stored = store::workforce::employers(db)
+            .await?
+            .into_iter()
+            .map(|e| (e.code, e.synthetic))
+            .collect();
+        Ok(Checker {
+            key: key.clone(),
+            authorities,
+            authority_index,
+            employers: Vec::new(),
+            employer_index: Default::default(),
+            units: Names::default(),
+            grades: Names::default(),
+            grade_levels: HashMap::new(),
+            stored,
+        })
+    }
+}
+
+/// Reads, checks and stages the file in the transaction `txn` (which is `bulk` when it takes
+/// `COPY`), then checks the staged rows and writes every snapshot when nothing is wrong.
+async fn staged(
+    txn: &impl ConnectionTrait,
+    bulk: Option<&BulkSession>,
+    file: &str,
+    input: impl Read + Send + 'static,
+    mut checker: Checker,
+) -> Result<Summary, ImportError> {
     let input = Input {
         name: file.to_owned(),
         reader: input,
     };
     // Staged rows name the places of work the checker knows.
     let places = checker.authorities.clone();
-    pipeline::transaction(db, async |txn| {
-        let started = std::time::Instant::now();
-        stage::create(txn).await?;
-        // A thread reads and checks the file while this task writes what it has read: each
-        // takes about half the time on a large file. Two batches wait at most, so memory
-        // stays bounded; if writing fails, the reader stops at its next batch.
-        let (batches, mut received) = tokio::sync::mpsc::channel::<Batch>(2);
-        let reading = tokio::task::spawn_blocking(move || {
-            let mut problems = Vec::new();
-            let format = Format::strict(&REQUIRED_COLUMNS, &OPTIONAL_COLUMNS);
-            let mut rows = pipeline::Rows::open(input, &format, &mut problems);
-            let mut reported = Reported::default();
-            while !rows.finished() {
-                let rows = rows.next_batch(BATCH_ROWS, &mut problems, |r, problems| {
-                    checker.check_row(r, problems)
-                });
-                let news = Seen::news(&checker, &mut reported);
-                if batches.blocking_send(Batch { rows, news }).is_err() {
-                    break;
-                }
+    let started = std::time::Instant::now();
+    stage::create(txn).await?;
+    // A thread reads and checks the file while this task writes what it has read: each
+    // takes about half the time on a large file. Two batches wait at most, so memory
+    // stays bounded; if writing fails, the reader stops at its next batch.
+    let (batches, mut received) = tokio::sync::mpsc::channel::<Batch>(2);
+    let reading = tokio::task::spawn_blocking(move || {
+        let mut problems = Vec::new();
+        let format = Format::strict(&REQUIRED_COLUMNS, &OPTIONAL_COLUMNS);
+        let mut rows = pipeline::Rows::open(input, &format, &mut problems);
+        let mut reported = Reported::default();
+        while !rows.finished() {
+            let rows = rows.next_batch(BATCH_ROWS, &mut problems, |r, problems| {
+                checker.check_row(r, problems)
+            });
+            let news = Seen::news(&checker, &mut reported);
+            if batches.blocking_send(Batch { rows, news }).is_err() {
+                break;
             }
-            (checker, problems)
-        });
-        let mut ids = Ids::default();
-        let mut seen = Seen::default();
-        let mut snapshots: Names<(usize, i32)> = Names::default();
-        let mut tallies: Vec<SnapshotTally> = Vec::new();
-        let mut cells = Tally::default();
-        while let Some(batch) = received.recv().await {
-            seen.extend(batch.news);
-            ids.resolve(txn, &seen).await?;
-            let mut staged = Vec::with_capacity(batch.rows.len());
-            for r in &batch.rows {
-                let snapshot = snapshots.intern((r.employer, r.year));
-                if snapshot == tallies.len() {
-                    tallies.push(SnapshotTally::default());
-                }
-                let tally = &mut tallies[snapshot];
-                tally.records += 1;
-                for ((declared, measure), answer) in
-                    tally.declared.iter_mut().zip(Measure::ALL).zip(r.answers)
-                {
-                    *declared += u64::from(measure.is_declared(answer));
-                }
-                let (area, region) = &places[r.area];
-                let record_key = r
-                    .record_key
-                    .unwrap_or_else(|| derived_record_key(&r.pseudonym));
-                let business_unit_id = ids.units[r.unit];
-                cells.add(
-                    &TallyRecord {
-                        snapshot,
-                        business_unit: business_unit_id,
-                        grade_level: r.grade_level,
-                        area: r.area,
-                        joiner: r.joined_year == Some(r.year),
-                        answers: r.answers,
-                        engagement: r.engagement,
-                    },
+        }
+        (checker, problems)
+    });
+    let mut ids = Ids::default();
+    let mut seen = Seen::default();
+    let mut snapshots: Names<(usize, i32)> = Names::default();
+    let mut tallies: Vec<SnapshotTally> = Vec::new();
+    let mut cells = Tally::default();
+    while let Some(batch) = received.recv().await {
+        seen.extend(batch.news);
+        ids.resolve(txn, &seen).await?;
+        let mut staged = Vec::with_capacity(batch.rows.len());
+        for r in &batch.rows {
+            let snapshot = snapshots.intern((r.employer, r.year));
+            if snapshot == tallies.len() {
+                tallies.push(SnapshotTally::default());
+            }
+            let tally = &mut tallies[snapshot];
+            tally.records += 1;
+            for ((declared, measure), answer) in
+                tally.declared.iter_mut().zip(Measure::ALL).zip(r.answers)
+            {
+                *declared += u64::from(measure.is_declared(answer));
+            }
+            let (area, region) = &places[r.area];
+            let record_key = r
+                .record_key
+                .unwrap_or_else(|| derived_record_key(&r.pseudonym));
+            let business_unit_id = ids.units[r.unit];
+            cells.add(
+                &TallyRecord {
+                    snapshot,
+                    business_unit: business_unit_id,
+                    grade_level: r.grade_level,
+                    area: r.area,
+                    joiner: r.joined_year == Some(r.year),
+                    answers: r.answers,
+                    engagement: r.engagement,
+                },
+                record_key,
+            );
+            staged.push(StagedRecord {
+                line: r.line,
+                snapshot: snapshot as i32,
+                key_given: r.record_key,
+                record: NewRecord {
+                    person_hash: &r.pseudonym,
+                    business_unit_id,
+                    grade_id: ids.grades[r.grade],
+                    grade_level: r.grade_level,
+                    work_area: area,
+                    work_region: region,
+                    joined_year: r.joined_year,
+                    answers: r.answers,
+                    engagement: r.engagement,
                     record_key,
-                );
-                staged.push(StagedRecord {
-                    line: r.line,
-                    snapshot: snapshot as i32,
-                    key_given: r.record_key,
-                    record: NewRecord {
-                        person_hash: &r.pseudonym,
-                        business_unit_id,
-                        grade_id: ids.grades[r.grade],
-                        grade_level: r.grade_level,
-                        work_area: area,
-                        work_region: region,
-                        joined_year: r.joined_year,
-                        answers: r.answers,
-                        engagement: r.engagement,
-                        record_key,
-                    },
-                });
-            }
-            stage::write(txn, &staged).await?;
-        }
-        let (checker, mut problems) = reading
-            .await
-            .map_err(|e| ImportError::Store(store::StoreError::Corrupt(format!("reading the file: {e}"))))?;
-        tracing::debug!(elapsed = ?started.elapsed(), "read, checked and staged");
-        if tallies.is_empty() && problems.is_empty() {
-            problems.push(Problem::whole(file, "no staff records after the header"));
-        }
-        // Employers already stored must agree on being synthetic or real.
-        problems.extend(pipeline::synthetic_conflicts(
-            file,
-            "employer",
-            checker
-                .employers
-                .iter()
-                .map(|e| (e.first_line, e.code.as_str(), e.synthetic)),
-            |code| checker.stored.get(code).copied(),
-        ));
-        let described = |snapshot: usize| {
-            let (employer, year) = &snapshots.items[snapshot];
-            (&checker.employers[*employer].code, *year)
-        };
-        for repeat in stage::repeats(txn).await? {
-            let (code, year) = described(repeat.snapshot as usize);
-            problems.push(Problem {
-                file: file.to_owned(),
-                line: Some(repeat.line),
-                column: Some("person_ref".to_owned()),
-                value: None,
-                reason: format!(
-                    "the same person appears twice for {code} in {year} (first on line {})",
-                    repeat.first
-                ),
+                },
             });
         }
-        // A person already in a stored snapshot keeps their record key: re-importing a
-        // snapshot must not draw fresh noise for every count, which averaging would remove.
-        let mut replacing = Vec::with_capacity(tallies.len());
-        for (snapshot, (employer, year)) in snapshots.items.iter().enumerate() {
-            let employer_id = ids.employers[*employer];
-            let old = store::workforce::snapshot_id(txn, employer_id, *year).await?;
-            if let Some(old) = old {
-                for c in stage::key_conflicts(txn, snapshot as i32, old).await? {
-                    problems.push(Problem::at(
-                        file,
-                        c.line,
-                        "record_key",
-                        &c.given.to_string(),
-                        format!(
-                            "this person already has record key {} in {year}; record keys are permanent",
-                            c.kept
-                        ),
-                    ));
-                }
+        stage::write(txn, bulk, &staged).await?;
+    }
+    let (checker, mut problems) = reading.await.map_err(|e| {
+        ImportError::Store(store::StoreError::Corrupt(format!("reading the file: {e}")))
+    })?;
+    tracing::debug!(elapsed = ?started.elapsed(), "read, checked and staged");
+    if tallies.is_empty() && problems.is_empty() {
+        problems.push(Problem::whole(file, "no staff records after the header"));
+    }
+    // Employers already stored must agree on being synthetic or real.
+    problems.extend(pipeline::synthetic_conflicts(
+        file,
+        "employer",
+        checker
+            .employers
+            .iter()
+            .map(|e| (e.first_line, e.code.as_str(), e.synthetic)),
+        |code| checker.stored.get(code).copied(),
+    ));
+    let described = |snapshot: usize| {
+        let (employer, year) = &snapshots.items[snapshot];
+        (&checker.employers[*employer].code, *year)
+    };
+    for repeat in stage::repeats(txn).await? {
+        let (code, year) = described(repeat.snapshot as usize);
+        problems.push(Problem {
+            file: file.to_owned(),
+            line: Some(repeat.line),
+            column: Some("person_ref".to_owned()),
+            value: None,
+            reason: format!(
+                "the same person appears twice for {code} in {year} (first on line {})",
+                repeat.first
+            ),
+        });
+    }
+    // A person already in a stored snapshot keeps their record key: re-importing a
+    // snapshot must not draw fresh noise for every count, which averaging would remove.
+    let mut replacing = Vec::with_capacity(tallies.len());
+    for (snapshot, (employer, year)) in snapshots.items.iter().enumerate() {
+        let employer_id = ids.employers[*employer];
+        let old = store::workforce::snapshot_id(txn, employer_id, *year).await?;
+        if let Some(old) = old {
+            for c in stage::key_conflicts(txn, snapshot as i32, old).await? {
+                problems.push(Problem::at(
+                    file,
+                    c.line,
+                    "record_key",
+                    &c.given.to_string(),
+                    format!(
+                        "this person already has record key {} in {year}; record keys are permanent",
+                        c.kept
+                    ),
+                ));
             }
-            replacing.push(old);
         }
-        tracing::debug!(elapsed = ?started.elapsed(), "checked the staged rows");
-        if !problems.is_empty() {
-            return Err(ImportError::Invalid(problems));
-        }
-        write(
-            txn,
-            file,
-            (&checker, &ids),
-            &snapshots,
-            (&tallies, &replacing, cells),
-        )
-        .await
-    })
+        replacing.push(old);
+    }
+    tracing::debug!(elapsed = ?started.elapsed(), "checked the staged rows");
+    if !problems.is_empty() {
+        return Err(ImportError::Invalid(problems));
+    }
+    write(
+        (txn, bulk),
+        file,
+        (&checker, &ids),
+        &snapshots,
+        (&tallies, &replacing, cells),
+    )
     .await
 }
 
 /// Replaces each staged snapshot (`replacing`: the stored one it replaces), with its cells,
 /// and records the employers' last names and sectors.
 async fn write(
-    txn: &impl ConnectionTrait,
+    (txn, bulk): (&impl ConnectionTrait, Option<&BulkSession>),
     file: &str,
     (checker, ids): (&Checker, &Ids),
     snapshots: &Names<(usize, i32)>,
@@ -716,7 +757,7 @@ async fn write(
     let cells = cells
         .into_cells(snapshot_of, area_of)
         .map(|(s, cell)| (snapshot_ids[s], cell));
-    store::workforce::cells::write(txn, cells).await?;
+    store::workforce::cells::write(txn, bulk, cells).await?;
     tracing::debug!(?published, cells = ?(started.elapsed() - published), "wrote the snapshots");
     // Names and sectors may first appear on later rows than an employer's first.
     for e in &checker.employers {

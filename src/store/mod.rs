@@ -4,6 +4,7 @@
 //! transaction, on SQLite and on PostgreSQL alike.
 
 pub mod areas;
+pub mod bulk;
 mod error;
 pub mod indicators;
 pub mod live;

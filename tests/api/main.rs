@@ -4,6 +4,7 @@ mod helpers;
 
 mod aggregates;
 mod architecture;
+mod bulk;
 mod cleanup;
 mod cli;
 mod disclosure;

@@ -257,6 +257,45 @@ impl std::io::Read for PausingReader {
     }
 }
 
+/// An import of 60,000 demo rows into `db`, started and paused half way through its file
+/// (past its first batches, so it has staged rows): its task, and the sender that resumes
+/// its reader.
+async fn paused_import(
+    db: sea_orm::DatabaseConnection,
+    name: &'static str,
+) -> (
+    tokio::task::JoinHandle<
+        Result<
+            mobility_explorer::import::workforce::Summary,
+            mobility_explorer::import::ImportError,
+        >,
+    >,
+    std::sync::mpsc::Sender<()>,
+) {
+    let mut csv = Vec::new();
+    mobility_explorer::demo::write_csv(&mut csv, 60_000, 7).expect("the demo file is written");
+    let (paused_tx, paused) = std::sync::mpsc::channel();
+    let (resume, resume_rx) = std::sync::mpsc::channel();
+    let reader = PausingReader {
+        pause_after: (csv.len() / 2) as u64,
+        data: std::io::Cursor::new(csv),
+        paused: Some(paused_tx),
+        resume: resume_rx,
+    };
+    let key = mobility_explorer::domain::workforce::PersonKey::new(
+        b"a test key of more than sixteen bytes",
+    )
+    .expect("long enough");
+    let import = tokio::spawn(async move {
+        mobility_explorer::import::workforce::import(&db, name, reader, &key).await
+    });
+    tokio::task::spawn_blocking(move || paused.recv())
+        .await
+        .expect("joined")
+        .expect("the reader pauses half way");
+    (import, resume)
+}
+
 /// What the import writes: the rows of each table it fills, and the data version.
 async fn written(db: &sea_orm::DatabaseConnection) -> Vec<i64> {
     use sea_orm::ConnectionTrait;
@@ -289,30 +328,7 @@ async fn an_import_cut_off_from_its_store_in_mid_file_fails_and_writes_nothing()
     let relay = Relay::start(postgres_target(&store.url)).await;
     let app = TestApp::spawn_on(&via(&relay, &store.url), |_| {}).await;
     let before = written(&app.db).await;
-    let mut csv = Vec::new();
-    mobility_explorer::demo::write_csv(&mut csv, 60_000, 7).expect("the demo file is written");
-    // Past the first batch of rows: the import has staged rows when the store goes away.
-    let pause_after = (csv.len() / 2) as u64;
-    let (paused_tx, paused) = std::sync::mpsc::channel();
-    let (resume, resume_rx) = std::sync::mpsc::channel();
-    let reader = PausingReader {
-        data: std::io::Cursor::new(csv),
-        pause_after,
-        paused: Some(paused_tx),
-        resume: resume_rx,
-    };
-    let key = mobility_explorer::domain::workforce::PersonKey::new(
-        b"a test key of more than sixteen bytes",
-    )
-    .expect("long enough");
-    let db = app.db.clone();
-    let import = tokio::spawn(async move {
-        mobility_explorer::import::workforce::import(&db, "cut.csv", reader, &key).await
-    });
-    tokio::task::spawn_blocking(move || paused.recv())
-        .await
-        .expect("joined")
-        .expect("the reader pauses half way");
+    let (import, resume) = paused_import(app.db.clone(), "cut.csv").await;
     relay.down();
     resume.send(()).expect("the reader resumes");
     // A hang here (the reading thread or the import waiting on each other) is the failure.
@@ -330,6 +346,65 @@ async fn an_import_cut_off_from_its_store_in_mid_file_fails_and_writes_nothing()
     let direct = mobility_explorer::store::connect(&store.url)
         .await
         .expect("connected");
+    assert_eq!(written(&direct).await, before, "nothing written");
+    direct.close().await.expect("closed");
+    app.stop().await;
+    store.drop_store().await;
+}
+
+/// Connections to database `name` idle inside a transaction, as an import's is while it
+/// waits for its file. (The server's own statements run in transactions of their own, never
+/// idle.)
+async fn open_transactions(db: &sea_orm::DatabaseConnection, name: &str) -> i64 {
+    use sea_orm::ConnectionTrait;
+    db.query_one_raw(sea_orm::Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = $1 \
+           AND state LIKE 'idle in transaction%'",
+        [name.into()],
+    ))
+    .await
+    .expect("asked")
+    .expect("a row")
+    .try_get::<i64>("", "n")
+    .expect("n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_cancelled_in_mid_file_writes_nothing_and_leaves_no_transaction_open() {
+    let Some(store) = TestStore::new(Store::Postgres).await else {
+        return;
+    };
+    let name = store.postgres_name().expect("a database").to_owned();
+    let app = TestApp::spawn_on(&store.url, |_| {}).await;
+    let before = written(&app.db).await;
+    let (import, resume) = paused_import(app.db.clone(), "cancelled.csv").await;
+    // Half the file is staged by now: the import's transaction is open.
+    let direct = mobility_explorer::store::connect(&store.url)
+        .await
+        .expect("connected");
+    let mut open = 0;
+    for _ in 0..600 {
+        open = open_transactions(&direct, &name).await;
+        if open > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(open, 1, "the import's transaction is open while it reads");
+
+    // A client that goes away drops the import's task, as a server does with its request.
+    import.abort();
+    assert!(import.await.expect_err("aborted").is_cancelled());
+    drop(resume);
+    for _ in 0..600 {
+        open = open_transactions(&direct, &name).await;
+        if open == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(open, 0, "the cancelled import's transaction ended");
     assert_eq!(written(&direct).await, before, "nothing written");
     direct.close().await.expect("closed");
     app.stop().await;

@@ -10,6 +10,7 @@ use super::read::{engagement_group_expr, group_expr};
 use crate::domain::cells::{Cell, CellError, Cells, CellsBuilder, ENGAGEMENT};
 use crate::domain::disclosure::Aggregate;
 use crate::domain::seb::Measure;
+use crate::store::bulk::{BulkSession, CopyRows};
 use crate::store::error::StoreError;
 
 #[derive(Clone, Copy, DeriveIden)]
@@ -140,10 +141,12 @@ async fn insert(
 /// parameters.
 const CELLS_PER_INSERT: usize = 2_000;
 
-/// Writes `cells`, each under its snapshot id, in batches: one statement per batch of
-/// arrays on PostgreSQL (see [`super::stage`]), multi-row inserts on SQLite.
+/// Writes `cells`, each under its snapshot id, in batches: by `COPY` when the transaction
+/// is a [`BulkSession`]; else one statement per batch of arrays on PostgreSQL (see
+/// [`super::stage`]), multi-row inserts on SQLite.
 pub async fn write(
     db: &impl ConnectionTrait,
+    bulk: Option<&BulkSession>,
     cells: impl Iterator<Item = (i32, Cell)>,
 ) -> Result<(), StoreError> {
     let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
@@ -151,13 +154,41 @@ pub async fn write(
     let mut cells = cells.peekable();
     while cells.peek().is_some() {
         let chunk: Vec<(i32, Cell)> = cells.by_ref().take(batch).collect();
-        if postgres {
+        if let Some(session) = bulk {
+            session.copy_in(COPY, copy_rows(&chunk).as_bytes()).await?;
+        } else if postgres {
             write_arrays(db, &chunk).await?;
         } else {
             write_values(db, &chunk).await?;
         }
     }
     Ok(())
+}
+
+const COPY: &str = "COPY workforce_cell (snapshot_id, employer_id, year, business_unit_id, \
+    grade_level, work_area, work_region, joiner, measure, category, records, key_sum, \
+    score_sum) FROM STDIN";
+
+/// The cells for [`COPY`], columns in its order.
+fn copy_rows(chunk: &[(i32, Cell)]) -> CopyRows {
+    let mut out = CopyRows::with_capacity(chunk.len() * 80);
+    for (snapshot_id, c) in chunk {
+        out.number(*snapshot_id)
+            .number(c.employer)
+            .number(c.year)
+            .number(c.business_unit)
+            .number(c.grade_level)
+            .text(&c.work_area)
+            .text(&c.work_region)
+            .number(i32::from(c.joiner))
+            .text(&c.measure)
+            .maybe(c.category.as_deref(), |o, category| _ = o.text(category))
+            .number(stored_count(c.records.count))
+            .number(stored_count(c.records.key_sum))
+            .double(c.score_sum)
+            .end_row();
+    }
+    out
 }
 
 fn cell_columns() -> Vec<WorkforceCell> {

@@ -10,6 +10,7 @@
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
+use crate::store::bulk::{BulkSession, CopyRows};
 use crate::store::error::StoreError;
 
 /// The staging table of rows.
@@ -101,9 +102,21 @@ pub async fn drop(db: &impl ConnectionTrait) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Writes a batch of rows to the staging table.
-pub async fn write(db: &impl ConnectionTrait, rows: &[StagedRecord<'_>]) -> Result<(), StoreError> {
+/// Writes a batch of rows to the staging table: through `COPY` when the transaction is a
+/// [`BulkSession`], else by statements.
+pub async fn write(
+    db: &impl ConnectionTrait,
+    bulk: Option<&BulkSession>,
+    rows: &[StagedRecord<'_>],
+) -> Result<(), StoreError> {
     if rows.is_empty() {
+        return Ok(());
+    }
+    if let Some(session) = bulk {
+        let statement = format!("COPY {ROWS} ({COLUMNS}) FROM STDIN");
+        session
+            .copy_in(&statement, copy_rows(rows).as_bytes())
+            .await?;
         return Ok(());
     }
     if db.get_database_backend() == DbBackend::Postgres {
@@ -145,6 +158,31 @@ pub async fn write(db: &impl ConnectionTrait, rows: &[StagedRecord<'_>]) -> Resu
 }
 
 const COLUMN_COUNT: usize = 17;
+
+/// The rows for `COPY`, columns in the order of [`COLUMNS`].
+fn copy_rows(rows: &[StagedRecord<'_>]) -> CopyRows {
+    let mut out = CopyRows::with_capacity(rows.len() * 160);
+    for r in rows {
+        let n = &r.record;
+        out.number(r.line)
+            .number(r.snapshot)
+            .maybe(r.key_given, |o, key| _ = o.number(key))
+            .text(n.person_hash)
+            .number(n.business_unit_id)
+            .number(n.grade_id)
+            .number(n.grade_level)
+            .text(n.work_area)
+            .text(n.work_region)
+            .maybe(n.joined_year, |o, year| _ = o.number(year));
+        for answer in n.answers {
+            out.maybe(answer, |o, code| _ = o.text(code));
+        }
+        out.maybe(n.engagement, |o, score| _ = o.double(score))
+            .number(n.record_key)
+            .end_row();
+    }
+    out
+}
 
 /// SQLite's `INSERT` of `rows` rows: the same text for every full chunk, made once, so the
 /// driver's statement cache prepares it once (building the statement anew for each chunk
