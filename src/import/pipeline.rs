@@ -376,9 +376,58 @@ impl<'r> Record<'r> {
 /// Malformed records are problems and reading goes on; an I/O error ends it.
 pub struct Rows<R: Read> {
     file: String,
-    reader: csv::Reader<R>,
+    reader: csv::Reader<LineBreaks<R>>,
     columns: Option<Columns>,
     fields: csv::StringRecord,
+}
+
+/// `inner` with every line break read as `\n`: `\r\n` and a lone `\r` alike (also inside a
+/// quoted field). The CSV reader counts lines by `\n` alone, and a record after `\r\n` starts
+/// at the `\n`, before it is counted: in a file saved on Windows every line number after the
+/// header came out one too low.
+pub struct LineBreaks<R> {
+    inner: R,
+    after_cr: bool,
+}
+
+impl<R> LineBreaks<R> {
+    /// Reads `inner`.
+    pub fn new(inner: R) -> LineBreaks<R> {
+        LineBreaks {
+            inner,
+            after_cr: false,
+        }
+    }
+}
+
+impl<R: Read> Read for LineBreaks<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let n = self.inner.read(buf)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            if !self.after_cr && !buf[..n].contains(&b'\r') {
+                return Ok(n);
+            }
+            let mut kept = 0;
+            for i in 0..n {
+                let byte = buf[i];
+                if byte == b'\n' && self.after_cr {
+                    // The second half of `\r\n`, whose `\r` became the `\n`.
+                    self.after_cr = false;
+                    continue;
+                }
+                self.after_cr = byte == b'\r';
+                buf[kept] = if self.after_cr { b'\n' } else { byte };
+                kept += 1;
+            }
+            // Nothing kept: the read held only the `\n` of a `\r\n` split across reads.
+            if kept > 0 {
+                return Ok(kept);
+            }
+        }
+    }
 }
 
 impl<R: Read> Rows<R> {
@@ -388,7 +437,7 @@ impl<R: Read> Rows<R> {
         let file = input.name;
         let mut reader = csv::ReaderBuilder::new()
             .flexible(false)
-            .from_reader(input.reader);
+            .from_reader(LineBreaks::new(input.reader));
         let columns = match reader.headers() {
             Ok(h) => Columns::locate(&file, h, format, problems),
             Err(e) => {
@@ -625,6 +674,57 @@ mod tests {
         assert_eq!(rows, [(2, "x".to_owned()), (5, "y".to_owned())]);
         let lines: Vec<Option<u64>> = problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, [Some(3), Some(4)], "{problems:#?}");
+    }
+
+    #[test]
+    fn line_numbers_are_the_same_whatever_ends_the_lines() {
+        for ending in ["\n", "\r\n", "\r"] {
+            let text = ["a,b", "1,x", "2", "3,", "4,y", ""].join(ending);
+            let mut problems = Vec::new();
+            let rows = read(
+                Input::text("t.csv", &text),
+                &Format::strict(&["a", "b"], &[]),
+                &mut problems,
+                |r, problems| Some((r.line(), r.required("b", problems)?.to_owned())),
+            );
+            assert_eq!(
+                rows,
+                [(2, "x".to_owned()), (5, "y".to_owned())],
+                "{ending:?}"
+            );
+            let lines: Vec<Option<u64>> = problems.iter().map(|p| p.line).collect();
+            assert_eq!(lines, [Some(3), Some(4)], "{ending:?}: {problems:#?}");
+        }
+    }
+
+    #[test]
+    fn line_breaks_read_as_newlines_across_any_split_of_the_input() {
+        let text = b"a\r\nb\rc\n\r\n\"d\r\ne\"\r";
+        let expected = b"a\nb\nc\n\n\"d\ne\"\n";
+        // One byte per read splits every `\r\n`; whole reads split none.
+        for chunk in [1, 2, 3, text.len()] {
+            let mut read = Vec::new();
+            let mut reader = LineBreaks::new(Chunked(text.chunks(chunk).collect()));
+            reader.read_to_end(&mut read).expect("read");
+            assert_eq!(read, expected, "reads of {chunk}");
+        }
+    }
+
+    /// Gives its chunks one per read (or what of one fits).
+    struct Chunked<'a>(std::collections::VecDeque<&'a [u8]>);
+
+    impl Read for Chunked<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let Some(chunk) = self.0.pop_front() else {
+                return Ok(0);
+            };
+            let n = chunk.len().min(buf.len());
+            buf[..n].copy_from_slice(&chunk[..n]);
+            if n < chunk.len() {
+                self.0.push_front(&chunk[n..]);
+            }
+            Ok(n)
+        }
     }
 
     #[test]
