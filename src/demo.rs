@@ -15,8 +15,6 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::domain::formats::workforce::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
-
 /// A CSV writer to `out` that has written its `header`.
 pub(crate) fn csv_writer<'a, W: Write>(
     out: W,
@@ -302,12 +300,32 @@ fn targets(records: u64) -> Vec<Vec<u64>> {
     flat.chunks(years.len()).map(<[u64]>::to_vec).collect()
 }
 
+/// The columns of the demo workforce file, in the order its rows are written. No
+/// `record_key`: the import derives each key from the person's pseudonym.
+const WORKFORCE_COLUMNS: [&str; 17] = [
+    "person_ref",
+    "employer",
+    "year",
+    "business_unit",
+    "grade",
+    "grade_level",
+    "work_area",
+    "joined_year",
+    "parental_occupation",
+    "school_type",
+    "free_school_meals",
+    "parental_degree",
+    "self_assessed",
+    "engagement",
+    "employer_name",
+    "employer_sector",
+    "synthetic",
+];
+
 /// Writes the synthetic workforce CSV: `records` rows in all, the same for the same seed.
 pub fn write_csv(out: impl Write, records: u64, seed: u64) -> Result<u64, csv::Error> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    // No `record_key` column: the import derives each key from the person's pseudonym.
-    let optional = OPTIONAL_COLUMNS.iter().filter(|c| **c != "record_key");
-    let mut writer = csv_writer(out, REQUIRED_COLUMNS.iter().chain(optional))?;
+    let mut writer = csv_writer(out, WORKFORCE_COLUMNS.iter())?;
     let mut written = 0;
     for (employer, per_year) in targets(records).into_iter().enumerate() {
         let (code, name, sector, _, units) = EMPLOYERS[employer];
@@ -389,6 +407,20 @@ mod tests {
     fn the_same_seed_gives_the_same_file() {
         assert_eq!(generate(2_000, 7), generate(2_000, 7));
         assert_ne!(generate(2_000, 7), generate(2_000, 8));
+    }
+
+    #[test]
+    fn the_demo_file_has_every_required_column_and_only_known_ones() {
+        use crate::domain::formats::workforce::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
+        for column in REQUIRED_COLUMNS {
+            assert!(WORKFORCE_COLUMNS.contains(&column), "{column} missing");
+        }
+        for column in WORKFORCE_COLUMNS {
+            assert!(
+                REQUIRED_COLUMNS.contains(&column) || OPTIONAL_COLUMNS.contains(&column),
+                "{column} unknown"
+            );
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 /// Staff records (`import workforce`).
 pub mod workforce {
     /// Columns every file must have (in any order).
-    pub const REQUIRED_COLUMNS: [&str; 14] = [
+    pub const REQUIRED_COLUMNS: [&str; 12] = [
         "person_ref",
         "employer",
         "year",
@@ -12,20 +12,21 @@ pub mod workforce {
         "grade",
         "grade_level",
         "work_area",
-        "joined_year",
         "parental_occupation",
         "school_type",
         "free_school_meals",
         "parental_degree",
         "self_assessed",
-        "engagement",
     ];
 
-    /// Columns a file may add: the employer's display name and sector, whether the rows are
-    /// synthetic (`true`; demo data says so on every row), and each record's permanent record
-    /// key for disclosure control (0-255; without the column it is derived from the keyed
-    /// person hash).
-    pub const OPTIONAL_COLUMNS: [&str; 4] = [
+    /// Columns a file may add: the year the person joined and their engagement score (a
+    /// file without the column has neither for anyone), the employer's display name and
+    /// sector, whether the rows are synthetic (`true`; demo data says so on every row), and
+    /// each record's permanent record key for disclosure control (0-255; without the column
+    /// it is derived from the keyed person hash).
+    pub const OPTIONAL_COLUMNS: [&str; 6] = [
+        "joined_year",
+        "engagement",
         "employer_name",
         "employer_sector",
         "synthetic",

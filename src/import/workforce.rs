@@ -127,6 +127,45 @@ struct Checker {
     grade_levels: HashMap<usize, (i32, u64)>,
     /// Employers already stored: synthetic or not.
     stored: HashMap<String, bool>,
+    /// The stored employers' codes by their upper case.
+    stored_codes: HashMap<String, Vec<String>>,
+    /// The file's employers by their codes' upper case.
+    employer_folded: HashMap<String, usize>,
+}
+
+impl Checker {
+    /// The file's employer a row's code names, ignoring case: `None` for one not met yet;
+    /// refused when it names two stored employers whose codes differ only in case (stored
+    /// before codes were matched so), and not exactly either.
+    fn employer(&mut self, code: &str) -> Result<Option<usize>, String> {
+        // Most rows repeat a spelling already met.
+        if let Some(i) = self.employer_index.get(code) {
+            return Ok(Some(*i));
+        }
+        let folded = code.to_uppercase();
+        if let Some(&i) = self.employer_folded.get(&folded) {
+            self.employer_index.insert(code.to_owned(), i);
+            return Ok(Some(i));
+        }
+        match self.stored_codes.get(&folded) {
+            Some(spellings) if spellings.len() > 1 && !spellings.iter().any(|s| s == code) => {
+                Err(format!(
+                    "employer codes ignore case, and this one names {}; give one of them exactly",
+                    spellings.join(" and ")
+                ))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// How the store spells employer `code` (which it matches ignoring case), or `code` for
+    /// an employer it does not hold.
+    fn stored_spelling(&self, code: &str) -> String {
+        match self.stored_codes.get(&code.to_uppercase()) {
+            Some(spellings) if !spellings.iter().any(|s| s == code) => spellings[0].clone(),
+            _ => code.to_owned(),
+        }
+    }
 }
 
 /// A whole number in `range`, or a problem.
@@ -240,9 +279,12 @@ impl Checker {
             area?,
         );
 
-        let employer = match self.employer_index.get(employer_code) {
-            Some(i) => {
-                let i = *i;
+        let employer = match self.employer(employer_code) {
+            Err(reason) => {
+                problems.push(r.problem("employer", employer_code, reason));
+                return None;
+            }
+            Ok(Some(i)) => {
                 if self.employers[i].synthetic != synthetic {
                     let first = self.employers[i].first_line;
                     problems.push(r.problem(
@@ -256,9 +298,10 @@ impl Checker {
                 }
                 i
             }
-            None => {
+            Ok(None) => {
+                let code = self.stored_spelling(employer_code);
                 self.employers.push(FileEmployer {
-                    code: employer_code.to_owned(),
+                    code: code.clone(),
                     name: None,
                     sector: None,
                     synthetic,
@@ -266,6 +309,7 @@ impl Checker {
                 });
                 let i = self.employers.len() - 1;
                 self.employer_index.insert(employer_code.to_owned(), i);
+                self.employer_folded.insert(code.to_uppercase(), i);
                 i
             }
         };
@@ -493,11 +537,21 @@ impl Checker {
             .enumerate()
             .map(|(i, (code, _))| (code.clone(), i))
             .collect();
-        let stored = store::workforce::employers(db)
+        let stored: HashMap<String, bool> = store::workforce::employers(db)
             .await?
             .into_iter()
             .map(|e| (e.code, e.synthetic))
             .collect();
+        let mut stored_codes: HashMap<String, Vec<String>> = HashMap::new();
+        for code in stored.keys() {
+            stored_codes
+                .entry(code.to_uppercase())
+                .or_default()
+                .push(code.clone());
+        }
+        for spellings in stored_codes.values_mut() {
+            spellings.sort();
+        }
         Ok(Checker {
             key: key.clone(),
             authorities,
@@ -508,6 +562,8 @@ impl Checker {
             grades: Names::default(),
             grade_levels: HashMap::new(),
             stored,
+            stored_codes,
+            employer_folded: HashMap::new(),
         })
     }
 }

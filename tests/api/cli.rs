@@ -396,6 +396,40 @@ async fn import_workforce_from_the_command_line(store: Store) {
         "{message}"
     );
 
+    // Saved on Windows, the same rows give the same line numbers.
+    std::fs::write(dir.path().join("crlf.csv"), rows.replace('\n', "\r\n")).expect("written");
+    let out = run_with(
+        &["import", "workforce", "crlf.csv"],
+        Some(&url),
+        key,
+        dir.path(),
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    for problem in [
+        "crlf.csv line 3, column work_area",
+        "crlf.csv line 4, column joined_year",
+    ] {
+        assert!(text(&out).contains(problem), "{problem}: {}", text(&out));
+    }
+
+    // The optional columns may be left out of the header.
+    let without = "person_ref,employer,year,business_unit,grade,grade_level,work_area,\
+        parental_occupation,school_type,free_school_meals,parental_degree,self_assessed\r\n\
+        P1,EMP,2024,Ops,AO,1,E08000025,routine,,,,\r\n";
+    std::fs::write(dir.path().join("lean.csv"), without).expect("written");
+    let out = run_with(
+        &["import", "workforce", "lean.csv"],
+        Some(&url),
+        key,
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("Imported 1 staff records"),
+        "{}",
+        text(&out)
+    );
+
     // Without a key, the command says which setting is missing.
     let out = run_with(
         &["import", "workforce", "bad.csv"],
@@ -439,6 +473,78 @@ async fn import_workforce_from_the_command_line(store: Store) {
     assert!(again.status.success(), "{}", text(&again));
     assert!(text(&again).contains("(replaced)"), "{}", text(&again));
     assert!(!text(&again).contains("(new)"), "{}", text(&again));
+    test_store.drop_store().await;
+}
+
+async fn employer_codes_ignore_case_from_the_command_line(store: Store) {
+    let Some(test_store) = TestStore::new(store).await else {
+        return;
+    };
+    let url = test_store.url.clone();
+    let dir = tempfile::tempdir().expect("dir");
+    let key = Some("a command line test key, long enough");
+    let header = "person_ref,employer,year,business_unit,grade,grade_level,work_area,\
+        parental_occupation,school_type,free_school_meals,parental_degree,self_assessed\n";
+    let file = |name: &str, codes: &[&str]| {
+        let mut rows = header.to_owned();
+        for (i, code) in codes.iter().enumerate() {
+            rows.push_str(&format!(
+                "P{i},{code},2024,Ops,AO,1,E08000025,routine,,,,\n"
+            ));
+        }
+        std::fs::write(dir.path().join(name), rows).expect("written");
+    };
+    let import = |name: &str| run_with(&["import", "workforce", name], Some(&url), key, dir.path());
+
+    file("upper.csv", &["ACME", "ACME", "ACME"]);
+    let first = import("upper.csv");
+    assert!(first.status.success(), "{}", text(&first));
+    // The same staff under another spelling (and one row spelt a third way) replace the
+    // snapshot of the one employer, stored as first spelt.
+    file("lower.csv", &["acme", " acme ", "Acme"]);
+    let again = import("lower.csv");
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(
+        text(&again).contains("ACME 2024: 3 records (replaced)"),
+        "{}",
+        text(&again)
+    );
+    let db = mobility_explorer::store::connect(&url)
+        .await
+        .expect("connected");
+    let codes: Vec<String> = mobility_explorer::store::workforce::employers(&db)
+        .await
+        .expect("read")
+        .into_iter()
+        .map(|e| e.code)
+        .collect();
+    assert_eq!(codes, ["ACME"]);
+
+    // Two stored codes that differ only in case (possible before codes were matched so):
+    // a row naming neither exactly is refused, naming both; one naming one exactly is not.
+    use sea_orm::ConnectionTrait;
+    db.execute_unprepared(
+        "INSERT INTO employer (code, name, synthetic) VALUES ('Acme', 'Acme', false)",
+    )
+    .await
+    .expect("inserted");
+    file("ambiguous.csv", &["acme"]);
+    let out = import("ambiguous.csv");
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("column employer, value \"acme\": employer codes ignore case, and this one names ACME and Acme"),
+        "{}",
+        text(&out)
+    );
+    file("exact.csv", &["Acme"]);
+    let out = import("exact.csv");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("Acme 2024: 1 records (new)"),
+        "{}",
+        text(&out)
+    );
+    db.close().await.expect("closed");
     test_store.drop_store().await;
 }
 
@@ -535,6 +641,7 @@ on_both_stores!(
     import_programmes_from_the_command_line,
     migrate_and_load_reference_work_from_the_command_line,
     import_workforce_from_the_command_line,
+    employer_codes_ignore_case_from_the_command_line,
     import_indicators_from_the_command_line,
 );
 
