@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use crate::config::{ConfigError, PersonKeyArgs, PtableArgs, StoreArgs};
 use crate::domain::geography::Geography;
-use crate::import;
+use crate::import::{self, pipeline::Ending};
 use crate::store;
 
 use super::output::{CommandError, data, note, report};
@@ -48,6 +48,7 @@ pub(super) fn write_ptable(out: &Path, args: &PtableArgs) -> Result<ExitCode, Co
 
 pub(super) async fn import_workforce(
     path: &Path,
+    dry_run: bool,
     store_args: &StoreArgs,
     key: &PersonKeyArgs,
 ) -> Result<ExitCode, CommandError> {
@@ -58,17 +59,42 @@ pub(super) async fn import_workforce(
     let db = prepared_store(&url).await?;
 
     let started = std::time::Instant::now();
-    let summary = import::workforce::import(&db, &name, file, &key).await?;
-    store::workforce::refresh_statistics(&db).await?;
-    report("the import was committed", |out| {
-        writeln!(
-            out,
-            "Imported {} staff records from {name} in {:.1} s (one transaction):",
-            summary.rows,
-            started.elapsed().as_secs_f64()
-        )?;
+    let ending = if dry_run {
+        Ending::RollBack
+    } else {
+        Ending::Commit
+    };
+    let summary = import::workforce::import_as(&db, &name, file, &key, ending).await?;
+    if !dry_run {
+        store::workforce::refresh_statistics(&db).await?;
+    }
+    let done = if dry_run {
+        "the dry run wrote nothing"
+    } else {
+        "the import was committed"
+    };
+    report(done, |out| {
+        let elapsed = started.elapsed().as_secs_f64();
+        if dry_run {
+            writeln!(
+                out,
+                "Dry run, nothing was written: {name} is valid, and importing it would write {} staff records (checked in {elapsed:.1} s):",
+                summary.rows
+            )?;
+        } else {
+            writeln!(
+                out,
+                "Imported {} staff records from {name} in {elapsed:.1} s (one transaction):",
+                summary.rows
+            )?;
+        }
         for (employer, year, rows, replaced) in &summary.snapshots {
-            let verb = if *replaced { "replaced" } else { "new" };
+            let verb = match (replaced, dry_run) {
+                (true, false) => "replaced",
+                (false, false) => "new",
+                (true, true) => "would replace the stored one",
+                (false, true) => "would be new",
+            };
             writeln!(out, "  {employer} {year}: {rows} records ({verb})")?;
         }
         writeln!(out, "Declaration rate (background group known):")?;

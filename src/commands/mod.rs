@@ -29,8 +29,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Some(Command::Migrate { action, store }) => migrate(action, &store).await,
         Some(Command::LoadReference { store }) => load_reference(&store).await,
         Some(Command::Import {
-            kind: ImportKind::Workforce { file, store, key },
-        }) => import_workforce(&file, &store, &key).await,
+            kind:
+                ImportKind::Workforce {
+                    file,
+                    dry_run,
+                    store,
+                    key,
+                },
+        }) => import_workforce(&file, dry_run, &store, &key).await,
         Some(Command::Import {
             kind:
                 ImportKind::Indicators {

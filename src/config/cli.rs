@@ -133,6 +133,10 @@ pub enum ImportKind {
     Workforce {
         /// The CSV file.
         file: PathBuf,
+        /// Check the file against the store and say what the import would write, then write
+        /// nothing.
+        #[arg(long)]
+        dry_run: bool,
         /// The store.
         #[command(flatten)]
         store: StoreArgs,

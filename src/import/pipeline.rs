@@ -573,13 +573,23 @@ where
     if !problems.is_empty() {
         return Err(ImportError::Invalid(problems));
     }
-    transaction(db, write).await
+    transaction(db, Ending::Commit, write).await
 }
 
-/// Runs `work` in one write transaction and commits it with a new data version; an error
-/// from `work` (problems it found included) rolls everything back.
+/// What a transaction does with what its work wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Commit it, with a new data version.
+    Commit,
+    /// Roll it back: a dry run, which checks everything and writes nothing.
+    RollBack,
+}
+
+/// Runs `work` in one write transaction and ends it as `ending` says; an error from `work`
+/// (problems it found included) rolls everything back.
 pub async fn transaction<C, T>(
     db: &C,
+    ending: Ending,
     work: impl AsyncFnOnce(&C::Transaction) -> Result<T, ImportError>,
 ) -> Result<T, ImportError>
 where
@@ -587,6 +597,10 @@ where
 {
     let txn = store::begin_write(db).await?;
     let done = work(&txn).await?;
+    if ending == Ending::RollBack {
+        txn.rollback().await?;
+        return Ok(done);
+    }
     // Servers reload what they hold in memory when the version moves.
     store::version::bump(&txn).await?;
     txn.commit().await?;
@@ -594,13 +608,18 @@ where
 }
 
 /// [`transaction`] on PostgreSQL's [`BulkSession`] over `db`, whose rows may also go in by
-/// `COPY`: rolled back on any error, committed with the version bumped otherwise.
+/// `COPY`: rolled back on any error, else ended as `ending` says.
 pub async fn bulk_transaction<T>(
     db: &DatabaseConnection,
+    ending: Ending,
     work: impl AsyncFnOnce(&BulkSession) -> Result<T, ImportError>,
 ) -> Result<T, ImportError> {
     let session = BulkSession::begin(db).await?;
     let done = match work(&session).await {
+        Ok(done) if ending == Ending::RollBack => {
+            session.rollback().await;
+            return Ok(done);
+        }
         Ok(done) => store::version::bump(session.db())
             .await
             .map(|()| done)

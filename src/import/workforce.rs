@@ -11,7 +11,7 @@ use std::io::Read;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 
-use super::pipeline::{self, Format, ImportError, Input, Problem, Record};
+use super::pipeline::{self, Ending, Format, ImportError, Input, Problem, Record};
 pub use crate::domain::formats::workforce::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
 use crate::domain::seb::Measure;
 use crate::domain::tally::{Tally, TallyRecord};
@@ -496,11 +496,26 @@ pub async fn import(
     input: impl Read + Send + 'static,
     key: &PersonKey,
 ) -> Result<Summary, ImportError> {
-    if db.get_database_backend() != DbBackend::Postgres {
-        return import_in(db, file, input, key).await;
-    }
+    import_as(db, file, input, key, Ending::Commit).await
+}
+
+/// [`import`], ended as `ending` says: [`Ending::RollBack`] is a dry run, which checks
+/// everything an import checks and says what it would write, and writes nothing.
+pub async fn import_as(
+    db: &DatabaseConnection,
+    file: &str,
+    input: impl Read + Send + 'static,
+    key: &PersonKey,
+    ending: Ending,
+) -> Result<Summary, ImportError> {
     let checker = Checker::for_store(db, key).await?;
-    pipeline::bulk_transaction(db, async |session| {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return pipeline::transaction(db, ending, async |txn| {
+            staged(txn, None, file, input, checker).await
+        })
+        .await;
+    }
+    pipeline::bulk_transaction(db, ending, async |session| {
         staged(session.db(), Some(session), file, input, checker).await
     })
     .await
@@ -518,7 +533,7 @@ where
     C: ConnectionTrait + TransactionTrait,
 {
     let checker = Checker::for_store(db, key).await?;
-    pipeline::transaction(db, async |txn| {
+    pipeline::transaction(db, Ending::Commit, async |txn| {
         staged(txn, None, file, input, checker).await
     })
     .await

@@ -446,6 +446,30 @@ async fn import_workforce_from_the_command_line(store: Store) {
         dir.path(),
     );
     assert!(demo.status.success(), "{}", text(&demo));
+    // A dry run checks as an import does and writes nothing: the import after it is new.
+    let dry = |file: &str| {
+        run_with(
+            &["import", "workforce", "--dry-run", file],
+            Some(&url),
+            key,
+            dir.path(),
+        )
+    };
+    let out = dry("bad.csv");
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("bad.csv line 3, column work_area"),
+        "{}",
+        text(&out)
+    );
+    let out = dry("demo.csv");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("Dry run, nothing was written: demo.csv is valid, and importing it would write 400 staff records"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("(would be new)"), "{}", text(&out));
     let first = run_with(
         &["import", "workforce", "demo.csv"],
         Some(&url),
@@ -473,6 +497,14 @@ async fn import_workforce_from_the_command_line(store: Store) {
     assert!(again.status.success(), "{}", text(&again));
     assert!(text(&again).contains("(replaced)"), "{}", text(&again));
     assert!(!text(&again).contains("(new)"), "{}", text(&again));
+    let out = dry("demo.csv");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("(would replace the stored one)"),
+        "{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains("(would be new)"), "{}", text(&out));
     test_store.drop_store().await;
 }
 
