@@ -10,6 +10,7 @@ mod files;
 mod output;
 mod schema;
 mod server;
+mod snapshots;
 
 pub use output::{CommandError, note};
 pub use schema::schema_drift;
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Some(Command::Serve(args)) => serve(&args).await,
         Some(Command::Migrate { action, store }) => migrate(action, &store).await,
         Some(Command::LoadReference { store }) => load_reference(&store).await,
+        Some(Command::Snapshots { action }) => snapshots::snapshots(action).await,
         Some(Command::Import {
             kind:
                 ImportKind::Workforce {

@@ -23,6 +23,9 @@ pub enum CommandError {
     /// A load failed; nothing was written.
     #[error(transparent)]
     Import(#[from] ImportError),
+    /// The command cannot do what was asked (the reason says why).
+    #[error("{0}")]
+    Refused(String),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     File {

@@ -67,6 +67,12 @@ pub enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// List or delete the workforce snapshots (one per employer and year).
+    Snapshots {
+        /// What to do.
+        #[command(subcommand)]
+        action: SnapshotsAction,
+    },
     /// Import data from a CSV file, all or nothing.
     Import {
         /// What the file holds.
@@ -122,6 +128,30 @@ pub enum DemoKind {
     Indicators,
     /// Programme activity by local authority.
     Programmes,
+}
+
+/// What `snapshots` does.
+#[derive(Debug, Subcommand)]
+pub enum SnapshotsAction {
+    /// Every snapshot: employer, year, records, the file it came from and when.
+    List {
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Delete one snapshot with its staff records and figures, in one transaction. The
+    /// employer, its business units and grades stay.
+    Delete {
+        /// The employer's code (case is ignored when it names one employer).
+        #[arg(long)]
+        employer: String,
+        /// The year.
+        #[arg(long)]
+        year: i32,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// Kinds of import.

@@ -576,6 +576,80 @@ async fn employer_codes_ignore_case_from_the_command_line(store: Store) {
         "{}",
         text(&out)
     );
+
+    // Listing and deleting snapshots.
+    let snapshots = |args: &[&str]| {
+        let mut all = vec!["snapshots"];
+        all.extend(args);
+        run(&all, Some(&url), dir.path())
+    };
+    let listed = snapshots(&["list"]);
+    assert!(listed.status.success(), "{}", text(&listed));
+    let lines: Vec<Vec<String>> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(|l| l.split('\t').take(4).map(str::to_owned).collect())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ["employer", "year", "records", "source"],
+            ["ACME", "2024", "3", "lower.csv"],
+            ["Acme", "2024", "1", "exact.csv"],
+        ]
+    );
+    let version = async || {
+        mobility_explorer::store::version::read(&db)
+            .await
+            .expect("read")
+    };
+    let before = version().await;
+    let out = snapshots(&["delete", "--employer", "acme", "--year", "2024"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("names ACME and Acme"), "{}", text(&out));
+    let out = snapshots(&["delete", "--employer", "ACME", "--year", "2023"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("ACME has no snapshot of 2023; its snapshots: 2024"),
+        "{}",
+        text(&out)
+    );
+    let out = snapshots(&["delete", "--employer", "NOBODY", "--year", "2024"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("no stored employer has code `NOBODY`"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(version().await, before, "a refusal writes nothing");
+
+    let out = snapshots(&["delete", "--employer", "ACME", "--year", "2024"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("Deleted ACME 2024: 3 staff records, imported from lower.csv on"),
+        "{}",
+        text(&out)
+    );
+    assert!(version().await > before, "servers see the deletion");
+    let listed = snapshots(&["list"]);
+    let rest = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(!rest.contains("ACME\t"), "{rest}");
+    assert!(rest.contains("Acme\t2024\t1\t"), "{rest}");
+    for table in ["staff_record", "workforce_cell"] {
+        let left = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!(
+                    "SELECT COUNT(*) AS n FROM {table} t JOIN employer e ON e.id = t.employer_id \
+                     WHERE e.code = 'ACME'"
+                ),
+            ))
+            .await
+            .expect("counted")
+            .expect("a row")
+            .try_get::<i64>("", "n")
+            .expect("n");
+        assert_eq!(left, 0, "{table} of the deleted snapshot");
+    }
     db.close().await.expect("closed");
     test_store.drop_store().await;
 }

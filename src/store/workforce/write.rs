@@ -163,14 +163,7 @@ pub async fn replace_snapshot(
         .await?;
     let replaced = existing.is_some();
     if let Some(old) = existing {
-        super::cells::delete(db, old.id).await?;
-        staff_record::Entity::delete_many()
-            .filter(staff_record::Column::SnapshotId.eq(old.id))
-            .exec(db)
-            .await?;
-        workforce_snapshot::Entity::delete_by_id(old.id)
-            .exec(db)
-            .await?;
+        delete_snapshot_by_id(db, old.id).await?;
     }
     let created = workforce_snapshot::ActiveModel {
         employer_id: Set(employer_id),
@@ -183,6 +176,44 @@ pub async fn replace_snapshot(
     .insert(db)
     .await?;
     Ok((created.id, replaced))
+}
+
+/// Deletes a snapshot with its records and cells.
+async fn delete_snapshot_by_id(db: &impl ConnectionTrait, id: i32) -> Result<(), StoreError> {
+    super::cells::delete(db, id).await?;
+    staff_record::Entity::delete_many()
+        .filter(staff_record::Column::SnapshotId.eq(id))
+        .exec(db)
+        .await?;
+    workforce_snapshot::Entity::delete_by_id(id)
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes the employer's snapshot of `year` with its records and cells; returns it, or
+/// `None` when there was none. The employer, its units and grades stay.
+pub async fn delete_snapshot(
+    db: &impl ConnectionTrait,
+    employer_id: i32,
+    year: i32,
+) -> Result<Option<super::read::Snapshot>, StoreError> {
+    let Some(found) = workforce_snapshot::Entity::find()
+        .filter(workforce_snapshot::Column::EmployerId.eq(employer_id))
+        .filter(workforce_snapshot::Column::Year.eq(year))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    delete_snapshot_by_id(db, found.id).await?;
+    Ok(Some(super::read::Snapshot {
+        employer_id: found.employer_id,
+        year: found.year,
+        source: found.source,
+        records: found.records,
+        imported_at: found.imported_at,
+    }))
 }
 
 /// After a bulk import on PostgreSQL: `VACUUM (ANALYZE)` marks the new rows visible and

@@ -1,0 +1,116 @@
+//! `snapshots list` and `snapshots delete`: what workforce data the store holds, and taking
+//! one employer-year out of it.
+
+use std::process::ExitCode;
+use std::time::{Duration, UNIX_EPOCH};
+
+use crate::config::{SnapshotsAction, StoreArgs};
+use crate::store::{self, StoreError, workforce::Employer};
+
+use super::output::{CommandError, data, report};
+use super::server::prepared_store;
+
+/// Runs `snapshots list` or `snapshots delete`.
+pub(super) async fn snapshots(action: SnapshotsAction) -> Result<ExitCode, CommandError> {
+    match action {
+        SnapshotsAction::List { store } => list(&store).await,
+        SnapshotsAction::Delete {
+            employer,
+            year,
+            store,
+        } => delete(&employer, year, &store).await,
+    }
+}
+
+/// When a snapshot was imported, as an HTTP date (UTC).
+fn imported(seconds: i64) -> String {
+    let at = UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).unwrap_or(0));
+    httpdate::fmt_http_date(at)
+}
+
+async fn list(store_args: &StoreArgs) -> Result<ExitCode, CommandError> {
+    let db = prepared_store(&store_args.database_url()?).await?;
+    let employers = store::workforce::employers(&db).await?;
+    let ids: Vec<i32> = employers.iter().map(|e| e.id).collect();
+    let snapshots = store::workforce::snapshots(&db, &ids).await?;
+    data("the snapshot list", |out| {
+        writeln!(out, "employer\tyear\trecords\tsource\timported")?;
+        for e in &employers {
+            for s in snapshots.iter().filter(|s| s.employer_id == e.id) {
+                let source = s.source.replace(['\t', '\n', '\r'], " ");
+                let when = imported(s.imported_at);
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{source}\t{when}",
+                    e.code, s.year, s.records
+                )?;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The stored employer `code` names: the one spelt so, else the only one whose code is it
+/// ignoring case (as imports match them).
+fn named<'a>(employers: &'a [Employer], code: &str) -> Result<&'a Employer, CommandError> {
+    let code = code.trim();
+    if let Some(exact) = employers.iter().find(|e| e.code == code) {
+        return Ok(exact);
+    }
+    let folded: Vec<&Employer> = employers
+        .iter()
+        .filter(|e| e.code.to_uppercase() == code.to_uppercase())
+        .collect();
+    match folded.as_slice() {
+        [one] => Ok(one),
+        [] => Err(CommandError::Refused(format!(
+            "no stored employer has code `{code}`; `snapshots list` shows those there are"
+        ))),
+        several => Err(CommandError::Refused(format!(
+            "`{code}` names {} (codes that differ only in case); give one exactly",
+            several
+                .iter()
+                .map(|e| e.code.as_str())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ))),
+    }
+}
+
+async fn delete(code: &str, year: i32, store_args: &StoreArgs) -> Result<ExitCode, CommandError> {
+    let db = prepared_store(&store_args.database_url()?).await?;
+    let employers = store::workforce::employers(&db).await?;
+    let employer = named(&employers, code)?;
+    let txn = store::begin_write(&db).await.map_err(StoreError::from)?;
+    let Some(gone) = store::workforce::delete_snapshot(&txn, employer.id, year).await? else {
+        let years: Vec<String> = store::workforce::snapshots(&txn, &[employer.id])
+            .await?
+            .iter()
+            .map(|s| s.year.to_string())
+            .collect();
+        return Err(CommandError::Refused(format!(
+            "{} has no snapshot of {year}; its snapshots: {}",
+            employer.code,
+            if years.is_empty() {
+                "none".to_owned()
+            } else {
+                years.join(", ")
+            }
+        )));
+    };
+    // Servers drop the deleted figures when the version moves.
+    store::version::bump(&txn).await?;
+    txn.commit().await.map_err(StoreError::from)?;
+    report("the snapshot was deleted", |out| {
+        writeln!(
+            out,
+            "Deleted {} {year}: {} staff records, imported from {} on {}, with their figures.",
+            employer.code,
+            gone.records,
+            gone.source,
+            imported(gone.imported_at)
+        )
+    });
+    Ok(ExitCode::SUCCESS)
+}
