@@ -469,7 +469,7 @@ def load_data(binary, database_url, records, tmp):
     run_measured([binary, *generate], env)
     run_measured([binary, "load-reference"], env)
     print("  importing them...", flush=True)
-    seconds, peak_kb = run_measured([binary, "import", "workforce", staff], env)
+    seconds, peak_kb = run_measured([binary, "import", "workforce", "--new-employers", staff], env)
     figures = {
         "csv_mb": os.path.getsize(staff) / 1e6,
         "import_s": seconds,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use crate::config::{ConfigError, PersonKeyArgs, PtableArgs, StoreArgs};
 use crate::domain::geography::Geography;
-use crate::import::{self, pipeline::Ending};
+use crate::import::{self, pipeline::Ending, workforce::Mode};
 use crate::store;
 
 use super::output::{CommandError, data, note, report};
@@ -48,7 +48,7 @@ pub(super) fn write_ptable(out: &Path, args: &PtableArgs) -> Result<ExitCode, Co
 
 pub(super) async fn import_workforce(
     path: &Path,
-    dry_run: bool,
+    mode: &Mode,
     store_args: &StoreArgs,
     key: &PersonKeyArgs,
 ) -> Result<ExitCode, CommandError> {
@@ -59,12 +59,8 @@ pub(super) async fn import_workforce(
     let db = prepared_store(&url).await?;
 
     let started = std::time::Instant::now();
-    let ending = if dry_run {
-        Ending::RollBack
-    } else {
-        Ending::Commit
-    };
-    let summary = import::workforce::import_as(&db, &name, file, &key, ending).await?;
+    let dry_run = mode.ending == Ending::RollBack;
+    let summary = import::workforce::import_as(&db, &name, file, &key, mode).await?;
     if !dry_run {
         store::workforce::refresh_statistics(&db).await?;
     }

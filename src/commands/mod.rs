@@ -18,6 +18,10 @@ pub use schema::schema_drift;
 use std::process::ExitCode;
 
 use crate::config::{Cli, Command, DemoKind, ImportKind};
+use crate::import::{
+    pipeline::Ending,
+    workforce::{Mode, NewEmployers},
+};
 use files::{Pair, demo_data, demo_pair, import_pair, import_workforce, write_ptable};
 use schema::export_schema;
 use server::{load_reference, migrate, serve};
@@ -35,10 +39,26 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
                 ImportKind::Workforce {
                     file,
                     dry_run,
+                    new_employer,
+                    new_employers,
                     store,
                     key,
                 },
-        }) => import_workforce(&file, dry_run, &store, &key).await,
+        }) => {
+            let mode = Mode {
+                ending: if dry_run {
+                    Ending::RollBack
+                } else {
+                    Ending::Commit
+                },
+                new_employers: if new_employers {
+                    NewEmployers::Any
+                } else {
+                    NewEmployers::Only(new_employer)
+                },
+            };
+            import_workforce(&file, &mode, &store, &key).await
+        }
         Some(Command::Import {
             kind:
                 ImportKind::Indicators {

@@ -167,6 +167,14 @@ pub enum ImportKind {
         /// nothing.
         #[arg(long)]
         dry_run: bool,
+        /// An employer the file may create (repeat the option, or separate codes by commas):
+        /// a row naming an employer the store does not hold, and not named here, is refused,
+        /// so that a mistyped code cannot create one.
+        #[arg(long = "new-employer", value_name = "CODE", value_delimiter = ',')]
+        new_employer: Vec<String>,
+        /// Let the file create any employer it names (a first import of demo data, say).
+        #[arg(long, conflicts_with = "new_employer")]
+        new_employers: bool,
         /// The store.
         #[command(flatten)]
         store: StoreArgs,

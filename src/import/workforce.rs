@@ -131,6 +131,8 @@ struct Checker {
     stored_codes: HashMap<String, Vec<String>>,
     /// The file's employers by their codes' upper case.
     employer_folded: HashMap<String, usize>,
+    /// The codes (upper case) of the employers the file may create; `None`: any.
+    new_employers: Option<Vec<String>>,
 }
 
 impl Checker {
@@ -156,6 +158,42 @@ impl Checker {
             }
             _ => Ok(None),
         }
+    }
+
+    /// Why the file may not create employer `code`, if it is new and not allowed: with the
+    /// stored codes nearest to it, which a mistyped code usually meant.
+    fn refused_as_new(&self, code: &str) -> Option<String> {
+        let allowed = self.new_employers.as_ref()?;
+        let folded = code.to_uppercase();
+        if self.stored.contains_key(code) || allowed.contains(&folded) {
+            return None;
+        }
+        let mut near: Vec<(f64, &String)> = self
+            .stored
+            .keys()
+            .map(|c| {
+                (
+                    strsim::normalized_levenshtein(&c.to_uppercase(), &folded),
+                    c,
+                )
+            })
+            .filter(|(likeness, _)| *likeness >= 0.5)
+            .collect();
+        near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        let hint = match near.as_slice() {
+            [] => String::new(),
+            near => format!(
+                "; the nearest stored codes: {}",
+                near.iter()
+                    .take(3)
+                    .map(|(_, c)| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        Some(format!(
+            "no stored employer has this code; to create it, pass --new-employer {code}{hint}"
+        ))
     }
 
     /// How the store spells employer `code` (which it matches ignoring case), or `code` for
@@ -300,6 +338,9 @@ impl Checker {
             }
             Ok(None) => {
                 let code = self.stored_spelling(employer_code);
+                if let Some(reason) = self.refused_as_new(&code) {
+                    problems.push(r.problem("employer", employer_code, reason));
+                }
                 self.employers.push(FileEmployer {
                     code: code.clone(),
                     name: None,
@@ -496,19 +537,44 @@ pub async fn import(
     input: impl Read + Send + 'static,
     key: &PersonKey,
 ) -> Result<Summary, ImportError> {
-    import_as(db, file, input, key, Ending::Commit).await
+    let mode = Mode {
+        ending: Ending::Commit,
+        new_employers: NewEmployers::Any,
+    };
+    import_as(db, file, input, key, &mode).await
 }
 
-/// [`import`], ended as `ending` says: [`Ending::RollBack`] is a dry run, which checks
-/// everything an import checks and says what it would write, and writes nothing.
+/// Which employers a file may create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewEmployers {
+    /// Any (the library's default: tests, benchmarks, the demo data).
+    Any,
+    /// Only these codes (matched ignoring case): a row naming an employer the store does not
+    /// hold, and not listed, is refused with the nearest stored codes. What the command line
+    /// does, so that a mistyped code cannot create an employer by accident.
+    Only(Vec<String>),
+}
+
+/// How an import goes: committed or a dry run, and which employers it may create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mode {
+    /// [`Ending::RollBack`] is a dry run, which checks everything an import checks and says
+    /// what it would write, and writes nothing.
+    pub ending: Ending,
+    /// Which employers the file may create.
+    pub new_employers: NewEmployers,
+}
+
+/// [`import`] as `mode` says.
 pub async fn import_as(
     db: &DatabaseConnection,
     file: &str,
     input: impl Read + Send + 'static,
     key: &PersonKey,
-    ending: Ending,
+    mode: &Mode,
 ) -> Result<Summary, ImportError> {
-    let checker = Checker::for_store(db, key).await?;
+    let ending = mode.ending;
+    let checker = Checker::for_store(db, key, &mode.new_employers).await?;
     if db.get_database_backend() != DbBackend::Postgres {
         return pipeline::transaction(db, ending, async |txn| {
             staged(txn, None, file, input, checker).await
@@ -532,7 +598,7 @@ pub async fn import_in<C>(
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let checker = Checker::for_store(db, key).await?;
+    let checker = Checker::for_store(db, key, &NewEmployers::Any).await?;
     pipeline::transaction(db, Ending::Commit, async |txn| {
         staged(txn, None, file, input, checker).await
     })
@@ -541,7 +607,11 @@ where
 
 impl Checker {
     /// A checker of files against what `db` holds: its authorities and employers.
-    async fn for_store(db: &impl ConnectionTrait, key: &PersonKey) -> Result<Checker, ImportError> {
+    async fn for_store(
+        db: &impl ConnectionTrait,
+        key: &PersonKey,
+        new_employers: &NewEmployers,
+    ) -> Result<Checker, ImportError> {
         let mut authorities: Vec<(String, String)> = store::areas::authority_regions(db)
             .await?
             .into_iter()
@@ -579,6 +649,12 @@ impl Checker {
             stored,
             stored_codes,
             employer_folded: HashMap::new(),
+            new_employers: match new_employers {
+                NewEmployers::Any => None,
+                NewEmployers::Only(codes) => {
+                    Some(codes.iter().map(|c| c.trim().to_uppercase()).collect())
+                }
+            },
         })
     }
 }

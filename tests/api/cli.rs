@@ -315,7 +315,7 @@ async fn an_import_whose_report_cannot_be_written_still_commits(store: Store) {
     );
     assert!(demo.status.success(), "{}", text(&demo));
     let out = run_with_stdout_closed(
-        &["import", "workforce", "demo.csv"],
+        &["import", "workforce", "--new-employers", "demo.csv"],
         &[
             ("DATABASE_URL", &url),
             ("PERSON_KEY", "a command line test key, long enough"),
@@ -376,7 +376,7 @@ async fn import_workforce_from_the_command_line(store: Store) {
     rows.push_str("P3,EMP,2024,Ops,AO,1,E08000025,2031,routine,,,,,\n");
     std::fs::write(&bad, &rows).expect("written");
     let out = run_with(
-        &["import", "workforce", "bad.csv"],
+        &["import", "workforce", "--new-employer", "EMP", "bad.csv"],
         Some(&url),
         key,
         dir.path(),
@@ -399,7 +399,7 @@ async fn import_workforce_from_the_command_line(store: Store) {
     // Saved on Windows, the same rows give the same line numbers.
     std::fs::write(dir.path().join("crlf.csv"), rows.replace('\n', "\r\n")).expect("written");
     let out = run_with(
-        &["import", "workforce", "crlf.csv"],
+        &["import", "workforce", "--new-employer", "EMP", "crlf.csv"],
         Some(&url),
         key,
         dir.path(),
@@ -417,8 +417,27 @@ async fn import_workforce_from_the_command_line(store: Store) {
         parental_occupation,school_type,free_school_meals,parental_degree,self_assessed\r\n\
         P1,EMP,2024,Ops,AO,1,E08000025,routine,,,,\r\n";
     std::fs::write(dir.path().join("lean.csv"), without).expect("written");
+    // A file may create only the employers it is told it may: a mistyped code is refused.
     let out = run_with(
         &["import", "workforce", "lean.csv"],
+        Some(&url),
+        key,
+        dir.path(),
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("lean.csv line 2, column employer, value \"EMP\": no stored employer has this code; to create it, pass --new-employer EMP"),
+        "{}",
+        text(&out)
+    );
+    let out = run_with(
+        &[
+            "import",
+            "workforce",
+            "--new-employer",
+            "other,emp",
+            "lean.csv",
+        ],
         Some(&url),
         key,
         dir.path(),
@@ -449,7 +468,7 @@ async fn import_workforce_from_the_command_line(store: Store) {
     // A dry run checks as an import does and writes nothing: the import after it is new.
     let dry = |file: &str| {
         run_with(
-            &["import", "workforce", "--dry-run", file],
+            &["import", "workforce", "--dry-run", "--new-employers", file],
             Some(&url),
             key,
             dir.path(),
@@ -471,7 +490,7 @@ async fn import_workforce_from_the_command_line(store: Store) {
     );
     assert!(text(&out).contains("(would be new)"), "{}", text(&out));
     let first = run_with(
-        &["import", "workforce", "demo.csv"],
+        &["import", "workforce", "--new-employers", "demo.csv"],
         Some(&url),
         key,
         dir.path(),
@@ -529,7 +548,12 @@ async fn employer_codes_ignore_case_from_the_command_line(store: Store) {
     let import = |name: &str| run_with(&["import", "workforce", name], Some(&url), key, dir.path());
 
     file("upper.csv", &["ACME", "ACME", "ACME"]);
-    let first = import("upper.csv");
+    let first = run_with(
+        &["import", "workforce", "--new-employer", "ACME", "upper.csv"],
+        Some(&url),
+        key,
+        dir.path(),
+    );
     assert!(first.status.success(), "{}", text(&first));
     // The same staff under another spelling (and one row spelt a third way) replace the
     // snapshot of the one employer, stored as first spelt.
@@ -540,6 +564,16 @@ async fn employer_codes_ignore_case_from_the_command_line(store: Store) {
         text(&again).contains("ACME 2024: 3 records (replaced)"),
         "{}",
         text(&again)
+    );
+    // A mistyped code is refused, naming the stored code it likely meant.
+    file("typo.csv", &["ACNE"]);
+    let out = import("typo.csv");
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out)
+            .contains("to create it, pass --new-employer ACNE; the nearest stored codes: ACME"),
+        "{}",
+        text(&out)
     );
     let db = mobility_explorer::store::connect(&url)
         .await

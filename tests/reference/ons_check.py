@@ -360,7 +360,7 @@ def main():
         }
         write_csv(records, tmp / "staff.csv")
         run(binary, ["migrate", "up"], env)
-        run(binary, ["import", "workforce", str(tmp / "staff.csv")], env)
+        run(binary, ["import", "workforce", "--new-employers", str(tmp / "staff.csv")], env)
 
         print("The binary's ptable:")
         differences = check(binary, env, tmp / "ptable.csv", records, args.ons_only)
