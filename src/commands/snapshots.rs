@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::config::{SnapshotsAction, StoreArgs};
+use crate::domain::workforce::employer_named;
 use crate::store::{self, StoreError, workforce::Employer};
 
 use super::output::{CommandError, data, report};
@@ -51,29 +52,18 @@ async fn list(store_args: &StoreArgs) -> Result<ExitCode, CommandError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The stored employer `code` names: the one spelt so, else the only one whose code is it
-/// ignoring case (as imports match them).
+/// The stored employer `code` names (see [`employer_named`]).
 fn named<'a>(employers: &'a [Employer], code: &str) -> Result<&'a Employer, CommandError> {
     let code = code.trim();
-    if let Some(exact) = employers.iter().find(|e| e.code == code) {
-        return Ok(exact);
-    }
-    let folded: Vec<&Employer> = employers
-        .iter()
-        .filter(|e| e.code.to_uppercase() == code.to_uppercase())
-        .collect();
-    match folded.as_slice() {
-        [one] => Ok(one),
-        [] => Err(CommandError::Refused(format!(
+    let codes: Vec<&str> = employers.iter().map(|e| e.code.as_str()).collect();
+    match employer_named(&codes, code) {
+        Ok(i) => Ok(&employers[i]),
+        Err(none) if none.is_empty() => Err(CommandError::Refused(format!(
             "no stored employer has code `{code}`; `snapshots list` shows those there are"
         ))),
-        several => Err(CommandError::Refused(format!(
+        Err(several) => Err(CommandError::Refused(format!(
             "`{code}` names {} (codes that differ only in case); give one exactly",
-            several
-                .iter()
-                .map(|e| e.code.as_str())
-                .collect::<Vec<_>>()
-                .join(" and ")
+            several.join(" and ")
         ))),
     }
 }

@@ -109,6 +109,23 @@ pub fn derived_record_key(pseudonym: &str) -> u8 {
         .unwrap_or(0)
 }
 
+/// Which of the stored employer `codes` a code given by a user (a file, a filter, a
+/// command) names: the one spelt exactly so, else the only one equal to it ignoring case.
+/// Otherwise the codes it might mean: none (unknown), or several that differ only in case.
+pub fn employer_named<'a>(codes: &[&'a str], code: &str) -> Result<usize, Vec<&'a str>> {
+    if let Some(exact) = codes.iter().position(|c| *c == code) {
+        return Ok(exact);
+    }
+    let upper = code.to_uppercase();
+    let folded: Vec<usize> = (0..codes.len())
+        .filter(|&i| codes[i].to_uppercase() == upper)
+        .collect();
+    match folded.as_slice() {
+        [one] => Ok(*one),
+        several => Err(several.iter().map(|&i| codes[i]).collect()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +158,15 @@ mod tests {
     #[test]
     fn short_keys_are_refused() {
         assert!(PersonKey::new(b"short").is_none());
+    }
+
+    #[test]
+    fn an_employer_is_named_exactly_or_by_the_only_code_equal_ignoring_case() {
+        let codes = ["ACME", "Acme", "DEMO-JUS"];
+        assert_eq!(employer_named(&codes, "Acme"), Ok(1));
+        assert_eq!(employer_named(&codes, "demo-jus"), Ok(2));
+        assert_eq!(employer_named(&codes, "acme"), Err(vec!["ACME", "Acme"]));
+        assert_eq!(employer_named(&codes, "NOBODY"), Err(vec![]));
+        assert_eq!(employer_named(&codes[2..], "DEMO-JUS"), Ok(0));
     }
 }

@@ -15,7 +15,7 @@ use super::pipeline::{self, Ending, Format, ImportError, Input, Problem, Record}
 pub use crate::domain::formats::workforce::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
 use crate::domain::seb::Measure;
 use crate::domain::tally::{Tally, TallyRecord};
-use crate::domain::workforce::{PersonKey, derived_record_key};
+use crate::domain::workforce::{PersonKey, derived_record_key, employer_named};
 use crate::store::bulk::BulkSession;
 use crate::store::workforce::stage::{self, StagedRecord};
 use crate::store::{self, workforce::NewRecord};
@@ -127,8 +127,6 @@ struct Checker {
     grade_levels: HashMap<usize, (i32, u64)>,
     /// Employers already stored: synthetic or not.
     stored: HashMap<String, bool>,
-    /// The stored employers' codes by their upper case.
-    stored_codes: HashMap<String, Vec<String>>,
     /// The file's employers by their codes' upper case.
     employer_folded: HashMap<String, usize>,
     /// The codes (upper case) of the employers the file may create; `None`: any.
@@ -149,15 +147,20 @@ impl Checker {
             self.employer_index.insert(code.to_owned(), i);
             return Ok(Some(i));
         }
-        match self.stored_codes.get(&folded) {
-            Some(spellings) if spellings.len() > 1 && !spellings.iter().any(|s| s == code) => {
-                Err(format!(
-                    "employer codes ignore case, and this one names {}; give one of them exactly",
-                    spellings.join(" and ")
-                ))
-            }
+        match employer_named(&self.stored_codes(), code) {
+            Err(several) if several.len() > 1 => Err(format!(
+                "employer codes ignore case, and this one names {}; give one of them exactly",
+                several.join(" and ")
+            )),
             _ => Ok(None),
         }
+    }
+
+    /// The stored employers' codes, in order.
+    fn stored_codes(&self) -> Vec<&str> {
+        let mut codes: Vec<&str> = self.stored.keys().map(String::as_str).collect();
+        codes.sort_unstable();
+        codes
     }
 
     /// Why the file may not create employer `code`, if it is new and not allowed: with the
@@ -199,9 +202,10 @@ impl Checker {
     /// How the store spells employer `code` (which it matches ignoring case), or `code` for
     /// an employer it does not hold.
     fn stored_spelling(&self, code: &str) -> String {
-        match self.stored_codes.get(&code.to_uppercase()) {
-            Some(spellings) if !spellings.iter().any(|s| s == code) => spellings[0].clone(),
-            _ => code.to_owned(),
+        let stored = self.stored_codes();
+        match employer_named(&stored, code) {
+            Ok(i) => stored[i].to_owned(),
+            Err(_) => code.to_owned(),
         }
     }
 }
@@ -627,16 +631,6 @@ impl Checker {
             .into_iter()
             .map(|e| (e.code, e.synthetic))
             .collect();
-        let mut stored_codes: HashMap<String, Vec<String>> = HashMap::new();
-        for code in stored.keys() {
-            stored_codes
-                .entry(code.to_uppercase())
-                .or_default()
-                .push(code.clone());
-        }
-        for spellings in stored_codes.values_mut() {
-            spellings.sort();
-        }
         Ok(Checker {
             key: key.clone(),
             authorities,
@@ -647,7 +641,6 @@ impl Checker {
             grades: Names::default(),
             grade_levels: HashMap::new(),
             stored,
-            stored_codes,
             employer_folded: HashMap::new(),
             new_employers: match new_employers {
                 NewEmployers::Any => None,

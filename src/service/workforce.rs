@@ -12,7 +12,7 @@ use crate::domain::disclosure::{
     Aggregate, Count, Mean, Policy, Suppression, Table, round_fraction, round_score,
 };
 use crate::domain::seb::{self, Measure};
-use crate::domain::workforce::{Dimension, Scope};
+use crate::domain::workforce::{Dimension, Scope, employer_named};
 use crate::store::live::Data;
 use crate::store::reference::{self, ReferenceShare};
 use crate::store::workforce::{self as workforce_store, Employer};
@@ -78,7 +78,22 @@ async fn employers_of(db: &Pool, codes: Option<&[String]>) -> ServiceResult<Vec<
     let all = workforce_store::employers(db).await?;
     let employers: Vec<Employer> = match codes {
         Some(codes) => {
-            let unknown = unknown(codes, |c| all.iter().any(|e| e.code == c));
+            // Codes ignore case, as imports match them.
+            let stored: Vec<&str> = all.iter().map(|e| e.code.as_str()).collect();
+            let mut named = Vec::with_capacity(codes.len());
+            let mut unknown = Vec::new();
+            for code in codes {
+                match employer_named(&stored, code) {
+                    Ok(i) => named.push(i),
+                    Err(several) if several.len() > 1 => {
+                        return Err(invalid(format!(
+                            "`filter.employers`: \"{code}\" names {} (codes that differ only in case); give one exactly",
+                            quote_list(&several)
+                        )));
+                    }
+                    Err(_) => unknown.push(code.as_str()),
+                }
+            }
             if !unknown.is_empty() {
                 return Err(invalid(format!(
                     "`filter.employers`: unknown employer code(s): {}; the `employers` query lists them",
@@ -86,7 +101,9 @@ async fn employers_of(db: &Pool, codes: Option<&[String]>) -> ServiceResult<Vec<
                 )));
             }
             all.into_iter()
-                .filter(|e| codes.contains(&e.code))
+                .enumerate()
+                .filter(|(i, _)| named.contains(i))
+                .map(|(_, e)| e)
                 .collect()
         }
         None => {

@@ -832,6 +832,28 @@ async fn the_distribution_by_grade_level_equals_the_ons_method_value_for_value(s
     }
 }
 
+async fn employer_codes_in_filters_ignore_case(store: Store) {
+    let Some(app) = spawn_loaded(store).await else {
+        return;
+    };
+    let ask = async |codes: &str| {
+        app.data(&format!(
+            r#"{{ workforce(filter: {{ employers: [{codes}] }}) {{
+                headcount distribution(by: [GRADE_LEVEL]) {{ key {{ gradeLevel }} headcount respondents }} }} }}"#
+        ))
+        .await
+    };
+    let exact = ask(r#""EMP-A""#).await;
+    assert!(
+        exact["workforce"]["headcount"].as_i64().is_some(),
+        "{exact}"
+    );
+    assert_eq!(ask(r#""emp-a""#).await, exact);
+    // Named twice in two spellings, it is still one employer, counted once.
+    assert_eq!(ask(r#""Emp-A", "EMP-A""#).await, exact);
+    app.stop().await;
+}
+
 async fn bad_filters_and_benchmarks_are_refused_by_name(store: Store) {
     let Some(app) = spawn_loaded(store).await else {
         return;
@@ -1248,6 +1270,7 @@ on_both_stores!(
     the_distribution_by_grade_level_equals_the_ons_method_value_for_value,
     record_keys_are_checked_kept_and_derived,
     bad_filters_and_benchmarks_are_refused_by_name,
+    employer_codes_in_filters_ignore_case,
     a_fresh_server_shows_synthetic_demo_data_until_real_data_is_loaded,
     a_reimport_replaces_its_snapshot_only,
     a_file_with_bad_rows_lists_every_problem_and_writes_nothing,

@@ -82,8 +82,9 @@ pub enum DisclosureMethod {
 /// does any list argument); fields combine with "and".
 #[derive(InputObject, Default, Debug)]
 pub struct WorkforceFilter {
-    /// Employer codes. Default: every employer with real data, or the synthetic demo
-    /// employers when no real data is loaded. Real and synthetic employers cannot be mixed.
+    /// Employer codes (case is ignored when a code names one employer). Default: every
+    /// employer with real data, or the synthetic demo employers when no real data is loaded.
+    /// Real and synthetic employers cannot be mixed.
     pub employers: Option<Vec<String>>,
     /// Snapshot years. Default: the latest year any of the employers has.
     pub years: Option<Vec<i32>>,
