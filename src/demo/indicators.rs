@@ -153,7 +153,7 @@ pub fn write_csvs(
     out.flush()?;
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut out = super::csv_writer(values, &VALUE_COLUMNS)?;
+    let mut out = super::csv_writer(values, VALUE_COLUMNS)?;
     let mut written = 0;
     for (authority, region) in super::english_authorities(geography) {
         let effect = regional_effect(&region);

@@ -70,7 +70,7 @@ pub fn write_csvs(
 
     let authorities = super::english_authorities(geography);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut out = super::csv_writer(figures, &FIGURE_COLUMNS)?;
+    let mut out = super::csv_writer(figures, FIGURE_COLUMNS)?;
     let mut written = 0;
     for (code, _, _, _, metrics) in PROGRAMMES {
         for (authority, region) in &authorities {
