@@ -233,9 +233,42 @@ pub fn canonical_breakdown(text: &str) -> Result<String, String> {
         .join(";"))
 }
 
+/// The types of some canonical breakdowns (as [`canonical_breakdown`] writes them), each with
+/// the values it takes, in order.
+pub fn breakdown_types(breakdowns: &[String]) -> Vec<(String, Vec<String>)> {
+    let mut types: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
+        std::collections::BTreeMap::new();
+    for part in breakdowns.iter().flat_map(|b| b.split(';')) {
+        if let Some((kind, value)) = part.split_once('=') {
+            types.entry(kind).or_default().insert(value);
+        }
+    }
+    types
+        .into_iter()
+        .map(|(kind, values)| {
+            let values = values.into_iter().map(str::to_owned).collect();
+            (kind.to_owned(), values)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn breakdown_types_gather_each_types_values() {
+        let breakdowns =
+            ["quintile=2;seb=b", "quintile=1;seb=a", "seb=a", "region=x"].map(str::to_owned);
+        assert_eq!(
+            breakdown_types(&breakdowns),
+            [
+                ("quintile".to_owned(), vec!["1".to_owned(), "2".to_owned()]),
+                ("region".to_owned(), vec!["x".to_owned()]),
+                ("seb".to_owned(), vec!["a".to_owned(), "b".to_owned()]),
+            ]
+        );
+    }
 
     fn area(code: &str, domains: &[f64]) -> AreaScores {
         AreaScores {

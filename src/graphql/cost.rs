@@ -20,6 +20,10 @@ pub const AREA_VALUES: usize = 1_000;
 pub const INDICATORS: usize = 200;
 /// `Indicator.periods`.
 pub const PERIODS: usize = 100;
+/// `Indicator.breakdowns` (the Commission's indicators have up to 217).
+pub const BREAKDOWNS: usize = 500;
+/// `Indicator.breakdownTypes`.
+pub const BREAKDOWN_TYPES: usize = 20;
 /// `IndexEntry.domainScores` and `IndexParameters.domains`.
 pub const DOMAINS: usize = 20;
 /// `IndexParameters.quintileCutOffs` and `bandCutOffs`.

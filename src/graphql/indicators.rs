@@ -8,13 +8,15 @@ use async_graphql::{Context, Object, SimpleObject};
 use super::context::{database, load, load_list};
 use super::cost;
 use super::error::{ApiError, ApiResult};
-use super::loaders::{AreaValuesKey, AuthoritiesKey, IndicatorKey, PeriodsKey};
+use super::loaders::{
+    AreaValuesKey, AuthoritiesKey, BreakdownsKey, IndicatorKey, LevelsKey, PeriodsKey,
+};
 use super::pagination::{
     Connection, Edge, MAX_MAP_PAGE_SIZE, Paged, connection, map_list_complexity, page_request_up_to,
 };
 use super::types::{AreaLevelInput, AreaNode, ClassificationOutput, IndexMethodInput, ZBandOutput};
 use crate::domain::geography::{Area, AreaLevel};
-use crate::domain::index::{BAND_CUT_OFFS, Method, Ranked};
+use crate::domain::index::{BAND_CUT_OFFS, Method, Ranked, breakdown_types};
 use crate::service::index::{self, IndexKey, IndexResult};
 use crate::service::indicators::{self as indicator_service, ValuesQuery};
 use crate::store::indicators::{Indicator, Value};
@@ -69,6 +71,90 @@ impl IndicatorNode {
     async fn periods(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
         let key = PeriodsKey(self.0.id);
         load_list(ctx, key, cost::PERIODS, "Indicator.periods", |p| p).await
+    }
+    /// The breakdowns its values come in besides the total, in order (at most 500): each as
+    /// the `breakdown` argument of `indicatorValues` takes it, with its parts. Empty when it
+    /// has totals only. Ask it of one indicator (`indicator(code:)`); `breakdownTypes` is the
+    /// short form for many.
+    #[graphql(complexity = "cost::list(cost::BREAKDOWNS, child_complexity)")]
+    async fn breakdowns(&self, ctx: &Context<'_>) -> ApiResult<Vec<IndicatorBreakdown>> {
+        let key = BreakdownsKey(self.0.id);
+        load_list(ctx, key, cost::BREAKDOWNS, "Indicator.breakdowns", |text| {
+            IndicatorBreakdown::of(text)
+        })
+        .await
+    }
+    /// The types of its breakdowns, each with the values it takes (from `breakdowns`; a value
+    /// may exist only combined with other types there).
+    #[graphql(complexity = "cost::list(cost::BREAKDOWN_TYPES, child_complexity)")]
+    async fn breakdown_types(&self, ctx: &Context<'_>) -> ApiResult<Vec<BreakdownType>> {
+        let key = BreakdownsKey(self.0.id);
+        let texts: Vec<String> = load(ctx, key).await?.unwrap_or_default();
+        let types = breakdown_types(&texts)
+            .into_iter()
+            .map(|(kind, values)| BreakdownType { kind, values })
+            .collect();
+        cost::within(types, cost::BREAKDOWN_TYPES, "Indicator.breakdownTypes", "")
+    }
+    /// The levels of the areas it has values for, in the order of `AreaLevel`.
+    async fn levels(&self, ctx: &Context<'_>) -> ApiResult<Vec<AreaLevelInput>> {
+        let key = LevelsKey(self.0.id);
+        load_list(
+            ctx,
+            key,
+            AreaLevel::ALL.len(),
+            "Indicator.levels",
+            |level| level.into(),
+        )
+        .await
+    }
+}
+
+/// One breakdown an indicator's values come in.
+#[derive(SimpleObject)]
+pub struct IndicatorBreakdown {
+    /// As the `breakdown` argument of `indicatorValues` takes it: `type=value` pairs sorted
+    /// by type, joined by `;` (for example `quintile=1`).
+    pub breakdown: String,
+    /// Its `type=value` pairs, in order.
+    pub parts: Vec<BreakdownPart>,
+}
+
+/// A type of breakdown and the values it takes.
+#[derive(SimpleObject)]
+pub struct BreakdownType {
+    /// The type (for example `quintile` or `seb`).
+    #[graphql(name = "type")]
+    pub kind: String,
+    /// Its values, in order.
+    pub values: Vec<String>,
+}
+
+/// One `type=value` pair of a breakdown.
+#[derive(SimpleObject)]
+pub struct BreakdownPart {
+    /// The type (for example `quintile` or `seb`).
+    #[graphql(name = "type")]
+    pub kind: String,
+    /// The value.
+    pub value: String,
+}
+
+impl IndicatorBreakdown {
+    /// The breakdown stored as `text` (canonical `type=value;...`), with its parts.
+    fn of(text: String) -> IndicatorBreakdown {
+        let parts = text
+            .split(';')
+            .filter_map(|part| part.split_once('='))
+            .map(|(kind, value)| BreakdownPart {
+                kind: kind.to_owned(),
+                value: value.to_owned(),
+            })
+            .collect();
+        IndicatorBreakdown {
+            breakdown: text,
+            parts,
+        }
     }
 }
 
@@ -410,6 +496,17 @@ pub struct IndicatorQuery;
 
 #[Object]
 impl IndicatorQuery {
+    /// The indicator with this code; `NOT_FOUND` when there is none.
+    async fn indicator(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The indicator's code.")] code: String,
+    ) -> ApiResult<IndicatorNode> {
+        Ok(IndicatorNode(
+            indicator_service::find(database(ctx)?, &code).await?,
+        ))
+    }
+
     /// Every indicator, or those of one domain, by code (at most 200).
     #[graphql(complexity = "cost::list(cost::INDICATORS, child_complexity)")]
     async fn indicators(

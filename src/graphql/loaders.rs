@@ -144,6 +144,16 @@ values_by_owner!(
 );
 
 values_by_owner!(
+    /// Key: the breakdowns an indicator has values for (the total left out).
+    BreakdownsKey(i32) => Vec<String> = indicators::breakdowns
+);
+
+values_by_owner!(
+    /// Key: the levels of the areas an indicator has values for.
+    LevelsKey(i32) => Vec<AreaLevel> = indicators::levels
+);
+
+values_by_owner!(
     /// Key: the local authorities within an area.
     AuthoritiesKey(String) => Vec<String> = areas::authorities_by_container
 );

@@ -784,4 +784,148 @@ async fn the_commissions_son25_indicators_are_served_with_breakdowns(store: Stor
     app.stop().await;
 }
 
-on_both_stores!(the_commissions_son25_indicators_are_served_with_breakdowns);
+/// How many values `indicatorValues` gives for the indicator in the period, breakdown and
+/// level.
+async fn values_count(
+    app: &TestApp,
+    code: &str,
+    period: &str,
+    breakdown: &str,
+    level: &str,
+) -> u64 {
+    let level = if level.is_empty() {
+        String::new()
+    } else {
+        format!(", level: {level}")
+    };
+    let data = app
+        .data(&format!(
+            r#"{{ indicatorValues(indicator: "{code}", period: "{period}",
+                   breakdown: "{breakdown}"{level}) {{ totalCount }} }}"#
+        ))
+        .await;
+    data["indicatorValues"]["totalCount"]
+        .as_u64()
+        .expect("a count")
+}
+
+async fn every_breakdown_and_level_an_indicator_lists_has_values(store: Store) {
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    for code in ["son25_in11", "son25_dr14", "son25_in23_percent"] {
+        let data = app
+            .data(&format!(
+                r#"{{ indicator(code: "{code}") {{
+                    periods levels breakdowns {{ breakdown parts {{ type value }} }}
+                    breakdownTypes {{ type values }} }} }}"#
+            ))
+            .await;
+        let indicator = &data["indicator"];
+        let periods: Vec<String> = indicator["periods"]
+            .as_array()
+            .expect("periods")
+            .iter()
+            .map(|p| p.as_str().expect("text").to_owned())
+            .collect();
+        let breakdowns = indicator["breakdowns"].as_array().expect("breakdowns");
+        assert!(!breakdowns.is_empty(), "{code} has breakdowns: {indicator}");
+        let mut texts = vec![String::new()];
+        let mut types: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+            Default::default();
+        for b in breakdowns {
+            let text = b["breakdown"].as_str().expect("text").to_owned();
+            // The parts put back together are the text, which the argument takes as it is.
+            let mut joined = Vec::new();
+            for p in b["parts"].as_array().expect("parts") {
+                let (kind, value) = (
+                    p["type"].as_str().expect("a type"),
+                    p["value"].as_str().expect("a value"),
+                );
+                joined.push(format!("{kind}={value}"));
+                types
+                    .entry(kind.to_owned())
+                    .or_default()
+                    .insert(value.to_owned());
+            }
+            assert_eq!(joined.join(";"), text);
+            let mut found = 0;
+            for period in &periods {
+                found += values_count(&app, code, period, &text, "").await;
+                if found > 0 {
+                    break;
+                }
+            }
+            assert!(
+                found > 0,
+                "{code} {text}: listed, yet no value in any period"
+            );
+            texts.push(text);
+        }
+        // The types and values are those of the breakdowns listed.
+        let listed: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+            indicator["breakdownTypes"]
+                .as_array()
+                .expect("types")
+                .iter()
+                .map(|t| {
+                    let values = t["values"].as_array().expect("values").iter();
+                    let values = values.map(|v| v.as_str().expect("text").to_owned());
+                    (
+                        t["type"].as_str().expect("a type").to_owned(),
+                        values.collect(),
+                    )
+                })
+                .collect();
+        assert_eq!(listed, types, "{code}");
+        let levels = indicator["levels"].as_array().expect("levels");
+        assert!(!levels.is_empty(), "{code}: {indicator}");
+        for level in levels {
+            let level = level.as_str().expect("a level");
+            let mut found = 0;
+            'search: for period in &periods {
+                for text in &texts {
+                    found += values_count(&app, code, period, text, level).await;
+                    if found > 0 {
+                        break 'search;
+                    }
+                }
+            }
+            assert!(
+                found > 0,
+                "{code} {level}: listed, yet no value at that level"
+            );
+        }
+    }
+    // The Commission's breakdown of children by free school meals, as published.
+    let data = app
+        .data(r#"{ indicator(code: "son25_in11") { breakdowns { breakdown parts { type value } } } }"#)
+        .await;
+    assert!(
+        data["indicator"]["breakdowns"]
+            .as_array()
+            .expect("breakdowns")
+            .contains(&serde_json::json!({
+                "breakdown": "seb=Eligible for free school meals",
+                "parts": [{ "type": "seb", "value": "Eligible for free school meals" }]
+            })),
+        "{data}"
+    );
+    // Many indicators at once: the short form fits the complexity limit.
+    let many = app
+        .query(r#"{ indicators { code periods levels breakdownTypes { type values } } }"#)
+        .await;
+    assert!(many.get("errors").is_none(), "{many}");
+    let unknown = app.query(r#"{ indicator(code: "nope") { code } }"#).await;
+    assert_eq!(
+        crate::helpers::error_code(&unknown),
+        "NOT_FOUND",
+        "{unknown}"
+    );
+    app.stop().await;
+}
+
+on_both_stores!(
+    the_commissions_son25_indicators_are_served_with_breakdowns,
+    every_breakdown_and_level_an_indicator_lists_has_values,
+);

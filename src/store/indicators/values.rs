@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use entity::{indicator, indicator_value};
+use entity::{area, indicator, indicator_value};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
 
+use crate::domain::geography::AreaLevel;
 use crate::store::StoreError;
 use crate::store::areas::{AreaFilter, Page, codes_matching};
 
@@ -276,6 +277,70 @@ pub async fn periods(
         .all(db)
         .await?;
     Ok(crate::store::grouped(rows))
+}
+
+/// The breakdowns each of some indicators has values for, in order, the total (`""`) left
+/// out, in one statement.
+pub async fn breakdowns(
+    db: &impl ConnectionTrait,
+    indicator_ids: &[i32],
+) -> Result<BTreeMap<i32, Vec<String>>, StoreError> {
+    let rows: Vec<(i32, String)> = indicator_value::Entity::find()
+        .select_only()
+        .column(indicator_value::Column::IndicatorId)
+        .column(indicator_value::Column::Breakdown)
+        .distinct()
+        .filter(indicator_value::Column::IndicatorId.is_in(indicator_ids.iter().copied()))
+        .filter(indicator_value::Column::Breakdown.ne(""))
+        .order_by_asc(indicator_value::Column::IndicatorId)
+        .order_by_asc(indicator_value::Column::Breakdown)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(crate::store::grouped(rows))
+}
+
+/// The levels of the areas each of some indicators has values for, in one statement.
+pub async fn levels(
+    db: &impl ConnectionTrait,
+    indicator_ids: &[i32],
+) -> Result<BTreeMap<i32, Vec<AreaLevel>>, StoreError> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    let query = Query::select()
+        .distinct()
+        .column((
+            indicator_value::Entity,
+            indicator_value::Column::IndicatorId,
+        ))
+        .column((area::Entity, area::Column::Level))
+        .from(indicator_value::Entity)
+        .inner_join(
+            area::Entity,
+            Expr::col((area::Entity, area::Column::Code))
+                .equals((indicator_value::Entity, indicator_value::Column::AreaCode)),
+        )
+        .and_where(
+            Expr::col((
+                indicator_value::Entity,
+                indicator_value::Column::IndicatorId,
+            ))
+            .is_in(indicator_ids.iter().copied()),
+        )
+        .to_owned();
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&query))
+        .await?;
+    let mut levels = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: i32 = row.try_get_by_index(0)?;
+        let level: String = row.try_get_by_index(1)?;
+        let level = level
+            .parse::<AreaLevel>()
+            .map_err(|e| StoreError::Corrupt(format!("indicator {id}: {e}")))?;
+        levels.push((id, level));
+    }
+    levels.sort();
+    Ok(crate::store::grouped(levels))
 }
 
 /// One page of an indicator's values in one period and breakdown, for the areas of a
