@@ -134,25 +134,27 @@ struct Checker {
 }
 
 impl Checker {
-    /// The file's employer a row's code names, ignoring case: `None` for one not met yet;
-    /// refused when it names two stored employers whose codes differ only in case (stored
-    /// before codes were matched so), and not exactly either.
-    fn employer(&mut self, code: &str) -> Result<Option<usize>, String> {
+    /// The file's employer a row's code names, ignoring case, or for one not met yet the
+    /// code it goes by (the stored spelling when the store holds it); refused when it names
+    /// two stored employers whose codes differ only in case (stored before codes were
+    /// matched so), and not exactly either.
+    fn employer(&mut self, code: &str) -> Result<Named, String> {
         // Most rows repeat a spelling already met.
         if let Some(i) = self.employer_index.get(code) {
-            return Ok(Some(*i));
+            return Ok(Named::Met(*i));
         }
-        let folded = code.to_uppercase();
-        if let Some(&i) = self.employer_folded.get(&folded) {
+        if let Some(&i) = self.employer_folded.get(&code.to_uppercase()) {
             self.employer_index.insert(code.to_owned(), i);
-            return Ok(Some(i));
+            return Ok(Named::Met(i));
         }
-        match employer_named(&self.stored_codes(), code) {
+        let stored = self.stored_codes();
+        match employer_named(&stored, code) {
+            Ok(i) => Ok(Named::First(stored[i].to_owned())),
             Err(several) if several.len() > 1 => Err(format!(
                 "employer codes ignore case, and this one names {}; give one of them exactly",
                 several.join(" and ")
             )),
-            _ => Ok(None),
+            Err(_) => Ok(Named::First(code.to_owned())),
         }
     }
 
@@ -198,16 +200,14 @@ impl Checker {
             "no stored employer has this code; to create it, pass --new-employer {code}{hint}"
         ))
     }
+}
 
-    /// How the store spells employer `code` (which it matches ignoring case), or `code` for
-    /// an employer it does not hold.
-    fn stored_spelling(&self, code: &str) -> String {
-        let stored = self.stored_codes();
-        match employer_named(&stored, code) {
-            Ok(i) => stored[i].to_owned(),
-            Err(_) => code.to_owned(),
-        }
-    }
+/// The file's employer a row names.
+enum Named {
+    /// One met on an earlier row, by the file's numbering.
+    Met(usize),
+    /// One first met on this row, by the code it goes by.
+    First(String),
 }
 
 /// A whole number in `range`, or a problem.
@@ -326,7 +326,7 @@ impl Checker {
                 problems.push(r.problem("employer", employer_code, reason));
                 return None;
             }
-            Ok(Some(i)) => {
+            Ok(Named::Met(i)) => {
                 if self.employers[i].synthetic != synthetic {
                     let first = self.employers[i].first_line;
                     problems.push(r.problem(
@@ -340,8 +340,7 @@ impl Checker {
                 }
                 i
             }
-            Ok(None) => {
-                let code = self.stored_spelling(employer_code);
+            Ok(Named::First(code)) => {
                 if let Some(reason) = self.refused_as_new(&code) {
                     problems.push(r.problem("employer", employer_code, reason));
                 }

@@ -260,23 +260,34 @@ pub(super) fn totals_condition(
         .add(indicator_value::Column::AreaCode.in_subquery(inside))
 }
 
+/// The distinct non-empty values of `column` among each of some indicators' values, in
+/// order, in one statement.
+async fn distinct_by_indicator(
+    db: &impl ConnectionTrait,
+    indicator_ids: &[i32],
+    column: indicator_value::Column,
+) -> Result<BTreeMap<i32, Vec<String>>, StoreError> {
+    let rows: Vec<(i32, String)> = indicator_value::Entity::find()
+        .select_only()
+        .column(indicator_value::Column::IndicatorId)
+        .column(column)
+        .distinct()
+        .filter(indicator_value::Column::IndicatorId.is_in(indicator_ids.iter().copied()))
+        .filter(column.ne(""))
+        .order_by_asc(indicator_value::Column::IndicatorId)
+        .order_by_asc(column)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(crate::store::grouped(rows))
+}
+
 /// The periods each of some indicators has values for, in order, in one statement.
 pub async fn periods(
     db: &impl ConnectionTrait,
     indicator_ids: &[i32],
 ) -> Result<BTreeMap<i32, Vec<String>>, StoreError> {
-    let rows: Vec<(i32, String)> = indicator_value::Entity::find()
-        .select_only()
-        .column(indicator_value::Column::IndicatorId)
-        .column(indicator_value::Column::Period)
-        .distinct()
-        .filter(indicator_value::Column::IndicatorId.is_in(indicator_ids.iter().copied()))
-        .order_by_asc(indicator_value::Column::IndicatorId)
-        .order_by_asc(indicator_value::Column::Period)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(crate::store::grouped(rows))
+    distinct_by_indicator(db, indicator_ids, indicator_value::Column::Period).await
 }
 
 /// The breakdowns each of some indicators has values for, in order, the total (`""`) left
@@ -285,19 +296,7 @@ pub async fn breakdowns(
     db: &impl ConnectionTrait,
     indicator_ids: &[i32],
 ) -> Result<BTreeMap<i32, Vec<String>>, StoreError> {
-    let rows: Vec<(i32, String)> = indicator_value::Entity::find()
-        .select_only()
-        .column(indicator_value::Column::IndicatorId)
-        .column(indicator_value::Column::Breakdown)
-        .distinct()
-        .filter(indicator_value::Column::IndicatorId.is_in(indicator_ids.iter().copied()))
-        .filter(indicator_value::Column::Breakdown.ne(""))
-        .order_by_asc(indicator_value::Column::IndicatorId)
-        .order_by_asc(indicator_value::Column::Breakdown)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(crate::store::grouped(rows))
+    distinct_by_indicator(db, indicator_ids, indicator_value::Column::Breakdown).await
 }
 
 /// The levels of the areas each of some indicators has values for, in one statement.
