@@ -23,6 +23,10 @@ pub struct Model {
     pub owner_name: String,
     /// True for invented demo programmes.
     pub synthetic: bool,
+    /// Who published the programme's figures (empty: not stated).
+    pub source: String,
+    /// The licence of the figures (empty: not stated).
+    pub licence: String,
 }
 
 /// Relations of a programme (none declared: queries join explicitly).

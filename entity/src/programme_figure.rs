@@ -22,6 +22,8 @@ pub struct Model {
     pub area_code: String,
     /// Where the figure comes from, or a remark.
     pub note: Option<String>,
+    /// Why the figure is uncertain, where its source is ambiguous about it.
+    pub caveat: Option<String>,
 }
 
 /// Relations of a figure (none declared: queries join explicitly).

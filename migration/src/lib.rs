@@ -13,6 +13,7 @@ mod m20261129_000005_add_record_keys;
 mod m20261130_000006_create_aggregates;
 mod m20261130_000007_drop_row_checks;
 mod m20261130_000008_summarise_record_snapshots;
+mod m20261130_000009_add_programme_sources;
 
 /// Runs the project's migrations in order (`mobility-explorer migrate up|down|status`).
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_create_aggregates::Migration),
             Box::new(m20261130_000007_drop_row_checks::Migration),
             Box::new(m20261130_000008_summarise_record_snapshots::Migration),
+            Box::new(m20261130_000009_add_programme_sources::Migration),
         ]
     }
 }

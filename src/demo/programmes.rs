@@ -64,6 +64,8 @@ pub fn write_csvs(
             "DEMO",
             "Demo employer (synthetic)",
             "true",
+            "Invented demo data (synthetic): no one published these figures",
+            "None: invented for demonstration",
         ])?;
     }
     out.flush()?;

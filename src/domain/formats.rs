@@ -79,9 +79,9 @@ pub mod programmes {
         "note",
     ];
 
-    /// Columns a figures file may add: a metric's display name, and for a percentage the
-    /// count metrics it derives from.
-    pub const FIGURE_OPTIONAL: [&str; 3] = ["metric_name", "numerator", "denominator"];
+    /// Columns a figures file may add: a metric's display name, for a percentage the count
+    /// metrics it derives from, and a caveat where the source is ambiguous about the figure.
+    pub const FIGURE_OPTIONAL: [&str; 4] = ["metric_name", "numerator", "denominator", "caveat"];
 
     /// Columns of a programmes file.
     pub const PROGRAMME_COLUMNS: [&str; 6] = [
@@ -93,6 +93,7 @@ pub mod programmes {
         "owner_name",
     ];
 
-    /// Optional column of a programmes file: `true` for invented demo programmes.
-    pub const PROGRAMME_OPTIONAL: [&str; 1] = ["synthetic"];
+    /// Optional columns of a programmes file: `true` for invented demo programmes, and who
+    /// published the figures under which licence.
+    pub const PROGRAMME_OPTIONAL: [&str; 3] = ["synthetic", "source", "licence"];
 }

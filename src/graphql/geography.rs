@@ -5,7 +5,7 @@ use async_graphql::{Context, Object, SimpleObject};
 use super::context::{database, load, load_list};
 use super::cost;
 use super::error::{ApiError, ApiResult};
-use super::indicators::{self, IndexEntry, IndicatorValueNode};
+use super::indicators::{self, ColdSpots, IndexEntry, IndicatorValueNode};
 use super::loaders::{AltCodesKey, ChildrenKey, WithinKey};
 use super::pagination::{Connection, Paged, connection, list_complexity, page_request};
 use super::types::{AreaLevelInput, AreaNode, IndexMethodInput};
@@ -127,12 +127,26 @@ impl AreaNode {
     /// The share (a fraction, 3 decimals) of the local authorities within this area that are
     /// cold spots in the local-authority index for `period` (QUINTILES, every indicator),
     /// among those with a score; null when none has one.
+    #[graphql(
+        deprecation = "It does not say whether the index behind it is synthetic: use `coldSpots { share synthetic }`."
+    )]
     async fn cold_spot_share(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The period, for example `2017`.")] period: String,
     ) -> ApiResult<Option<f64>> {
-        indicators::cold_spot_share(ctx, &self.0, period).await
+        Ok(indicators::cold_spots(ctx, &self.0, period).await?.share)
+    }
+
+    /// How many of the local authorities within this area are cold spots in the
+    /// local-authority index for `period` (QUINTILES, every indicator), of those with a
+    /// score, and whether that index is synthetic.
+    async fn cold_spots(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period, for example `2017`.")] period: String,
+    ) -> ApiResult<ColdSpots> {
+        indicators::cold_spots(ctx, &self.0, period).await
     }
 
     /// The next area up: for a local authority its region (or its country outside England),

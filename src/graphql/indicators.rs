@@ -256,6 +256,7 @@ pub struct DomainScore {
 pub struct IndexEntry {
     ranked: Ranked,
     published: Option<String>,
+    synthetic: bool,
 }
 
 /// An area's place in the index.
@@ -305,6 +306,11 @@ impl IndexEntry {
     async fn published_classification(&self) -> Option<&str> {
         self.published.as_deref()
     }
+    /// True when the index was computed from synthetic demo indicators: the rank and
+    /// classification are then invented too, and say nothing about the real area.
+    async fn synthetic(&self) -> bool {
+        self.synthetic
+    }
     /// The area.
     async fn area(&self, ctx: &Context<'_>) -> ApiResult<AreaNode> {
         area_node(ctx, &self.ranked.area).await
@@ -315,7 +321,26 @@ fn entry(result: &IndexResult, r: &Ranked) -> IndexEntry {
     IndexEntry {
         ranked: r.clone(),
         published: result.published.get(&r.area).cloned(),
+        synthetic: result.synthetic(),
     }
+}
+
+/// How many of an area's local authorities are cold spots in the local-authority index of a
+/// period.
+#[derive(SimpleObject, Clone)]
+pub struct ColdSpots {
+    /// The period of the local-authority index (QUINTILES, every indicator).
+    pub period: String,
+    /// The share (a fraction, 3 decimals) of the authorities with a score that are cold
+    /// spots; null when none has a score.
+    pub share: Option<f64>,
+    /// How many of the area's local authorities are cold spots.
+    pub cold_spots: u64,
+    /// How many of the area's local authorities have a score (what the share is of).
+    pub scored: u64,
+    /// True when the index was computed from synthetic demo indicators: the share is then
+    /// invented too, and says nothing about the real area.
+    pub synthetic: bool,
 }
 
 /// An indicator as the index used it.
@@ -395,7 +420,7 @@ fn parameters(result: &IndexResult) -> IndexParameters {
         skipped_indicators: result.skipped.clone(),
         domains,
         areas_scored: result.ranked.len() as u64,
-        synthetic: result.used.iter().any(|(i, _)| i.definition.synthetic),
+        synthetic: result.synthetic(),
         quintile_cut_offs: (result.key.method == Method::Quintiles)
             .then(|| result.quintile_cut_offs.to_vec()),
         band_cut_offs: (result.key.method == Method::ZBands).then(|| {
@@ -450,24 +475,31 @@ pub(crate) async fn area_index(
     Ok(result.entry_of(&area.code).map(|r| entry(&result, r)))
 }
 
-/// The share of an area's local authorities (with a score) that are cold spots in the
-/// default local-authority index; null when none has a score.
-pub(crate) async fn cold_spot_share(
+/// How many of an area's local authorities (with a score) are cold spots in the default
+/// local-authority index of `period`.
+pub(crate) async fn cold_spots(
     ctx: &Context<'_>,
     area: &Area,
     period: String,
-) -> ApiResult<Option<f64>> {
+) -> ApiResult<ColdSpots> {
     let authorities = load(ctx, AuthoritiesKey(area.code.clone()))
         .await?
         .unwrap_or_default();
     let key = IndexKey {
         level: AreaLevel::LocalAuthority,
-        period,
+        period: period.clone(),
         method: Method::Quintiles,
         indicators: None,
     };
     let result = index_of(ctx, key).await?;
-    Ok(index::cold_spot_share(&result, &authorities))
+    let count = index::cold_spot_count(&result, &authorities);
+    Ok(ColdSpots {
+        period,
+        share: count.share(),
+        cold_spots: count.cold,
+        scored: count.scored,
+        synthetic: result.synthetic(),
+    })
 }
 
 /// The total values of an area, in one period or all.

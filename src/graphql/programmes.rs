@@ -92,6 +92,15 @@ pub struct SeriesPoint {
     pub actual_not_aggregated: Option<String>,
     /// Why `target` is null although figures exist.
     pub target_not_aggregated: Option<String>,
+    /// True when the figures are synthetic demo data (their programme's flag).
+    pub synthetic: bool,
+    /// Who published the figures (their programme's source); null when not stated.
+    pub source: Option<String>,
+    /// The figures' licence; null when not stated.
+    pub licence: Option<String>,
+    /// Where the source is ambiguous about a figure of this period (it gives another value
+    /// elsewhere, or no year), what it says; empty when it is not.
+    pub caveats: Vec<String>,
 }
 
 /// A metric summed over areas for one period.
@@ -107,6 +116,15 @@ pub struct ProgrammeTotal {
     pub actual_areas: u64,
     /// Why `actual` or `target` is null although figures exist.
     pub not_aggregated: Option<String>,
+    /// True when the figures are synthetic demo data (their programme's flag).
+    pub synthetic: bool,
+    /// Who published the figures (their programme's source); null when not stated.
+    pub source: Option<String>,
+    /// The figures' licence; null when not stated.
+    pub licence: Option<String>,
+    /// Where the source is ambiguous about a figure of this period (it gives another value
+    /// elsewhere, or no year), what it says; empty when it is not.
+    pub caveats: Vec<String>,
 }
 
 /// A programme's activity in one area, and how much of it was in cold spots.
@@ -126,6 +144,11 @@ pub struct ReachArea {
     pub cold_spot_share: Option<f64>,
     /// The period of the local-authority index that says which authorities are cold spots.
     pub index_period: String,
+    /// True when an input is synthetic demo data: the programmes' figures, or the index that
+    /// decides which authorities are cold spots (real and synthetic figures are never summed
+    /// together, but real figures may be set against a synthetic index when no real one has
+    /// the period).
+    pub synthetic: bool,
 }
 
 #[ComplexObject]
@@ -151,6 +174,11 @@ impl ProgrammeNode {
         let metrics = self.metrics_of(ctx).await?;
         let metric = service::metric_named(&self.0, &metrics, code)?;
         Ok((metric, metrics))
+    }
+
+    /// The programme's source or licence, `None` when not stated.
+    fn stated(text: &str) -> Option<String> {
+        Some(text.to_owned()).filter(|t| !t.is_empty())
     }
 }
 
@@ -183,6 +211,14 @@ impl ProgrammeNode {
     /// True when the programme and its figures are synthetic demo data.
     async fn synthetic(&self) -> bool {
         self.0.synthetic
+    }
+    /// Who published its figures; null when the file they came from did not say.
+    async fn source(&self) -> Option<String> {
+        Self::stated(&self.0.source)
+    }
+    /// The licence of its figures; null when the file they came from did not say.
+    async fn licence(&self) -> Option<String> {
+        Self::stated(&self.0.licence)
     }
     /// What it counts or measures, by code.
     #[graphql(complexity = "cost::list(cost::METRICS, child_complexity)")]
@@ -217,6 +253,10 @@ impl ProgrammeNode {
             area.is_none(),
         )
         .await?;
+        let mut caveats: std::collections::HashMap<String, Vec<String>> = rows
+            .iter()
+            .map(|r| (r.period.clone(), r.caveats.clone()))
+            .collect();
         let points = programme::series(
             rows.into_iter()
                 .map(|r| (r.period, r.actual, r.target))
@@ -225,6 +265,7 @@ impl ProgrammeNode {
         Ok(points
             .into_iter()
             .map(|p| SeriesPoint {
+                caveats: caveats.remove(&p.period).unwrap_or_default(),
                 period: p.period,
                 actual: p.actual.clone().ok().flatten(),
                 target: p.target.clone().ok().flatten(),
@@ -233,6 +274,9 @@ impl ProgrammeNode {
                 change_from: p.change_from,
                 actual_not_aggregated: p.actual.err(),
                 target_not_aggregated: p.target.err(),
+                synthetic: self.0.synthetic,
+                source: Self::stated(&self.0.source),
+                licence: Self::stated(&self.0.licence),
             })
             .collect())
     }
@@ -266,6 +310,10 @@ impl ProgrammeNode {
                 actual: r.actual.ok().flatten(),
                 target: r.target.ok().flatten(),
                 actual_areas: r.figures,
+                synthetic: self.0.synthetic,
+                source: Self::stated(&self.0.source),
+                licence: Self::stated(&self.0.licence),
+                caveats: r.caveats,
             })
             .collect())
     }
@@ -336,6 +384,8 @@ impl ProgrammeQuery {
     ) -> ApiResult<Vec<ReachArea>> {
         let db = database(ctx)?;
         let programmes = service::reach_programmes(db, programme.as_deref(), &metric).await?;
+        let synthetic_figures = programmes.iter().any(|p| p.synthetic);
+        let programmes: Vec<i32> = programmes.iter().map(|p| p.id).collect();
         let index_period = match index_period {
             Some(p) => p,
             None => service::latest_authority_period(db).await?,
@@ -366,6 +416,7 @@ impl ProgrammeQuery {
                 cold_spot_value: r.cold_spots,
                 cold_spot_share: r.cold_spot_share,
                 index_period: index_period.clone(),
+                synthetic: synthetic_figures || index.synthetic(),
             })
             .collect())
     }

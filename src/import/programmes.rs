@@ -84,6 +84,8 @@ fn read_programmes(input: Input<impl Read>, problems: &mut Vec<Problem>) -> Vec<
                 owner_code: get("owner"),
                 owner_name: get("owner_name"),
                 synthetic: r.synthetic(problems)?,
+                source: get("source"),
+                licence: get("licence"),
             },
         ))
     })
@@ -157,6 +159,7 @@ fn check_figure(
             value,
             area_code,
             note: optional("note"),
+            caveat: optional("caveat"),
         }),
         _ => None,
     };
@@ -320,6 +323,8 @@ async fn write(
                     owner_code: String::new(),
                     owner_name: String::new(),
                     synthetic: false,
+                    source: String::new(),
+                    licence: String::new(),
                 };
                 let stored = store::programmes::upsert_programme(txn, programme, &given).await?;
                 if !known.contains(&programme.as_str()) {

@@ -184,26 +184,47 @@ pub fn select<'a>(
     Ok((Page { items, has_next }, wanted.len() as u64))
 }
 
-/// The share (3 decimals) of `authorities` with a score in `result` that are cold spots;
-/// `None` when none has a score.
-pub fn cold_spot_share(result: &IndexResult, authorities: &[String]) -> Option<f64> {
+/// How many of an area's local authorities are cold spots in an index.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ColdSpotCount {
+    /// Authorities with a score.
+    pub scored: u64,
+    /// Of those, cold spots.
+    pub cold: u64,
+}
+
+impl ColdSpotCount {
+    /// `cold / scored` (3 decimals); `None` when none has a score.
+    pub fn share(&self) -> Option<f64> {
+        (self.scored > 0).then(|| {
+            crate::domain::disclosure::round_fraction(self.cold as f64 / self.scored as f64)
+        })
+    }
+}
+
+/// How many of `authorities` have a score in `result`, and how many of those are cold spots.
+pub fn cold_spot_count(result: &IndexResult, authorities: &[String]) -> ColdSpotCount {
     let scored: Vec<&Ranked> = authorities
         .iter()
-        .filter_map(|a| result.position.get(a).map(|i| &result.ranked[*i]))
+        .filter_map(|a| result.entry_of(a))
         .collect();
-    if scored.is_empty() {
-        return None;
-    }
     let cold = scored
         .iter()
         .filter(|r| r.classification == Classification::ColdSpot)
         .count();
-    Some(crate::domain::disclosure::round_fraction(
-        cold as f64 / scored.len() as f64,
-    ))
+    ColdSpotCount {
+        scored: scored.len() as u64,
+        cold: cold as u64,
+    }
 }
 
 impl IndexResult {
+    /// Whether the index was computed from synthetic demo indicators (real and synthetic ones
+    /// are never combined, so one used tells).
+    pub fn synthetic(&self) -> bool {
+        self.used.iter().any(|(i, _)| i.definition.synthetic)
+    }
+
     /// The codes of the areas classified as cold spots.
     pub fn cold_spots(&self) -> Vec<String> {
         self.ranked

@@ -65,6 +65,9 @@ pub struct PeriodFigures {
     pub target: Aggregate,
     /// How many figures make up the actual.
     pub figures: u64,
+    /// The caveats of the period's figures (the metric's, and for a percentage its
+    /// numerator's and denominator's), in order.
+    pub caveats: Vec<String>,
 }
 
 /// Sums per period and kind, choosing programme-wide figures where they exist (`prefer_wide`)
@@ -115,6 +118,25 @@ pub async fn aggregated(
     };
     let mut periods: Vec<String> = own.keys().map(|(p, _)| p.clone()).collect();
     periods.dedup();
+    let mut with_caveats = vec![metric.id];
+    if parts.is_some() {
+        with_caveats.extend(
+            [&metric.numerator, &metric.denominator]
+                .into_iter()
+                .filter_map(|code| part(code).map(|m| m.id)),
+        );
+    }
+    let caveats = store::caveats(db, &with_caveats, area, range.0, range.1).await?;
+    let caveats_of = |period: &str| -> Vec<String> {
+        let mut found: Vec<String> = caveats
+            .iter()
+            .filter(|(p, _)| p == period)
+            .map(|(_, c)| c.clone())
+            .collect();
+        found.sort();
+        found.dedup();
+        found
+    };
     Ok(periods
         .into_iter()
         .map(|period| {
@@ -135,6 +157,7 @@ pub async fn aggregated(
                 actual: value(FigureKind::Actual),
                 target: value(FigureKind::Target),
                 figures,
+                caveats: caveats_of(&period),
                 period,
             }
         })
@@ -147,7 +170,7 @@ pub async fn reach_programmes(
     db: &Pool,
     programme: Option<&str>,
     metric: &str,
-) -> ServiceResult<Vec<i32>> {
+) -> ServiceResult<Vec<Programme>> {
     let candidates = match programme {
         Some(code) => vec![store::by_code(db, code).await?.ok_or_else(|| {
             ServiceError::NotFound(format!("no programme has the code `{code}`"))
@@ -184,7 +207,7 @@ pub async fn reach_programmes(
             "`{metric}` is a metric of synthetic demo programmes and of published ones; name a `programme`, the two are never summed together"
         )));
     }
-    Ok(with_metric.iter().map(|p| p.id).collect())
+    Ok(with_metric.into_iter().cloned().collect())
 }
 
 /// The latest period with local-authority indicator values (empty when there is none).

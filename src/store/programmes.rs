@@ -30,6 +30,10 @@ pub struct Programme {
     pub owner_name: String,
     /// True for invented demo programmes.
     pub synthetic: bool,
+    /// Who published its figures; empty when not stated.
+    pub source: String,
+    /// Their licence; empty when not stated.
+    pub licence: String,
 }
 
 /// A stored metric.
@@ -64,6 +68,8 @@ pub struct NewFigure {
     pub area_code: String,
     /// Note or source.
     pub note: Option<String>,
+    /// Why the figure is uncertain, where its source is ambiguous about it.
+    pub caveat: Option<String>,
 }
 
 fn to_programme(m: programme::Model) -> Programme {
@@ -76,6 +82,8 @@ fn to_programme(m: programme::Model) -> Programme {
         owner_code: m.owner_code,
         owner_name: m.owner_name,
         synthetic: m.synthetic,
+        source: m.source,
+        licence: m.licence,
     }
 }
 
@@ -117,6 +125,8 @@ pub async fn upsert_programme(
             row.stage = Set(pick(&given.stage, Some(&old.stage)));
             row.owner_code = Set(pick(&given.owner_code, Some(&old.owner_code)));
             row.owner_name = Set(pick(&given.owner_name, Some(&old.owner_name)));
+            row.source = Set(pick(&given.source, Some(&old.source)));
+            row.licence = Set(pick(&given.licence, Some(&old.licence)));
             row.update(db).await?
         }
         None => {
@@ -128,6 +138,8 @@ pub async fn upsert_programme(
                 owner_code: Set(given.owner_code.clone()),
                 owner_name: Set(pick(&given.owner_name, Some(&given.owner_code))),
                 synthetic: Set(given.synthetic),
+                source: Set(given.source.clone()),
+                licence: Set(given.licence.clone()),
                 ..Default::default()
             }
             .insert(db)
@@ -192,12 +204,13 @@ pub async fn upsert_figures(
             value: Set(f.value),
             area_code: Set(f.area_code.clone()),
             note: Set(f.note.clone()),
+            caveat: Set(f.caveat.clone()),
             ..Default::default()
         });
         programme_figure::Entity::insert_many(rows)
             .on_conflict(
                 OnConflict::columns([C::MetricId, C::Period, C::Kind, C::AreaCode])
-                    .update_columns([C::Value, C::Note])
+                    .update_columns([C::Value, C::Note, C::Caveat])
                     .to_owned(),
             )
             .exec_without_returning(db)
@@ -331,6 +344,48 @@ pub async fn sums(
                 figures: u64::try_from(n).unwrap_or(0),
             },
         ));
+    }
+    Ok(out)
+}
+
+/// The distinct caveats of some metrics' figures, per period, by period then caveat: within
+/// `area` (its own figures and those of the areas inside it) when given, between `from` and
+/// `to` (period labels, inclusive) when given.
+pub async fn caveats(
+    db: &impl ConnectionTrait,
+    metric_ids: &[i32],
+    area: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Vec<(String, String)>, StoreError> {
+    use programme_figure::Column as C;
+    let mut select = Query::select();
+    select
+        .distinct()
+        .column(C::Period)
+        .column(C::Caveat)
+        .from(programme_figure::Entity)
+        .and_where(Expr::col(C::MetricId).is_in(metric_ids.iter().copied()))
+        .and_where(Expr::col(C::Caveat).is_not_null())
+        .order_by(C::Period, sea_orm::Order::Asc)
+        .order_by(C::Caveat, sea_orm::Order::Asc);
+    if let Some(area) = area {
+        let inside = Query::select()
+            .column(area_within::Column::AreaCode)
+            .from(area_within::Entity)
+            .and_where(area_within::Column::WithinCode.eq(area))
+            .to_owned();
+        select.and_where(Expr::col(C::AreaCode).in_subquery(inside));
+    }
+    if let Some(from) = from {
+        select.and_where(Expr::col(C::Period).gte(from));
+    }
+    if let Some(to) = to {
+        select.and_where(Expr::col(C::Period).lte(to));
+    }
+    let mut out = Vec::new();
+    for row in db.query_all(&select).await? {
+        out.push((row.try_get("", "period")?, row.try_get("", "caveat")?));
     }
     Ok(out)
 }

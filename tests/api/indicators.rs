@@ -265,10 +265,12 @@ async fn areas_carry_their_values_index_and_cold_spot_share(store: Store) {
         .data(
             r#"{
               birmingham: area(code: "E08000025") {
-                index(period: "2017") { rank quintile classification }
+                index(period: "2017") { rank quintile classification synthetic }
                 indicators(period: "2017") { indicator { code unit synthetic } value breakdown }
               }
-              midlands: area(code: "E12000005") { coldSpotShare(period: "2017") }
+              midlands: area(code: "E12000005") {
+                coldSpotShare(period: "2017")
+                coldSpots(period: "2017") { period share coldSpots scored synthetic } }
               london: area(code: "E12000007") { coldSpotShare(period: "2017") }
               scotland: area(code: "S92000003") { coldSpotShare(period: "2017") }
               regional: socialMobilityIndex(period: "2017", parent: "TLG") { totalCount nodes { areaCode rank } }
@@ -295,6 +297,12 @@ async fn areas_carry_their_values_index_and_cold_spot_share(store: Store) {
     assert!(values.iter().all(|v| v["breakdown"] == ""));
     // West Midlands: Birmingham, Coventry (cold) and Dudley have scores.
     close(&data["midlands"]["coldSpotShare"], 0.333);
+    assert_eq!(birmingham["index"]["synthetic"], false);
+    assert_eq!(
+        data["midlands"]["coldSpots"],
+        serde_json::json!({ "period": "2017", "share": 0.333, "coldSpots": 1, "scored": 3,
+                            "synthetic": false })
+    );
     close(&data["london"]["coldSpotShare"], 0.0);
     assert!(data["scotland"]["coldSpotShare"].is_null());
     // Listing one region keeps the national ranks.
@@ -699,6 +707,61 @@ async fn a_fresh_server_maps_synthetic_authority_indicators_never_mixed_with_rea
 }
 
 on_both_stores!(a_fresh_server_maps_synthetic_authority_indicators_never_mixed_with_real);
+
+/// Bradford's 2017 place in the index comes from synthetic demo indicators (the real 2025
+/// data rates it unfavourable): every answer built on it must say so.
+async fn answers_built_on_synthetic_indicators_say_so_wherever_they_appear(store: Store) {
+    let Some(app) = TestApp::spawn_with(store, |c| c.demo_data = true).await else {
+        return;
+    };
+    let data = app
+        .data(
+            r#"{ bradford: area(code: "E08000032") { index(period: "2017") { classification synthetic } }
+                 yorkshire: area(code: "E12000003") {
+                   coldSpots(period: "2017") { period share coldSpots scored synthetic }
+                   coldSpotShare(period: "2017") }
+                 real: programmeReach(programme: "smart_futures", metric: "volunteers",
+                                      level: LOCAL_AUTHORITY, indexPeriod: "2017") {
+                   areaCode value synthetic }
+                 demo: programmeReach(programme: "demo_schools_outreach", metric: "events", period: "2023") {
+                   synthetic }
+                 smart: programme(code: "smart_futures") { synthetic }
+                 cold: socialMobilityIndex(period: "2017", classification: COLD_SPOT, first: 500) {
+                   nodes { areaCode synthetic area { within(level: REGION) { code } } } } }"#,
+        )
+        .await;
+    assert_eq!(data["bradford"]["index"]["synthetic"], true, "{data}");
+    let cold_spots = &data["yorkshire"]["coldSpots"];
+    assert_eq!(cold_spots["synthetic"], true, "{cold_spots}");
+    assert_eq!(cold_spots["period"], "2017");
+    assert_eq!(cold_spots["share"], data["yorkshire"]["coldSpotShare"]);
+    // The share is the region's cold spots in the index over its authorities with a score.
+    let cold = data["cold"]["nodes"].as_array().expect("nodes");
+    assert!(cold.iter().all(|n| n["synthetic"] == true));
+    let in_yorkshire = cold
+        .iter()
+        .filter(|n| n["area"]["within"]["code"] == "E12000003")
+        .count();
+    assert_eq!(cold_spots["coldSpots"], in_yorkshire as u64);
+    let scored = cold_spots["scored"].as_f64().expect("scored");
+    assert!(scored > 0.0);
+    close(
+        &cold_spots["share"],
+        (in_yorkshire as f64 / scored * 1000.0).round() / 1000.0,
+    );
+    // Real Ministry of Justice figures (Bradford's volunteers) set against the synthetic index.
+    assert_eq!(data["smart"]["synthetic"], false);
+    let real = data["real"].as_array().expect("reach");
+    assert_eq!(real.len(), 1, "{real:?}");
+    assert_eq!(real[0]["areaCode"], "E08000032");
+    assert_eq!(real[0]["value"].as_f64(), Some(25.0));
+    assert_eq!(real[0]["synthetic"], true, "the index is synthetic");
+    let demo = data["demo"].as_array().expect("reach");
+    assert!(!demo.is_empty() && demo.iter().all(|r| r["synthetic"] == true));
+    app.stop().await;
+}
+
+on_both_stores!(answers_built_on_synthetic_indicators_say_so_wherever_they_appear);
 
 async fn z_bands_reproduce_the_commissions_2025_groups_for_every_area_and_period(store: Store) {
     let Some(app) = TestApp::spawn(store).await else {

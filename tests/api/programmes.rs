@@ -457,3 +457,199 @@ async fn a_fresh_server_shows_synthetic_activity_never_summed_with_published(sto
 }
 
 on_both_stores!(a_fresh_server_shows_synthetic_activity_never_summed_with_published);
+
+/// The bundled programme files, read as CSV: every row as a map from column to value.
+fn bundled_rows(file: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let path = format!(
+        "{}/data/reference/programmes/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut reader = csv::Reader::from_path(&path).expect("bundled file");
+    let header = reader.headers().expect("header").clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            header
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .collect()
+}
+
+async fn every_published_figure_says_where_it_came_from_with_its_caveats(store: Store) {
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    let figures = bundled_rows("programme_figures.csv");
+    assert_eq!(
+        figures.iter().filter(|f| !f["caveat"].is_empty()).count(),
+        5,
+        "the figures the plan contradicts or gives no year"
+    );
+    let mut points = 0;
+    for programme in bundled_rows("programmes.csv") {
+        let code = &programme["code"];
+        let mut metrics: Vec<&str> = figures
+            .iter()
+            .filter(|f| &f["programme"] == code)
+            .map(|f| f["metric"].as_str())
+            .collect();
+        metrics.sort();
+        metrics.dedup();
+        let series: String = metrics
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                format!(
+                    r#"m{i}: series(metric: "{m}") {{ period synthetic source licence caveats }} "#
+                )
+            })
+            .collect();
+        let data = app
+            .data(&format!(
+                r#"{{ programme(code: "{code}") {{ synthetic source licence {series} }} }}"#
+            ))
+            .await;
+        let served = &data["programme"];
+        assert_eq!(served["synthetic"], false, "{code}");
+        assert_eq!(served["source"], programme["source"].as_str(), "{code}");
+        assert_eq!(served["licence"], programme["licence"].as_str(), "{code}");
+        assert!(
+            programme["source"].contains("Ministry of Justice"),
+            "{programme:?}"
+        );
+        for (i, metric) in metrics.iter().enumerate() {
+            for point in served[format!("m{i}")].as_array().expect("series") {
+                let period = point["period"].as_str().expect("period");
+                let mut expected: Vec<&str> = figures
+                    .iter()
+                    .filter(|f| {
+                        &f["programme"] == code && f["metric"] == *metric && f["period"] == period
+                    })
+                    .map(|f| f["caveat"].as_str())
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                expected.sort();
+                expected.dedup();
+                assert_eq!(
+                    point["caveats"],
+                    json!(expected),
+                    "{code} {metric} {period}"
+                );
+                assert_eq!(point["source"], served["source"], "{code} {metric}");
+                assert_eq!(point["licence"], served["licence"], "{code} {metric}");
+                assert_eq!(point["synthetic"], false, "{code} {metric}");
+                points += 1;
+            }
+        }
+    }
+    assert!(points >= 40, "{points} points checked");
+    // The plan's own contradictions, as the issue found them.
+    let data = app
+        .data(
+            r#"{ step: programme(code: "step_into_justice") { series(metric: "placements", from: "2018", to: "2018") { actual caveats } }
+                 starts: programme(code: "apprenticeships") { series(metric: "starts", from: "2018", to: "2018") { actual caveats } } }"#,
+        )
+        .await;
+    let step = &data["step"]["series"][0];
+    assert_eq!(step["actual"].as_f64(), Some(200.0));
+    assert!(
+        step["caveats"][0]
+            .as_str()
+            .is_some_and(|c| c.contains("204")),
+        "{step}"
+    );
+    let starts = &data["starts"]["series"][0];
+    assert_eq!(starts["actual"].as_f64(), Some(511.0));
+    assert!(
+        starts["caveats"][0]
+            .as_str()
+            .is_some_and(|c| c.contains("500")),
+        "{starts}"
+    );
+    app.stop().await;
+}
+
+async fn an_imported_file_states_its_source_licence_and_caveats_or_says_nothing(store: Store) {
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    let figures = "programme,metric,unit,period,kind,value,area_code,note,caveat\n\
+        club,visits,events,2023,actual,10,E08000025,,\n\
+        club,visits,events,2023,actual,5,E08000026,,\"Counted twice in the source; 4 or 5\"\n\
+        club,visits,events,2024,actual,7,E08000025,,\n";
+    let programmes = "code,name,description,stage,owner,owner_name,source,licence\n\
+        club,Club,After-school club,outreach,ACME,Acme,Acme annual report 2024,CC BY 4.0\n";
+    import::programmes::import(
+        &app.db,
+        Input {
+            name: "figures.csv".to_owned(),
+            reader: figures.as_bytes(),
+        },
+        Some(Input {
+            name: "programmes.csv".to_owned(),
+            reader: programmes.as_bytes(),
+        }),
+    )
+    .await
+    .expect("import");
+    let query = r#"{ programme(code: "club") { source licence
+        series(metric: "visits") { period actual caveats source }
+        within: series(metric: "visits", area: "E08000025") { period caveats }
+        totals(metric: "visits") { period actual caveats licence } } }"#;
+    let data = app.data(query).await;
+    let p = &data["programme"];
+    assert_eq!(p["source"], "Acme annual report 2024");
+    assert_eq!(p["licence"], "CC BY 4.0");
+    assert_eq!(
+        p["series"],
+        json!([
+            { "period": "2023", "actual": 15.0, "caveats": ["Counted twice in the source; 4 or 5"],
+              "source": "Acme annual report 2024" },
+            { "period": "2024", "actual": 7.0, "caveats": [], "source": "Acme annual report 2024" },
+        ])
+    );
+    // Birmingham's own figures carry no caveat: Coventry's does not follow it there.
+    assert_eq!(
+        p["within"],
+        json!([{ "period": "2023", "caveats": [] }, { "period": "2024", "caveats": [] }])
+    );
+    assert_eq!(
+        p["totals"],
+        json!([
+            { "period": "2023", "actual": 15.0, "caveats": ["Counted twice in the source; 4 or 5"],
+              "licence": "CC BY 4.0" },
+            { "period": "2024", "actual": 7.0, "caveats": [], "licence": "CC BY 4.0" },
+        ])
+    );
+    // A programme whose file states neither: null, never a guess.
+    import::programmes::import(
+        &app.db,
+        Input {
+            name: "more.csv".to_owned(),
+            reader: "programme,metric,unit,period,kind,value,area_code,note\n\
+                     quiet,visits,events,2023,actual,3,,\n"
+                .as_bytes(),
+        },
+        None::<Input<&[u8]>>,
+    )
+    .await
+    .expect("import without sources");
+    let data = app
+        .data(r#"{ programme(code: "quiet") { source licence series(metric: "visits") { source licence caveats } } }"#)
+        .await;
+    assert_eq!(
+        data["programme"],
+        json!({ "source": null, "licence": null,
+                "series": [{ "source": null, "licence": null, "caveats": [] }] })
+    );
+    app.stop().await;
+}
+
+on_both_stores!(
+    every_published_figure_says_where_it_came_from_with_its_caveats,
+    an_imported_file_states_its_source_licence_and_caveats_or_says_nothing,
+);
