@@ -133,7 +133,7 @@ pub(super) async fn load_reference(args: &StoreArgs) -> Result<ExitCode, Command
         if !summary.left_out.is_empty() {
             writeln!(
                 out,
-                "  {:4} published values not loaded (areas the bundled geography lacks):",
+                "  {:4} published values not loaded, each with its reason:",
                 summary.left_out.len()
             )?;
             for line in &summary.left_out {

@@ -395,11 +395,50 @@ mod tests {
     fn the_son25_indicators_resolve_every_area_and_keep_breakdowns_and_intervals() {
         let published = without_problems(smc::son25_indicators);
         let total: usize = published.values.values().map(Vec::len).sum();
-        // Every published value but the 25 marked NA, and 12 of GVA per head (dr55) given for
-        // 2025 ITL2 areas the 2021 geography lacks, which are reported.
-        assert_eq!(total, 4328);
-        assert_eq!(published.left_out.len(), 12, "{:#?}", published.left_out);
-        assert!(published.left_out.iter().all(|l| l.contains("dr55")));
+        // Every published value but the 25 marked NA, the 44 of GVA per head (dr55) given for
+        // the 2025 ITL2 areas and the 13 OECD averages of access to higher education (dr23),
+        // which are reported. Attached by name to the 2021 areas, Eastern Scotland (2021, with
+        // Edinburgh) showed the figure of the 2025 area without it; the OECD's were served as
+        // the UK's under a breakdown `area=OECD`.
+        assert_eq!(total, 4283);
+        assert_eq!(published.left_out.len(), 57, "{:#?}", published.left_out);
+        let (vintage, comparators): (Vec<&String>, Vec<&String>) = published
+            .left_out
+            .iter()
+            .partition(|l| l.contains("dr55") && l.contains("2025 ITL2 areas"));
+        assert_eq!(vintage.len(), 44);
+        assert!(
+            comparators
+                .iter()
+                .all(|l| l.contains("dr23") && l.contains("the OECD figure, a comparator")),
+            "{comparators:#?}"
+        );
+        let dr23 = &published.values["son25_dr23"];
+        assert_eq!(dr23.len(), 13);
+        assert!(
+            dr23.iter()
+                .all(|v| v.area_code == "K02000001" && v.breakdown.is_empty())
+        );
+        assert!(
+            published.values["son25_dr55"]
+                .iter()
+                .all(|v| !v.area_code.starts_with("TL")),
+            "GVA per head only for the UK and its countries"
+        );
+        // An ITL2 area's quintile is its published group, not a breakdown: every regional
+        // value is reachable as the area's own.
+        let regional: Vec<&crate::store::indicators::NewValue> = published
+            .values
+            .values()
+            .flatten()
+            .filter(|v| v.area_code.starts_with("TL"))
+            .collect();
+        assert!(regional.len() > 800, "{}", regional.len());
+        assert!(
+            regional
+                .iter()
+                .all(|v| v.published_group.is_some() && !v.breakdown.contains("quintile"))
+        );
         // Level of development at 5 in England in 2019: 72% overall, 57% with free school meals.
         let in11 = &published.values["son25_in11"];
         let england = |breakdown: &str| {

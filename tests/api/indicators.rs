@@ -992,3 +992,204 @@ on_both_stores!(
     the_commissions_son25_indicators_are_served_with_breakdowns,
     every_breakdown_and_level_an_indicator_lists_has_values,
 );
+
+/// One ITL2 row of a bundled `son25` file, as the file gives it.
+struct RegionalRow {
+    file: String,
+    line: usize,
+    measure: String,
+    area: String,
+    period: String,
+    /// `type=value` pairs (not the area, period, quintile or a "Total"), sorted.
+    breakdown: Vec<String>,
+    quintile: Option<String>,
+    value: f64,
+}
+
+/// Every ITL2 row with a value in the bundled `son25` files, read here on its own terms.
+fn regional_rows() -> Vec<RegionalRow> {
+    let dir = format!("{}/data/reference/smc/son25", env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("son25 files")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let mut rows = Vec::new();
+    for path in files {
+        let mut reader = csv::Reader::from_path(&path).expect("file");
+        let header = reader.headers().expect("header").clone();
+        for (i, record) in reader.records().enumerate() {
+            let record = record.expect("row");
+            let get = |name: &str| {
+                header
+                    .iter()
+                    .position(|h| h == name)
+                    .and_then(|p| record.get(p))
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            if !get("area_type").eq_ignore_ascii_case("ITL2") || get("value") == "NA" {
+                continue;
+            }
+            let mut row = RegionalRow {
+                file: path
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into(),
+                line: i + 2,
+                measure: get("measure_code"),
+                area: get("area_name"),
+                period: get("time_period"),
+                breakdown: Vec::new(),
+                quintile: None,
+                value: get("value").parse().expect("value"),
+            };
+            for split in ["primary", "secondary", "tertiary", "fourth"] {
+                let (kind, value) = (
+                    get(&format!("{split}_split_type")),
+                    get(&format!("{split}_split_value")),
+                );
+                match kind.as_str() {
+                    "NA" | "" => {}
+                    "time_period" | "year" => row.period = value,
+                    "area_name" | "itl2_current_geo" | "itl2_adolescent_geo" => row.area = value,
+                    "quintile" => row.quintile = Some(value),
+                    _ if value.eq_ignore_ascii_case("total") => {}
+                    _ => row.breakdown.push(format!("{kind}={value}")),
+                }
+            }
+            row.breakdown.sort();
+            rows.push(row);
+        }
+    }
+    rows
+}
+
+/// Every regional value of the Commission's 2025 indicators is served as its ITL2 area's own
+/// (not under a `quintile=N` breakdown, which made every area's figure unreachable), with its
+/// quintile as the published group; GVA per head, published for the 2025 ITL2 areas, is not
+/// attached to the 2021 areas of the same names.
+async fn every_regional_son25_value_is_served_as_its_areas_own_with_its_quintile(store: Store) {
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    let data = app
+        .data(r#"{ areas(level: ITL2, first: 100) { nodes { code name } } indicators { code } }"#)
+        .await;
+    let area_code: std::collections::HashMap<String, String> = data["areas"]["nodes"]
+        .as_array()
+        .expect("areas")
+        .iter()
+        .map(|a| {
+            let name = a["name"].as_str().unwrap_or("").to_lowercase();
+            (name, a["code"].as_str().unwrap_or("").to_owned())
+        })
+        .collect();
+    let codes: Vec<String> = data["indicators"]
+        .as_array()
+        .expect("indicators")
+        .iter()
+        .filter_map(|i| i["code"].as_str().map(str::to_owned))
+        .collect();
+    let rows = regional_rows();
+    let (vintage_2025, rows): (Vec<RegionalRow>, Vec<RegionalRow>) =
+        rows.into_iter().partition(|r| r.measure == "dr55");
+    assert_eq!(vintage_2025.len(), 44);
+    let mut groups: std::collections::BTreeMap<(String, String, String), Vec<&RegionalRow>> =
+        Default::default();
+    for row in &rows {
+        let key = (
+            row.measure.clone(),
+            row.period.clone(),
+            row.breakdown.join(";"),
+        );
+        groups.entry(key).or_default().push(row);
+    }
+    let mut checked = 0;
+    for ((measure, period, breakdown), group) in &groups {
+        let own = format!("son25_{measure}");
+        let mut served: std::collections::HashMap<String, Value> = Default::default();
+        for code in codes
+            .iter()
+            .filter(|c| **c == own || c.starts_with(&format!("{own}_")))
+        {
+            let found = app
+                .query(&format!(
+                    r#"{{ indicatorValues(indicator: "{code}", period: "{period}", level: ITL2,
+                          breakdown: {breakdown:?}, first: 100) {{
+                        nodes {{ areaCode value breakdown publishedGroup }} }} }}"#
+                ))
+                .await;
+            for node in found["data"]["indicatorValues"]["nodes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                served.insert(
+                    node["areaCode"].as_str().unwrap_or("").to_owned(),
+                    node.clone(),
+                );
+            }
+        }
+        for row in group {
+            let code = area_code
+                .get(&row.area.to_lowercase())
+                .unwrap_or_else(|| panic!("{} line {}: area {}", row.file, row.line, row.area));
+            let node = served.get(code).unwrap_or_else(|| {
+                panic!(
+                    "{} line {}: {measure} {period} [{breakdown}] of {} is not served",
+                    row.file, row.line, row.area
+                )
+            });
+            let at = format!("{} line {}", row.file, row.line);
+            assert_eq!(node["value"].as_f64(), Some(row.value), "{at}");
+            assert_eq!(
+                node["publishedGroup"].as_str(),
+                row.quintile.as_deref(),
+                "{at}"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, rows.len());
+    assert!(checked > 800, "{checked} regional values checked");
+    // GVA per head: the UK's and countries' series, no ITL2 figure.
+    let gva = app
+        .data(
+            r#"{ regional: indicatorValues(indicator: "son25_dr55", period: "2023", level: ITL2) { totalCount }
+                 uk: indicatorValues(indicator: "son25_dr55", period: "2023", level: UK) { nodes { value } } }"#,
+        )
+        .await;
+    assert_eq!(gva["regional"]["totalCount"], 0);
+    assert_eq!(gva["uk"]["nodes"].as_array().map(Vec::len), Some(1));
+    // Access to higher education: the UK's own series, the OECD's average not under its code.
+    let access = app
+        .data(
+            r#"{ uk: indicatorValues(indicator: "son25_dr23", period: "2010", level: UK) { nodes { value breakdown } }
+                 breakdowns: indicator(code: "son25_dr23") { breakdownTypes { type } } }"#,
+        )
+        .await;
+    let file = std::fs::read_to_string(format!(
+        "{}/data/reference/smc/son25/2025-01-01-dr23-full-dataset.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("dr23");
+    let uk_2010: f64 = file
+        .lines()
+        .find(|l| l.contains(r#""area","United Kingdom","time_period","2010""#))
+        .and_then(|l| l.split(',').nth(15))
+        .and_then(|v| v.parse().ok())
+        .expect("the UK's own 2010 row");
+    assert_eq!(
+        access["uk"]["nodes"],
+        serde_json::json!([{ "value": uk_2010, "breakdown": "" }])
+    );
+    assert_eq!(
+        access["breakdowns"]["breakdownTypes"],
+        serde_json::json!([])
+    );
+    app.stop().await;
+}
+
+on_both_stores!(every_regional_son25_value_is_served_as_its_areas_own_with_its_quintile);

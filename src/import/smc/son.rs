@@ -61,9 +61,25 @@ const SON25_LOWER_IS_BETTER: [&str; 4] = ["dr12", "dr32", "in32", "in36"];
 const SOURCE_SON25: &str = "Social Mobility Commission, State of the Nation 2025: indicators \
     behind the index (data explorer repository ukgov-equality-hub/smc-son, 2025-01-01 data sets)";
 
+/// The split type of an ITL2 area's value that gives the area's group (its quintile among the
+/// areas), not a part of its population.
+const GROUP_SPLIT: &str = "quintile";
+
+/// Measures whose ITL2 values are published for the 2025 ITL2 areas. The bundled geography
+/// holds the 2021 areas; in Scotland and the North East the two differ in boundaries under
+/// the same names (the 2025 "Eastern Scotland" no longer holds Edinburgh), so these values
+/// are left out, with the reason, rather than attached by name to the wrong area.
+const ITL2_2025_MEASURES: [&str; 1] = ["dr55"];
+
 /// Split types that place a value in time or space rather than break it down.
 const TIME_SPLITS: [&str; 2] = ["time_period", "year"];
-const AREA_SPLITS: [&str; 2] = ["area_name", "itl2_current_geo"];
+/// (`itl2_adolescent_geo`: the ITL2 area people lived in as adolescents, which the regional
+/// outcome files are by.)
+const AREA_SPLITS: [&str; 3] = ["area_name", "itl2_current_geo", "itl2_adolescent_geo"];
+
+/// The split type that sets a value of another area beside the row's own: the row's own
+/// area is its total, any other (the OECD average) a comparator, which is not a UK area.
+const COMPARATOR_SPLIT: &str = "area";
 
 /// The four splits, each a pair of columns (type, value).
 const SPLITS: [(&str, &str); 4] = [
@@ -131,6 +147,10 @@ struct Row {
     period: String,
     /// Breakdown pairs (`type=value`), the total splits and those of time and space taken out.
     pairs: Vec<String>,
+    /// The group the publisher put an ITL2 area in (its quintile), as published.
+    group: Option<String>,
+    /// The comparator the value is of (the OECD average), not the row's area.
+    comparator: Option<String>,
     /// `None`: published as not available.
     value: Option<f64>,
     value_text: String,
@@ -157,7 +177,10 @@ fn check(r: &Record<'_>, problems: &mut Vec<Problem>) -> Option<Row> {
     }
     let mut period = r.get("time_period").to_owned();
     let mut area_name = r.get("area_name").to_owned();
+    let itl2 = r.get("area_type").eq_ignore_ascii_case("ITL2");
     let mut pairs = Vec::new();
+    let mut group = None;
+    let mut comparator = None;
     for (kind, value) in SPLITS {
         let (kind, value) = (r.get(kind), r.get(value));
         if kind.is_empty() || kind == "NA" {
@@ -167,6 +190,14 @@ fn check(r: &Record<'_>, problems: &mut Vec<Problem>) -> Option<Row> {
             period = value.to_owned();
         } else if AREA_SPLITS.contains(&kind) {
             area_name = value.to_owned();
+        } else if kind == COMPARATOR_SPLIT {
+            if !value.eq_ignore_ascii_case(r.get("area_name")) {
+                comparator = Some(value.to_owned());
+            }
+        } else if itl2 && kind == GROUP_SPLIT {
+            // Every ITL2 value of the regional files carries its area's quintile: taken as a
+            // breakdown, no area had a total and the group was never served as one.
+            group = Some(value.to_owned());
         } else if !value.eq_ignore_ascii_case("total") {
             pairs.push(format!("{kind}={value}"));
         }
@@ -177,10 +208,12 @@ fn check(r: &Record<'_>, problems: &mut Vec<Problem>) -> Option<Row> {
         measure: measure?.to_owned(),
         title: r.get("measure_title").to_owned(),
         unit: unit_name(r.get("unit")),
-        itl2: r.get("area_type").eq_ignore_ascii_case("ITL2"),
+        itl2,
         area_name,
         period,
         pairs,
+        group,
+        comparator,
         value,
         value_text: r.get("value").to_owned(),
         lower,
@@ -260,9 +293,24 @@ pub fn son25_indicators_of(
             } else {
                 &[AreaLevel::Uk, AreaLevel::Country]
             };
+            if let Some(comparator) = &row.comparator {
+                published.left_out.push(format!(
+                    "{file} line {}: {} {}: the {comparator} figure, a comparator published \
+                     beside `{}`, is not a UK area's and is never served under one",
+                    row.line, row.measure, row.period, row.area_name
+                ));
+                continue;
+            }
+            if row.itl2 && ITL2_2025_MEASURES.contains(&row.measure.as_str()) {
+                published.left_out.push(format!(
+                    "{file} line {}: {} {} for `{}`: published for the 2025 ITL2 areas, whose \
+                     boundaries differ from the 2021 areas held; never attached by name across \
+                     boundary vintages",
+                    row.line, row.measure, row.period, row.area_name
+                ));
+                continue;
+            }
             let Some(area) = by_name(levels, &row.area_name) else {
-                // dr55 already uses the 2025 ITL2 areas, some of which the 2021 areas we hold
-                // do not have: reported, not loaded.
                 published.left_out.push(format!(
                     "{file} line {}: {} {} for `{}`: no {} area of that name in the bundled geography",
                     row.line,
@@ -311,7 +359,7 @@ pub fn son25_indicators_of(
                 upper: row.upper,
                 sample_size: row.sample_size.map(|n| n.round() as i64),
                 note: row.note.clone(),
-                published_group: None,
+                published_group: row.group.clone(),
             });
         }
     }
