@@ -38,6 +38,9 @@ pub(crate) fn english_authorities(
         .containment
         .iter()
         .filter(|c| c.level == AreaLevel::Region && c.area.starts_with('E') && c.area != c.within)
+        // On the 2020 boundaries, where each place is one authority: the newer ones overlap
+        // the districts they replaced.
+        .filter(|c| !geography.newer_authorities.contains(&c.area))
         .filter(|c| {
             geography
                 .areas

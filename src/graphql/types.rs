@@ -27,7 +27,10 @@ pub enum AreaLevelInput {
     /// International Territorial Level 3 areas (179), identified by their ITL code.
     #[graphql(name = "ITL3")]
     Itl3,
-    /// Local authority districts (379, 2020 boundaries), identified by GSS code.
+    /// Local authority districts, identified by GSS code: the 379 of the 2020 boundaries and
+    /// the 6 unitary authorities created since (North and West Northamptonshire, Cumberland,
+    /// Westmorland and Furness, North Yorkshire, Somerset), each listed beside the districts it
+    /// replaced and lying in the areas that held all of them.
     LocalAuthority,
     /// The Social Mobility Commission's 205 local areas of its 2025 indices: a local
     /// authority (the district itself), a county with its districts (the county's GSS code),

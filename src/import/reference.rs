@@ -277,7 +277,9 @@ mod tests {
         assert_eq!(count(AreaLevel::Region), 9);
         assert_eq!(count(AreaLevel::Itl2), 41);
         assert_eq!(count(AreaLevel::Itl3), 179);
-        assert_eq!(count(AreaLevel::LocalAuthority), 379);
+        // The 379 districts on 2020 boundaries and the 6 unitary authorities since.
+        assert_eq!(count(AreaLevel::LocalAuthority), 385);
+        assert_eq!(g.newer_authorities.len(), 6);
         // Nine English regions plus the three other countries play the region's part.
         let regions = g
             .containment
@@ -310,6 +312,12 @@ mod tests {
     #[test]
     fn every_authority_lies_in_one_area_of_every_level() {
         let g = geography().expect("bundled data is consistent");
+        let within = |area: &str, level: AreaLevel| {
+            g.containment
+                .iter()
+                .find(|c| c.area == area && c.level == level)
+                .map(|c| c.within.as_str())
+        };
         for area in g
             .areas
             .iter()
@@ -320,8 +328,36 @@ mod tests {
                 .iter()
                 .filter(|c| c.area == area.code && c.level != AreaLevel::LocalArea)
                 .count();
-            assert_eq!(levels, AreaLevel::ALL.len() - 1, "{}", area.code);
+            // Cumberland and Westmorland and Furness each took districts of two ITL3 areas.
+            let expected = match area.code.as_str() {
+                "E06000063" | "E06000064" => AreaLevel::ALL.len() - 2,
+                _ => AreaLevel::ALL.len() - 1,
+            };
+            assert_eq!(levels, expected, "{}", area.code);
         }
+        // The newer authorities lie where the districts they replaced lay.
+        for (authority, region, itl2, itl3) in [
+            ("E06000061", "E12000004", "TLF2", Some("TLF25")),
+            ("E06000062", "E12000004", "TLF2", Some("TLF24")),
+            ("E06000063", "E12000002", "TLD1", None),
+            ("E06000064", "E12000002", "TLD1", None),
+            ("E06000065", "E12000003", "TLE2", Some("TLE22")),
+            ("E06000066", "E12000009", "TLK2", Some("TLK23")),
+        ] {
+            assert_eq!(within(authority, AreaLevel::Region), Some(region));
+            assert_eq!(within(authority, AreaLevel::Itl2), Some(itl2));
+            assert_eq!(within(authority, AreaLevel::Itl3), itl3, "{authority}");
+            assert_eq!(within(authority, AreaLevel::Country), Some("E92000001"));
+        }
+        let name = |code: &str| {
+            g.areas
+                .iter()
+                .find(|a| a.code == code)
+                .map(|a| a.name.as_str())
+        };
+        assert_eq!(name("E06000065"), Some("North Yorkshire"));
+        assert_eq!(name("E06000066"), Some("Somerset"));
+        assert_eq!(name("E06000063"), Some("Cumberland"));
     }
 
     #[test]

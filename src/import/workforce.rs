@@ -279,7 +279,7 @@ impl Checker {
             let reason = if area_text.is_empty() {
                 "required"
             } else {
-                "not a known local authority code (2020 boundaries, for example E09000033)"
+                "not a known local authority code (2020 boundaries, or a unitary authority created since; for example E09000033)"
             };
             problems.push(r.problem("work_area", area_text, reason));
         }

@@ -169,7 +169,7 @@ async fn migrate_and_load_reference_work_from_the_command_line(store: Store) {
     assert!(second.status.success(), "{}", text(&second));
     assert_eq!(text(&first), text(&second));
     assert!(
-        text(&first).contains(" 379 areas at level LOCAL_AUTHORITY"),
+        text(&first).contains(" 385 areas at level LOCAL_AUTHORITY"),
         "{}",
         text(&first)
     );

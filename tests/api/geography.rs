@@ -90,12 +90,13 @@ async fn every_level_holds_the_areas_the_ons_lookup_lists(store: Store) {
     assert_eq!(data["countries"]["totalCount"], 4);
     assert_eq!(data["itl2"]["totalCount"], distinct("ITL221CD"));
     assert_eq!(data["itl3"]["totalCount"], distinct("ITL321CD"));
-    assert_eq!(data["la"]["totalCount"], rows.len());
+    // The 2020 districts and the six unitary authorities created since.
     assert_eq!(rows.len(), 379);
-    // The Commission's 205 local areas: 26 are areas of their own (21 counties, Cumbria and
-    // four unitary authorities newer than 2020); the rest are existing areas.
+    assert_eq!(data["la"]["totalCount"], rows.len() + 6);
+    // The Commission's 205 local areas: 22 are areas of their own (21 counties and Cumbria);
+    // the rest are existing areas, the four newer authorities among them.
     assert_eq!(data["localAreas"]["totalCount"], 205);
-    let all = 1 + 4 + 9 + distinct("ITL221CD") + distinct("ITL321CD") + rows.len() + 26;
+    let all = 1 + 4 + 9 + distinct("ITL221CD") + distinct("ITL321CD") + rows.len() + 6 + 22;
     assert_eq!(data["all"]["totalCount"], all);
     app.stop().await;
 }
@@ -116,7 +117,7 @@ async fn paging_through_authorities_visits_each_once_in_code_order(store: Store)
             )
             .await;
         let areas = &answer["data"]["areas"];
-        assert_eq!(areas["totalCount"], 379, "{answer}");
+        assert_eq!(areas["totalCount"], 385, "{answer}");
         assert_eq!(areas["pageInfo"]["hasPreviousPage"], pages > 0);
         for edge in areas["edges"].as_array().expect("edges") {
             seen.push(edge["node"]["code"].as_str().expect("code").to_owned());
@@ -130,8 +131,80 @@ async fn paging_through_authorities_visits_each_once_in_code_order(store: Store)
     }
     assert_eq!(pages, 4);
     let mut expected: Vec<String> = districts().iter().map(|r| r["LAD20CD"].clone()).collect();
+    expected.extend((61..=66).map(|n| format!("E060000{n}")));
     expected.sort();
     assert_eq!(seen, expected);
+    app.stop().await;
+}
+
+/// The unitary authorities created since the 2020 boundaries are found under their ONS names,
+/// lie where the districts they replaced lay, and take staff records as a place of work.
+async fn the_authorities_created_since_2020_are_places_like_any_other(store: Store) {
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    let data = app
+        .data(
+            r#"{ cumberland: area(code: "E06000063") { name level parent { code }
+                   itl2: within(level: ITL2) { code } itl3: within(level: ITL3) { code }
+                   local: within(level: LOCAL_AREA) { code name } }
+                 westmorland: area(code: "E06000064") { name }
+                 yorkshire: area(code: "E06000065") { name level itl3: within(level: ITL3) { code name }
+                   local: within(level: LOCAL_AREA) { code name } }
+                 somerset: area(code: "E06000066") { name within(level: REGION) { code } } }"#,
+        )
+        .await;
+    assert_eq!(
+        data["cumberland"],
+        json!({ "name": "Cumberland", "level": "LOCAL_AUTHORITY", "parent": { "code": "E12000002" },
+                "itl2": { "code": "TLD1" }, "itl3": null,
+                "local": { "code": "SMC25-CUMBRIA", "name": "Cumbria" } })
+    );
+    assert_eq!(data["westmorland"]["name"], "Westmorland and Furness");
+    // The ONS name, not the Commission's "North Yorkshire CC"; the area is its own local area.
+    assert_eq!(
+        data["yorkshire"],
+        json!({ "name": "North Yorkshire", "level": "LOCAL_AUTHORITY",
+                "itl3": { "code": "TLE22", "name": "North Yorkshire CC" },
+                "local": { "code": "E06000065", "name": "North Yorkshire" } })
+    );
+    assert_eq!(data["somerset"]["name"], "Somerset");
+    assert_eq!(data["somerset"]["within"]["code"], "E12000009");
+    // A 2024 workforce in Cumberland and North Yorkshire imports and counts in their regions.
+    let mut csv = String::from(
+        "person_ref,employer,year,business_unit,grade,grade_level,work_area,parental_occupation,\
+         school_type,free_school_meals,parental_degree,self_assessed\n",
+    );
+    for i in 0..30 {
+        let area = if i < 20 { "E06000063" } else { "E06000065" };
+        csv.push_str(&format!(
+            "P{i},NEWER,2024,Ops,EO,3,{area},professional,state_non_selective,no,yes,no\n"
+        ));
+    }
+    mobility_explorer::import::workforce::import(
+        &app.db,
+        "newer.csv",
+        std::io::Cursor::new(csv.into_bytes()),
+        &mobility_explorer::domain::workforce::PersonKey::new(
+            b"a test key of more than sixteen bytes",
+        )
+        .expect("long enough"),
+    )
+    .await
+    .expect("places of work created since 2020 are accepted");
+    let data = app
+        .data(
+            r#"{ workforce(filter: { employers: ["NEWER"], years: [2024] }) {
+                   distribution(by: [REGION]) { key { region } } } }"#,
+        )
+        .await;
+    let regions: Vec<&str> = data["workforce"]["distribution"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["key"]["region"].as_str())
+        .collect();
+    assert_eq!(regions, ["E12000002", "E12000003"], "{data}");
     app.stop().await;
 }
 
@@ -360,6 +433,7 @@ async fn reloading_the_reference_data_changes_nothing(store: Store) {
 }
 
 on_both_stores!(
+    the_authorities_created_since_2020_are_places_like_any_other,
     the_regions_query_returns_real_regions_with_their_authorities,
     every_level_holds_the_areas_the_ons_lookup_lists,
     paging_through_authorities_visits_each_once_in_code_order,

@@ -14,7 +14,8 @@ pub enum AreaLevel {
     Itl2,
     /// International Territorial Level 3 areas (179 in the UK).
     Itl3,
-    /// Local authority districts (379, 2020 boundaries).
+    /// Local authority districts: the 379 of the 2020 boundaries and the 6 unitary
+    /// authorities created since (2021-2023), each beside the districts it replaced.
     LocalAuthority,
     /// The Social Mobility Commission's 205 local areas of its 2025 indices: a local
     /// authority, or a group of them (a county with its districts, Northern Ireland), or a
@@ -101,7 +102,8 @@ pub struct LocalAreaSpec {
     pub codes: Vec<String>,
 }
 
-/// An authority newer than the 2020 boundaries, with the region it lies in.
+/// An authority newer than the 2020 boundaries, with the region it lies in and the 2020
+/// districts it replaced.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewerAuthority {
     /// GSS code.
@@ -110,6 +112,8 @@ pub struct NewerAuthority {
     pub name: String,
     /// Region (GSS code).
     pub region: String,
+    /// The 2020 districts it replaced (GSS codes).
+    pub replaces: Vec<String>,
 }
 
 /// What adding the local areas did.

@@ -13,6 +13,8 @@ pub struct Geography {
     pub alt_codes: Vec<AltCode>,
     /// For each area and each level above or at it, the area of that level containing it.
     pub containment: Vec<Containment>,
+    /// The local authorities newer than the 2020 boundaries, by code.
+    pub newer_authorities: Vec<String>,
 }
 
 impl Geography {
@@ -89,6 +91,91 @@ impl Geography {
         builder.finish()
     }
 
+    /// Adds the authorities newer than the 2020 boundaries as local authorities beside the
+    /// districts they replaced, within each area (region, ITL2, ITL3, ...) that holds every
+    /// one of those districts. Each must replace 2020 districts of its own region that no
+    /// other newer authority replaces. Returns their codes.
+    pub fn add_newer_authorities(
+        &mut self,
+        newer: &[NewerAuthority],
+    ) -> Result<Vec<String>, GeographyError> {
+        let inconsistent = |code: &str, reason: String| GeographyError::Inconsistent {
+            code: code.to_owned(),
+            reason,
+        };
+        let mut replaced: std::collections::HashSet<&str> = Default::default();
+        let mut added = Vec::new();
+        for n in newer {
+            if self.areas.iter().any(|a| a.code == n.code) {
+                return Err(inconsistent(&n.code, "defined twice".into()));
+            }
+            if n.replaces.is_empty() {
+                return Err(inconsistent(&n.code, "replaces no district".into()));
+            }
+            let mut common: Option<BTreeMap<AreaLevel, String>> = None;
+            for district in &n.replaces {
+                let is_district = self
+                    .areas
+                    .iter()
+                    .any(|a| &a.code == district && a.level == AreaLevel::LocalAuthority);
+                if !is_district {
+                    return Err(GeographyError::UnknownReference {
+                        what: "newer authority",
+                        code: n.code.clone(),
+                        refers_to: "2020 district",
+                        target: district.clone(),
+                    });
+                }
+                if !replaced.insert(district) {
+                    return Err(inconsistent(
+                        &n.code,
+                        format!("{district} is replaced by two newer authorities"),
+                    ));
+                }
+                let holding: BTreeMap<AreaLevel, String> = self
+                    .containment
+                    .iter()
+                    .filter(|c| &c.area == district && c.level != AreaLevel::LocalAuthority)
+                    .map(|c| (c.level, c.within.clone()))
+                    .collect();
+                if holding.get(&AreaLevel::Region) != Some(&n.region) {
+                    return Err(inconsistent(
+                        &n.code,
+                        format!("its district {district} is not in its region {}", n.region),
+                    ));
+                }
+                common = Some(match common {
+                    None => holding,
+                    Some(so_far) => so_far
+                        .into_iter()
+                        .filter(|(level, within)| holding.get(level) == Some(within))
+                        .collect(),
+                });
+            }
+            self.areas.push(Area {
+                code: n.code.clone(),
+                name: n.name.clone(),
+                level: AreaLevel::LocalAuthority,
+                parent: Some(n.region.clone()),
+            });
+            self.containment.push(Containment {
+                area: n.code.clone(),
+                level: AreaLevel::LocalAuthority,
+                within: n.code.clone(),
+            });
+            for (level, within) in common.unwrap_or_default() {
+                self.containment.push(Containment {
+                    area: n.code.clone(),
+                    level,
+                    within,
+                });
+            }
+            added.push(n.code.clone());
+        }
+        self.newer_authorities.extend(added.iter().cloned());
+        Ok(added)
+    }
+
     /// Adds the Commission's 2025 local areas as the `LOCAL_AREA` level. An area of one 2020
     /// district is that district; an area whose districts are exactly those of an existing
     /// area (Northern Ireland) is that area; any other is a new area: a county keeps its
@@ -100,6 +187,7 @@ impl Geography {
         specs: &[LocalAreaSpec],
         newer: &[NewerAuthority],
     ) -> Result<LocalAreaReport, GeographyError> {
+        let newer_codes = self.add_newer_authorities(newer)?;
         let level_of: HashMap<String, AreaLevel> = self
             .areas
             .iter()
@@ -125,7 +213,10 @@ impl Geography {
                 .find(|c| c.area == code && c.level == AreaLevel::Region)
                 .map(|c| c.within.clone())
         };
-        let mut report = LocalAreaReport::default();
+        let mut report = LocalAreaReport {
+            newer_codes,
+            ..Default::default()
+        };
         let mut new_areas: Vec<Area> = Vec::new();
         let mut new_containment: Vec<Containment> = Vec::new();
         let mut alt_codes: Vec<AltCode> = Vec::new();
@@ -141,12 +232,10 @@ impl Geography {
                 .iter()
                 .filter(|c| level_of.get(*c) != Some(&AreaLevel::LocalAuthority))
                 .collect();
-            let mut newer_here: Vec<&NewerAuthority> = Vec::new();
+            // Newer authorities are local authorities by now, beside the districts.
             let mut county: Option<&String> = None;
             for code in &others {
-                if let Some(n) = newer.iter().find(|n| &&n.code == code) {
-                    newer_here.push(n);
-                } else if code.starts_with("E10") && !districts.is_empty() && county.is_none() {
+                if code.starts_with("E10") && !districts.is_empty() && county.is_none() {
                     county = Some(code);
                 } else {
                     return Err(GeographyError::UnknownReference {
@@ -157,9 +246,6 @@ impl Geography {
                     });
                 }
             }
-            report
-                .newer_codes
-                .extend(newer_here.iter().map(|n| n.code.clone()));
             let mut sorted: Vec<String> = districts.iter().map(|c| (*c).clone()).collect();
             sorted.sort();
             // Of several areas with exactly these districts (Northern Ireland is a country, a
@@ -177,23 +263,20 @@ impl Geography {
                         .cloned()
                 })
                 .flatten();
-            let code = match (&sorted[..], &newer_here[..], county, same_as) {
-                ([only], [], None, _) => only.clone(),
-                (_, _, _, Some(existing)) => existing,
-                (_, _, Some(county), None) => county.clone(),
-                ([], [only], None, None) => only.code.clone(),
+            let code = match (&sorted[..], county, same_as) {
+                ([only], None, _) => only.clone(),
+                (_, _, Some(existing)) => existing,
+                (_, Some(county), None) => county.clone(),
                 _ => format!("SMC25-{}", spec.slug.to_uppercase()),
             };
             let existing = level_of.contains_key(&code);
             if !existing {
-                let region = sorted
-                    .first()
-                    .and_then(|d| region_of(d))
-                    .or_else(|| newer_here.first().map(|n| n.region.clone()))
-                    .ok_or_else(|| GeographyError::Inconsistent {
+                let region = sorted.first().and_then(|d| region_of(d)).ok_or_else(|| {
+                    GeographyError::Inconsistent {
                         code: code.clone(),
-                        reason: "a local area with no district and no newer authority".into(),
-                    })?;
+                        reason: "a local area with no district".into(),
+                    }
+                })?;
                 for c in self.containment.iter().filter(|c| c.area == region) {
                     new_containment.push(Containment {
                         area: code.clone(),
@@ -390,6 +473,7 @@ impl Builder {
             areas: self.areas,
             alt_codes: self.alt_codes,
             containment,
+            newer_authorities: Vec::new(),
         })
     }
 }

@@ -242,7 +242,7 @@ impl GroupKey {
     async fn region_name(&self) -> Option<&str> {
         self.area_name(&self.key.region)
     }
-    /// Local authority code (GSS, 2020 boundaries).
+    /// Local authority code (GSS: 2020 boundaries, or a unitary authority created since).
     async fn local_authority(&self) -> Option<&str> {
         self.key.local_authority.as_deref()
     }

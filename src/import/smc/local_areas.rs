@@ -42,18 +42,20 @@ pub fn local_areas(problems: &mut Vec<Problem>) -> (Vec<LocalAreaSpec>, Vec<Newe
     let (file, text) = NEWER_AUTHORITIES;
     let newer = pipeline::read(
         Input::text(file, text),
-        &Format::strict(&["code", "name", "region"], &[]),
+        &Format::strict(&["code", "name", "region", "replaces"], &[]),
         problems,
         |r, problems| {
-            let (code, name, region) = (
+            let (code, name, region, replaces) = (
                 r.required("code", problems),
                 r.required("name", problems),
                 r.required("region", problems),
+                r.required("replaces", problems),
             );
             Some(NewerAuthority {
                 code: code?.to_owned(),
                 name: name?.to_owned(),
                 region: region?.to_owned(),
+                replaces: replaces?.split_whitespace().map(str::to_owned).collect(),
             })
         },
     );
