@@ -80,7 +80,7 @@ impl App {
         // Migrate and seed in one transaction under the setup lock, so replicas starting
         // together on PostgreSQL neither race on migrations nor load the reference data twice.
         let txn = store::begin_setup(&db).await?;
-        let loaded = import::reference::load_if_empty(&txn).await?;
+        let loaded = import::reference::load_if_stale(&txn).await?;
         let demo = if config.demo_data {
             import::demo::load_if_missing(&txn, config.person_key.as_ref()).await?
         } else {

@@ -14,6 +14,7 @@ mod m20261130_000006_create_aggregates;
 mod m20261130_000007_drop_row_checks;
 mod m20261130_000008_summarise_record_snapshots;
 mod m20261130_000009_add_programme_sources;
+mod m20261130_000010_add_reference_fingerprint;
 
 /// Runs the project's migrations in order (`mobility-explorer migrate up|down|status`).
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_drop_row_checks::Migration),
             Box::new(m20261130_000008_summarise_record_snapshots::Migration),
             Box::new(m20261130_000009_add_programme_sources::Migration),
+            Box::new(m20261130_000010_add_reference_fingerprint::Migration),
         ]
     }
 }

@@ -150,7 +150,7 @@ pub(super) async fn load_reference(args: &StoreArgs) -> Result<ExitCode, Command
 pub(super) async fn prepared_store(url: &str) -> Result<sea_orm::DatabaseConnection, CommandError> {
     let db = store::connect(url).await?;
     let txn = store::begin_setup(&db).await?;
-    import::reference::load_if_empty(&txn).await?;
+    import::reference::load_if_stale(&txn).await?;
     txn.commit().await.map_err(StoreError::from)?;
     Ok(db)
 }

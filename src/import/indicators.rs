@@ -183,14 +183,33 @@ fn read_values(
     values
 }
 
+/// How [`write`] treats the values stored before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// A value with the same area, period and breakdown is replaced; others stay.
+    Kept,
+    /// Every stored value of the written definitions goes first: the bundled publications,
+    /// whose values are exactly what the files give (a value a newer reading no longer gives,
+    /// such as one under a breakdown since read as the area's group, must not linger).
+    Replaced,
+}
+
 /// Writes definitions and values (inside the caller's transaction); returns how many values
 /// were written.
 pub async fn write(
     db: &impl ConnectionTrait,
     definitions: &[Definition],
     values: &BTreeMap<String, Vec<NewValue>>,
+    stored: Stored,
 ) -> Result<BTreeMap<String, usize>, ImportError> {
     let ids = store::indicators::upsert_definitions(db, definitions).await?;
+    if stored == Stored::Replaced {
+        let written: Vec<i32> = definitions
+            .iter()
+            .filter_map(|d| ids.get(&d.code).copied())
+            .collect();
+        store::indicators::delete_values(db, &written).await?;
+    }
     let mut written = BTreeMap::new();
     for (code, rows) in values {
         let id = ids
@@ -234,7 +253,7 @@ pub async fn import(
     pipeline::write(db, problems, async |txn| {
         Ok(Summary {
             definitions: definitions.len(),
-            values: write(txn, &definitions, &values).await?,
+            values: write(txn, &definitions, &values, Stored::Kept).await?,
         })
     })
     .await

@@ -1,5 +1,6 @@
 //! The reference data bundled with the binary (see `data/reference/SOURCES.md`): parsed,
-//! checked and written in one transaction by `load-reference`, and by `serve` on an empty store.
+//! checked and written in one transaction by `load-reference`, and by `serve` on a store that
+//! lacks it or holds it as another binary read it (the store keeps a fingerprint).
 
 use std::collections::BTreeMap;
 
@@ -183,24 +184,79 @@ pub fn reference_shares(geography: &Geography) -> Result<Vec<ReferenceShare>, Im
     Ok(shares)
 }
 
+/// The bundled reference data as this binary reads it.
+struct Bundled {
+    geography: Geography,
+    shares: Vec<ReferenceShare>,
+    published: smc::Published,
+}
+
+impl Bundled {
+    /// Parses and checks every bundled file.
+    fn read() -> Result<Bundled, ImportError> {
+        let geography = geography()?;
+        let shares = reference_shares(&geography)?;
+        let published = published_indicators(&geography)?;
+        Ok(Bundled {
+            geography,
+            shares,
+            published,
+        })
+    }
+
+    /// A hash of what a load writes, as this binary reads the files: a changed file or a
+    /// changed reading of one (a split now taken as the area's group) changes it.
+    fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        hash.update(format!("{:?}", self.geography).as_bytes());
+        hash.update(format!("{:?}", self.shares).as_bytes());
+        hash.update(format!("{:?}", self.published).as_bytes());
+        for (_, text) in [PROGRAMMES, PROGRAMME_FIGURES] {
+            hash.update(text.as_bytes());
+        }
+        hex::encode(hash.finalize())
+    }
+}
+
 /// (Re)loads the bundled reference data in one transaction; running it twice changes nothing.
+/// The published indicators' values are replaced whole, so none a newer reading no longer
+/// gives lingers.
 pub async fn load<C>(db: &C) -> Result<Summary, ImportError>
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let geography = geography()?;
-    let shares = reference_shares(&geography)?;
-    let published = published_indicators(&geography)?;
+    let bundled = Bundled::read()?;
+    let fingerprint = bundled.fingerprint();
+    write(db, &bundled, &fingerprint).await
+}
+
+async fn write<C>(db: &C, bundled: &Bundled, fingerprint: &str) -> Result<Summary, ImportError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let Bundled {
+        geography,
+        shares,
+        published,
+    } = bundled;
     let (indicator_values, programmes) = pipeline::write(db, Vec::new(), async |txn| {
-        store::areas::save_geography(txn, &geography).await?;
-        store::reference::replace_all(txn, &shares).await?;
-        let values = indicators::write(txn, &published.definitions, &published.values).await?;
+        store::areas::save_geography(txn, geography).await?;
+        store::reference::replace_all(txn, shares).await?;
+        let values = indicators::write(
+            txn,
+            &published.definitions,
+            &published.values,
+            indicators::Stored::Replaced,
+        )
+        .await?;
         let programmes = programmes::import(
             txn,
             Input::text(PROGRAMME_FIGURES.0, PROGRAMME_FIGURES.1),
             Some(Input::text(PROGRAMMES.0, PROGRAMMES.1)),
         )
         .await?;
+        store::version::set_reference_fingerprint(txn, fingerprint).await?;
         Ok((values.values().sum(), programmes))
     })
     .await?;
@@ -249,19 +305,23 @@ pub fn published_indicators(geography: &Geography) -> Result<smc::Published, Imp
 }
 
 /// Loads the reference data when the store lacks any of it (a fresh `serve`, or one after a
-/// migration added a kind); returns what it wrote.
-pub async fn load_if_empty<C>(db: &C) -> Result<Option<Summary>, ImportError>
+/// migration added a kind) or holds it as another binary read it (its fingerprint differs:
+/// an upgrade whose bundled files or their reading changed); returns what it wrote.
+pub async fn load_if_stale<C>(db: &C) -> Result<Option<Summary>, ImportError>
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    if store::areas::total(db).await? > 0
+    let bundled = Bundled::read()?;
+    let fingerprint = bundled.fingerprint();
+    if store::version::reference_fingerprint(db).await?.as_deref() == Some(fingerprint.as_str())
+        && store::areas::total(db).await? > 0
         && store::reference::total(db).await? > 0
         && store::indicators::any(db, false).await?
         && store::programmes::any(db, false).await?
     {
         return Ok(None);
     }
-    load(db).await.map(Some)
+    write(db, &bundled, &fingerprint).await.map(Some)
 }
 
 #[cfg(test)]

@@ -69,3 +69,70 @@ async fn servers_starting_together_migrate_and_load_reference_data_once(store: S
 }
 
 on_both_stores!(servers_starting_together_migrate_and_load_reference_data_once);
+
+/// A store loaded by another binary (its bundled files or their reading differed) is brought
+/// to this binary's reference data at start-up, the published values replaced whole; a store
+/// already holding it is left alone.
+async fn a_server_reloads_reference_data_another_binary_loaded(store: Store) {
+    let Some(test_store) = TestStore::new(store).await else {
+        return;
+    };
+    let start = || async {
+        let config = Config::new(test_store.url.clone(), "127.0.0.1:0".parse().expect("addr"));
+        App::build(config).await.expect("the server starts")
+    };
+    let version = |db: sea_orm::DatabaseConnection| async move {
+        mobility_explorer::store::version::read(&db)
+            .await
+            .expect("data version")
+    };
+    let first = start().await;
+    let db = first.db().clone();
+    let loaded = version(db.clone()).await;
+    let fingerprint = mobility_explorer::store::version::reference_fingerprint(&db)
+        .await
+        .expect("read")
+        .expect("recorded at the load");
+    // A restart on the same binary changes nothing.
+    drop(first);
+    let again = start().await;
+    assert_eq!(version(again.db().clone()).await, loaded);
+    drop(again);
+    // What an older reading left: a value under a breakdown the files no longer give, and
+    // another fingerprint.
+    let backend = db.get_database_backend();
+    let stale = "INSERT INTO indicator_value (indicator_id, area_code, period, breakdown, value) \
+        SELECT id, 'TLC1', '2024', 'quintile=3', 1.5 FROM indicator WHERE code = 'son25_dr51'";
+    db.execute_raw(Statement::from_string(backend, stale))
+        .await
+        .expect("stale value");
+    db.execute_raw(Statement::from_string(
+        backend,
+        "UPDATE data_version SET reference_fingerprint = 'older' WHERE id = 1",
+    ))
+    .await
+    .expect("older fingerprint");
+    let upgraded = start().await;
+    let db = upgraded.db().clone();
+    assert!(
+        version(db.clone()).await > loaded,
+        "a reload is a new data version"
+    );
+    assert_eq!(
+        mobility_explorer::store::version::reference_fingerprint(&db)
+            .await
+            .expect("read"),
+        Some(fingerprint)
+    );
+    assert_eq!(
+        count(&db, "indicator_value WHERE breakdown = 'quintile=3'").await,
+        0,
+        "the stale value is gone"
+    );
+    assert!(count(&db, "indicator_value WHERE area_code = 'TLC1'").await > 0);
+    drop(upgraded);
+    db.close().await.ok();
+    test_store.drop_store().await;
+}
+
+on_both_stores!(a_server_reloads_reference_data_another_binary_loaded);

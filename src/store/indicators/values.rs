@@ -208,6 +208,18 @@ pub async fn upsert_values(
     Ok(())
 }
 
+/// Deletes every value of some indicators (their definitions stay).
+pub async fn delete_values(
+    db: &impl ConnectionTrait,
+    indicator_ids: &[i32],
+) -> Result<(), StoreError> {
+    indicator_value::Entity::delete_many()
+        .filter(indicator_value::Column::IndicatorId.is_in(indicator_ids.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Whether any indicator is stored that is synthetic (demo data) or, with `false`, published.
 pub async fn any(db: &impl ConnectionTrait, synthetic: bool) -> Result<bool, StoreError> {
     Ok(indicator::Entity::find()
