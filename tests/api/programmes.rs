@@ -490,6 +490,7 @@ async fn every_published_figure_says_where_it_came_from_with_its_caveats(store: 
         "the figures the plan contradicts or gives no year"
     );
     let mut points = 0;
+    let mut wide_figures = 0;
     for programme in bundled_rows("programmes.csv") {
         let code = &programme["code"];
         let mut metrics: Vec<&str> = figures
@@ -504,7 +505,7 @@ async fn every_published_figure_says_where_it_came_from_with_its_caveats(store: 
             .enumerate()
             .map(|(i, m)| {
                 format!(
-                    r#"m{i}: series(metric: "{m}") {{ period synthetic source licence caveats }} "#
+                    r#"m{i}: series(metric: "{m}") {{ period actual target synthetic source licence caveats }} "#
                 )
             })
             .collect();
@@ -542,11 +543,60 @@ async fn every_published_figure_says_where_it_came_from_with_its_caveats(store: 
                 assert_eq!(point["source"], served["source"], "{code} {metric}");
                 assert_eq!(point["licence"], served["licence"], "{code} {metric}");
                 assert_eq!(point["synthetic"], false, "{code} {metric}");
+                // The programme-wide figures of the period, as published.
+                for kind in ["actual", "target"] {
+                    let wide: Vec<f64> = figures
+                        .iter()
+                        .filter(|f| {
+                            &f["programme"] == code
+                                && f["metric"] == *metric
+                                && f["period"] == period
+                                && f["kind"] == kind
+                                && f["area_code"].is_empty()
+                        })
+                        .map(|f| f["value"].parse().expect("value"))
+                        .collect();
+                    if let [value] = wide[..] {
+                        assert_eq!(
+                            point[kind].as_f64(),
+                            Some(value),
+                            "{code} {metric} {period}"
+                        );
+                        wide_figures += 1;
+                    }
+                }
                 points += 1;
             }
         }
     }
     assert!(points >= 40, "{points} points checked");
+    // Every figure, row by row: the programme-wide ones above, each area's through its area.
+    let local: Vec<_> = figures
+        .iter()
+        .filter(|f| !f["area_code"].is_empty())
+        .collect();
+    for f in &local {
+        let data = app
+            .data(&format!(
+                r#"{{ programme(code: "{}") {{ series(metric: "{}", area: "{}", from: "{p}", to: "{p}") {{ actual target }} }} }}"#,
+                f["programme"],
+                f["metric"],
+                f["area_code"],
+                p = f["period"]
+            ))
+            .await;
+        let value: f64 = f["value"].parse().expect("value");
+        assert_eq!(
+            data["programme"]["series"][0][f["kind"].as_str()].as_f64(),
+            Some(value),
+            "{f:?}"
+        );
+    }
+    assert_eq!(
+        wide_figures + local.len(),
+        figures.len(),
+        "every published figure"
+    );
     // The plan's own contradictions, as the issue found them.
     let data = app
         .data(
