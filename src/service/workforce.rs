@@ -485,22 +485,62 @@ pub async fn reference_shares(
     Ok(reference::shares(db, area.as_deref(), measure.map(|m| m.column())).await?)
 }
 
-/// The reference shares of `area` (`UK` or any area code) for `measure`, to compare a
-/// distribution with; refused, with the areas that have some, when it has none.
+/// What a distribution is compared with.
+pub enum Benchmark {
+    /// A published reference population of the area.
+    Published(Vec<ReferenceShare>),
+    /// The staff of the other loaded employers working in the area.
+    OtherEmployers(OtherEmployers),
+}
+
+/// The staff of the other loaded employers (of the same kind, real or synthetic) working in an
+/// area in the question's years, under the same disclosure control as every figure.
+pub struct OtherEmployers {
+    /// The area's code.
+    pub area: String,
+    /// The area's name.
+    pub area_name: String,
+    /// The other employers' codes.
+    pub employers: Vec<String>,
+    /// The years.
+    pub years: Vec<i32>,
+    /// Their distribution over the measure's groups, as published (none: no such staff).
+    pub table: Option<Table>,
+}
+
+/// What `question`'s distribution over `measure` is compared with for `area` (`UK` or any area
+/// code): the area's published reference population when it has one, otherwise the other
+/// loaded employers' staff working there in the same years. That comparison is any filter's
+/// figure (the employers, years and area a client could name itself), so it reveals nothing
+/// a filter does not. Refused when the area has no published population and no other employer
+/// is loaded.
 pub async fn benchmark(
     db: &Pool,
+    question: &Question,
     area: &str,
     measure: Measure,
-) -> ServiceResult<Vec<ReferenceShare>> {
+) -> ServiceResult<Benchmark> {
     let code = reference_area(db, area, "benchmark").await?;
     let shares = reference::shares(db, Some(&code), Some(measure.column())).await?;
-    if shares.is_empty() {
-        let available = reference::shares(db, None, Some(measure.column())).await?;
-        let mut areas: Vec<String> = available.into_iter().map(|s| s.area_code).collect();
+    if !shares.is_empty() {
+        return Ok(Benchmark::Published(shares));
+    }
+    let asked: Vec<i32> = question.employers.iter().map(|e| e.id).collect();
+    let synthetic = question.synthetic();
+    let others: Vec<String> = workforce_store::employers(db)
+        .await?
+        .into_iter()
+        .filter(|e| e.synthetic == synthetic && !asked.contains(&e.id))
+        .map(|e| e.code)
+        .collect();
+    if others.is_empty() {
+        let published = reference::shares(db, None, Some(measure.column())).await?;
+        let mut areas: Vec<String> = published.into_iter().map(|s| s.area_code).collect();
         areas.dedup();
         return Err(invalid(format!(
-            "`benchmark`: no reference population for {} in {code}; available: {}",
+            "`benchmark`: {code} has no published reference population for {}, and no other {}employer is loaded to compare with; published: {}",
             measure.column(),
+            if synthetic { "synthetic " } else { "" },
             if areas.is_empty() {
                 "none".to_owned()
             } else {
@@ -508,7 +548,31 @@ pub async fn benchmark(
             }
         )));
     }
-    Ok(shares)
+    let area_name = super::geography::find(db, &code)
+        .await?
+        .map(|a| a.name)
+        .unwrap_or_default();
+    let filter = Filter {
+        employers: Some(others.clone()),
+        years: Some(question.years().to_vec()),
+        business_units: None,
+        grade_levels: None,
+        areas: Some(vec![code.clone()]),
+        joiners_only: false,
+    };
+    let comparison = ask(db, filter, question.policy().clone()).await?;
+    let table = comparison
+        .protect(comparison.groups(measure, &[])?)
+        .into_iter()
+        .next()
+        .map(|g| g.table);
+    Ok(Benchmark::OtherEmployers(OtherEmployers {
+        area: code,
+        area_name,
+        employers: others,
+        years: question.years().to_vec(),
+        table,
+    }))
 }
 
 /// Every employer whose workforce is loaded, by code.

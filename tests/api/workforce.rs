@@ -891,6 +891,94 @@ async fn bad_filters_and_benchmarks_are_refused_by_name(store: Store) {
     app.stop().await;
 }
 
+/// "Compare with your region": an area without a published reference population gives the
+/// staff of the other loaded employers working there in the same years, exactly as a filter
+/// naming them answers (so it reveals nothing a filter does not), labelled as computed.
+async fn a_benchmark_area_compares_with_other_employers_staff_there(store: Store) {
+    let Some(app) = TestApp::spawn_with(store, |config| config.demo_data = true).await else {
+        return;
+    };
+    let data = app.data("{ employers { code } }").await;
+    let codes: Vec<String> = data["employers"]
+        .as_array()
+        .expect("employers")
+        .iter()
+        .filter_map(|e| e["code"].as_str().map(str::to_owned))
+        .collect();
+    assert!(codes.len() >= 3, "{codes:?}");
+    let (mine, others) = (&codes[0], &codes[1..]);
+    let others_json = serde_json::to_string(others).expect("json");
+    for (area, name) in [("E12000007", "London"), ("E08000025", "Birmingham")] {
+        let data = app
+            .data(&format!(
+                r#"{{ mine: workforce(filter: {{ employers: ["{mine}"], years: [2023] }}) {{
+                       distribution(measure: SCHOOL_TYPE, benchmark: "{area}") {{
+                         categories {{ category benchmarkShare
+                           benchmark {{ published confirmed population areaCode period caveat measure }} }} }} }}
+                     theirs: workforce(filter: {{ employers: {others_json}, years: [2023], areas: ["{area}"] }}) {{
+                       distribution(measure: SCHOOL_TYPE) {{ categories {{ category share }} }} }} }}"#
+            ))
+            .await;
+        let ours = data["mine"]["distribution"][0]["categories"]
+            .as_array()
+            .expect("categories");
+        let theirs = data["theirs"]["distribution"][0]["categories"]
+            .as_array()
+            .expect("categories");
+        let mut compared = 0;
+        for category in ours {
+            let share = theirs
+                .iter()
+                .find(|t| t["category"] == category["category"])
+                .map(|t| t["share"].clone())
+                .unwrap_or(Value::Null);
+            assert_eq!(category["benchmarkShare"], share, "{area} {category}");
+            if share.is_null() {
+                assert!(category["benchmark"].is_null());
+                continue;
+            }
+            let benchmark = &category["benchmark"];
+            assert_eq!(benchmark["published"], false);
+            assert_eq!(benchmark["areaCode"], area);
+            assert_eq!(benchmark["period"], "2023");
+            assert_eq!(benchmark["measure"], "SCHOOL_TYPE");
+            let population = benchmark["population"].as_str().expect("population");
+            assert!(
+                population.contains(name) && population.contains(&others[0]),
+                "{population}"
+            );
+            assert!(!population.contains(&format!("{mine},")), "{population}");
+            assert!(
+                benchmark["caveat"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("Not a published"))
+            );
+            compared += 1;
+        }
+        assert!(compared >= 2, "{area}: {ours:?}");
+    }
+    // The UK keeps its published reference population.
+    let data = app
+        .data(&format!(
+            r#"{{ workforce(filter: {{ employers: ["{mine}"] }}) {{ distribution(benchmark: "UK") {{
+                 categories {{ benchmark {{ published areaCode }} }} }} }} }}"#
+        ))
+        .await;
+    let first = &data["workforce"]["distribution"][0]["categories"][0]["benchmark"];
+    assert_eq!(first["published"], true, "{data}");
+    assert_eq!(first["areaCode"], "K02000001");
+    // With every employer in the filter there is no one else to compare with.
+    let all = app
+        .query(r#"{ workforce { distribution(benchmark: "E12000007") { headcount } } }"#)
+        .await;
+    assert_eq!(error_code(&all), "BAD_USER_INPUT", "{all}");
+    assert!(
+        error_message(&all).contains("no other synthetic employer"),
+        "{all}"
+    );
+    app.stop().await;
+}
+
 async fn a_fresh_server_shows_synthetic_demo_data_until_real_data_is_loaded(store: Store) {
     let Some(app) = TestApp::spawn_with(store, |config| config.demo_data = true).await else {
         return;
@@ -1261,6 +1349,7 @@ async fn records_stored_before_record_keys_get_the_derived_key(store: Store) {
 }
 
 on_both_stores!(
+    a_benchmark_area_compares_with_other_employers_staff_there,
     records_stored_before_record_keys_get_the_derived_key,
     the_overall_distribution_follows_the_cell_key_method,
     every_grouping_follows_the_cell_key_method,

@@ -95,7 +95,10 @@ impl Workforce {
 
     /// The distribution over a measure's background groups, for each group of staff formed
     /// by `by` (none: one group of everyone). Shares are over those who declared.
-    /// `benchmark` names a reference population by area: `UK` or an area code.
+    /// `benchmark` names what to compare with by area: `UK` or an area code. An area with a
+    /// published reference population gives it; any other gives the staff of the other
+    /// loaded employers (real or synthetic, as the figures are) working there in the same
+    /// years, under the same disclosure control (`benchmark.published` is false).
     #[graphql(complexity = "cost::list(cost::groups(&by), child_complexity)")]
     async fn distribution(
         &self,
@@ -111,7 +114,7 @@ impl Workforce {
         )]
         by: Vec<WorkforceDimension>,
         #[graphql(
-            desc = "A reference population to compare with, by area: `UK` or an area code (`referencePopulations` lists them)."
+            desc = "What to compare with, by area: `UK` or an area code. A published reference population where the area has one (`referencePopulations` lists them), otherwise the other loaded employers' staff working in the area in the same years."
         )]
         benchmark: Option<String>,
     ) -> ApiResult<Vec<DistributionGroup>> {
@@ -119,11 +122,15 @@ impl Workforce {
         let measure = Measure::from(measure);
         let benchmark: Option<Vec<ReferenceShare>> = match benchmark {
             Some(area) => Some(
-                service::benchmark(db, &area, measure)
-                    .await?
-                    .into_iter()
-                    .filter_map(ReferenceShare::from_stored)
-                    .collect(),
+                match service::benchmark(db, &self.0, &area, measure).await? {
+                    service::Benchmark::Published(shares) => shares
+                        .into_iter()
+                        .filter_map(ReferenceShare::from_stored)
+                        .collect(),
+                    service::Benchmark::OtherEmployers(others) => {
+                        ReferenceShare::from_other_employers(&others, measure)
+                    }
+                },
             ),
             None => None,
         };

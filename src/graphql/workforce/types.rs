@@ -9,7 +9,7 @@ use crate::domain::disclosure::Suppression;
 use crate::domain::seb::Measure;
 use crate::domain::workforce::GroupKey as DomainKey;
 use crate::graphql::cost;
-use crate::service::workforce::{Filter, KeyNames};
+use crate::service::workforce::{Filter, KeyNames, OtherEmployers};
 use crate::store::reference::ReferenceShare as StoredShare;
 
 /// One of the five socio-economic background questions.
@@ -119,8 +119,13 @@ pub struct ReferenceShare {
     /// False when the figure is widely quoted but was not checked against the original
     /// table; see `caveat`.
     pub confirmed: bool,
+    /// True for a published reference population; false for the staff of the other loaded
+    /// employers working in an area, which this API computes (see `population` and `caveat`).
+    pub published: bool,
     #[graphql(skip)]
     measure: Measure,
+    #[graphql(skip)]
+    caveat: Option<String>,
 }
 
 #[ComplexObject]
@@ -130,10 +135,9 @@ impl ReferenceShare {
         self.measure.into()
     }
 
-    /// What to tell readers about the figure, when it is not confirmed.
-    async fn caveat(&self) -> Option<&'static str> {
-        (!self.confirmed)
-            .then_some("Widely quoted figure, not confirmed against the original published table.")
+    /// What to tell readers about the figure: when it is not confirmed, or not published.
+    async fn caveat(&self) -> Option<&str> {
+        self.caveat.as_deref()
     }
 }
 
@@ -148,8 +152,51 @@ impl ReferenceShare {
             share: s.share,
             period: s.period,
             source: s.source,
+            caveat: (!s.confirmed).then(|| {
+                "Widely quoted figure, not confirmed against the original published table."
+                    .to_owned()
+            }),
             confirmed: s.confirmed,
+            published: true,
         })
+    }
+
+    /// The shares of the other employers' staff in an area, one per background group whose
+    /// share is published (a withheld count has none).
+    pub fn from_other_employers(o: &OtherEmployers, measure: Measure) -> Vec<ReferenceShare> {
+        let Some(table) = &o.table else {
+            return Vec::new();
+        };
+        let years: Vec<String> = o.years.iter().map(i32::to_string).collect();
+        table
+            .cells
+            .iter()
+            .filter_map(|cell| {
+                Some(ReferenceShare {
+                    population: format!(
+                        "Staff of the other employers loaded ({}) working in {} ({})",
+                        o.employers.join(", "),
+                        o.area_name,
+                        o.area
+                    ),
+                    area_code: o.area.clone(),
+                    category: cell.category.to_owned(),
+                    share: cell.share?,
+                    period: years.join(", "),
+                    source: "This API, from those employers' imported staff records".to_owned(),
+                    confirmed: true,
+                    published: false,
+                    measure,
+                    caveat: Some(
+                        "Not a published statistic: the other loaded employers' staff working \
+                         in the area in the same years (every business unit and grade), under \
+                         the same noise and thresholds as every workforce count; a withheld \
+                         count has no share."
+                            .to_owned(),
+                    ),
+                })
+            })
+            .collect()
     }
 }
 
