@@ -156,6 +156,7 @@ pub(super) async fn import_pair(
     kind: Pair,
     path: &Path,
     companion: Option<&Path>,
+    ending: Ending,
     store_args: &StoreArgs,
 ) -> Result<ExitCode, CommandError> {
     let url = store_args.database_url()?;
@@ -167,7 +168,7 @@ pub(super) async fn import_pair(
     let db = prepared_store(&url).await?;
     let (what, per_code, noun) = match kind {
         Pair::Indicators => {
-            let summary = import::indicators::import(&db, main, companion).await?;
+            let summary = import::indicators::import_as(&db, main, companion, ending).await?;
             let n = summary.definitions;
             (
                 format!("{n} indicator definition(s)"),
@@ -176,17 +177,30 @@ pub(super) async fn import_pair(
             )
         }
         Pair::Programmes => {
-            let summary = import::programmes::import(&db, main, companion).await?;
+            let summary = import::programmes::import_as(&db, main, companion, ending).await?;
             let n = summary.programmes;
             (format!("{n} programme(s)"), summary.figures, "figure")
         }
     };
     let total: usize = per_code.values().sum();
-    report("the import was committed", |out| {
-        writeln!(
-            out,
-            "Imported {what} and {total} {noun}(s) (one transaction):"
-        )?;
+    let dry_run = ending == Ending::RollBack;
+    let done = if dry_run {
+        "the dry run wrote nothing"
+    } else {
+        "the import was committed"
+    };
+    report(done, |out| {
+        if dry_run {
+            writeln!(
+                out,
+                "Dry run, nothing was written: the files are valid, and importing them would write {what} and {total} {noun}(s), each replacing a stored one with the same key:"
+            )?;
+        } else {
+            writeln!(
+                out,
+                "Imported {what} and {total} {noun}(s) (one transaction):"
+            )?;
+        }
         for (code, n) in &per_code {
             writeln!(out, "  {code}: {n} {noun}(s)")?;
         }

@@ -26,6 +26,15 @@ use files::{Pair, demo_data, demo_pair, import_pair, import_workforce, write_pta
 use schema::export_schema;
 use server::{load_reference, migrate, serve};
 
+/// How an import asked for with `--dry-run` (or not) ends.
+fn ending(dry_run: bool) -> Ending {
+    if dry_run {
+        Ending::RollBack
+    } else {
+        Ending::Commit
+    }
+}
+
 /// Runs the command the user asked for.
 pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
     match cli.command {
@@ -46,11 +55,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
                 },
         }) => {
             let mode = Mode {
-                ending: if dry_run {
-                    Ending::RollBack
-                } else {
-                    Ending::Commit
-                },
+                ending: ending(dry_run),
                 new_employers: if new_employers {
                     NewEmployers::Any
                 } else {
@@ -64,17 +69,25 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
                 ImportKind::Indicators {
                     file,
                     definitions,
+                    dry_run,
                     store,
                 },
-        }) => import_pair(Pair::Indicators, &file, definitions.as_deref(), &store).await,
+        }) => {
+            let companion = definitions.as_deref();
+            import_pair(Pair::Indicators, &file, companion, ending(dry_run), &store).await
+        }
         Some(Command::Import {
             kind:
                 ImportKind::Programmes {
                     file,
                     programmes,
+                    dry_run,
                     store,
                 },
-        }) => import_pair(Pair::Programmes, &file, programmes.as_deref(), &store).await,
+        }) => {
+            let companion = programmes.as_deref();
+            import_pair(Pair::Programmes, &file, companion, ending(dry_run), &store).await
+        }
         Some(Command::DemoData {
             kind,
             out,

@@ -183,16 +183,21 @@ pub enum ImportKind {
         key: PersonKeyArgs,
     },
     /// Programme figures (columns `programme,metric,unit,period,kind,value,area_code,note`,
-    /// optionally `metric_name`, `numerator`, `denominator`). A figure replaces the stored one
-    /// with the same programme, metric, period, kind and area; any invalid row means nothing
-    /// is written.
+    /// optionally `metric_name`, `numerator`, `denominator`, `caveat`). A figure replaces the
+    /// stored one with the same programme, metric, period, kind and area; any invalid row
+    /// means nothing is written.
     Programmes {
         /// The CSV file of figures.
         file: PathBuf,
         /// Programme descriptions (`code,name,description,stage,owner,owner_name`, optionally
-        /// `synthetic`). Default: `programmes.csv` beside FILE, when there is one.
+        /// `synthetic`, `source`, `licence`). Default: `programmes.csv` beside FILE, when
+        /// there is one.
         #[arg(long)]
         programmes: Option<PathBuf>,
+        /// Check the files against the store and say what the import would write, then write
+        /// nothing.
+        #[arg(long)]
+        dry_run: bool,
         /// The store.
         #[command(flatten)]
         store: StoreArgs,
@@ -208,6 +213,10 @@ pub enum ImportKind {
         /// optionally `synthetic`). Default: `indicators.csv` beside FILE, when there is one.
         #[arg(long)]
         definitions: Option<PathBuf>,
+        /// Check the files against the store and say what the import would write, then write
+        /// nothing.
+        #[arg(long)]
+        dry_run: bool,
         /// The store.
         #[command(flatten)]
         store: StoreArgs,

@@ -11,7 +11,7 @@ use std::io::Read;
 
 use sea_orm::{ConnectionTrait, TransactionTrait};
 
-use super::pipeline::{self, Format, ImportError, Input, Problem, Record};
+use super::pipeline::{self, Ending, Format, ImportError, Input, Problem, Record};
 pub use crate::domain::formats::indicators::{
     DEFINITION_COLUMNS, DEFINITION_OPTIONAL, VALUE_COLUMNS, VALUE_OPTIONAL,
 };
@@ -229,6 +229,17 @@ pub async fn import(
     values: Input<impl Read>,
     definitions: Option<Input<impl Read>>,
 ) -> Result<Summary, ImportError> {
+    import_as(db, values, definitions, Ending::Commit).await
+}
+
+/// [`import`] ended as `ending` says: [`Ending::RollBack`] is a dry run, which checks and
+/// writes everything an import does, says what it wrote, and rolls back.
+pub async fn import_as(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    values: Input<impl Read>,
+    definitions: Option<Input<impl Read>>,
+    ending: Ending,
+) -> Result<Summary, ImportError> {
     let stored: HashMap<String, bool> = store::indicators::all(db, None)
         .await?
         .into_iter()
@@ -250,7 +261,7 @@ pub async fn import(
     if problems.is_empty() && values.is_empty() && definitions.is_empty() {
         problems.push(Problem::whole(&file, "no values after the header"));
     }
-    pipeline::write(db, problems, async |txn| {
+    pipeline::write_as(db, problems, ending, async |txn| {
         Ok(Summary {
             definitions: definitions.len(),
             values: write(txn, &definitions, &values, Stored::Kept).await?,

@@ -570,10 +570,23 @@ pub async fn write<C, T>(
 where
     C: TransactionTrait,
 {
+    write_as(db, problems, Ending::Commit, write).await
+}
+
+/// [`write`], ended as `ending` says (a dry run writes, then rolls back).
+pub async fn write_as<C, T>(
+    db: &C,
+    problems: Vec<Problem>,
+    ending: Ending,
+    write: impl AsyncFnOnce(&C::Transaction) -> Result<T, ImportError>,
+) -> Result<T, ImportError>
+where
+    C: TransactionTrait,
+{
     if !problems.is_empty() {
         return Err(ImportError::Invalid(problems));
     }
-    transaction(db, Ending::Commit, write).await
+    transaction(db, ending, write).await
 }
 
 /// What a transaction does with what its work wrote.

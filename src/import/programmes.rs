@@ -10,7 +10,7 @@ use std::io::Read;
 
 use sea_orm::{ConnectionTrait, TransactionTrait};
 
-use super::pipeline::{self, Format, ImportError, Input, Problem, Record};
+use super::pipeline::{self, Ending, Format, ImportError, Input, Problem, Record};
 pub use crate::domain::formats::programmes::{
     FIGURE_COLUMNS, FIGURE_OPTIONAL, PROGRAMME_COLUMNS, PROGRAMME_OPTIONAL,
 };
@@ -181,6 +181,17 @@ pub async fn import(
     figures: Input<impl Read>,
     programmes: Option<Input<impl Read>>,
 ) -> Result<Summary, ImportError> {
+    import_as(db, figures, programmes, Ending::Commit).await
+}
+
+/// [`import`] ended as `ending` says: [`Ending::RollBack`] is a dry run, which checks and
+/// writes everything an import does, says what it wrote, and rolls back.
+pub async fn import_as(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    figures: Input<impl Read>,
+    programmes: Option<Input<impl Read>>,
+    ending: Ending,
+) -> Result<Summary, ImportError> {
     let mut problems = Vec::new();
     let stored_programmes = store::programmes::list(db, None, None).await?;
     let described = pipeline::companion(
@@ -287,7 +298,7 @@ pub async fn import(
         figures.entry(key).or_default().push(figure);
     }
     let known: Vec<&str> = stored_programmes.iter().map(|p| p.code.as_str()).collect();
-    pipeline::write(db, problems, async |txn| {
+    pipeline::write_as(db, problems, ending, async |txn| {
         write(txn, &described, &known, &metrics, &figures).await
     })
     .await

@@ -688,6 +688,23 @@ async fn employer_codes_ignore_case_from_the_command_line(store: Store) {
     test_store.drop_store().await;
 }
 
+/// How many rows `from` (a table and its condition) selects in the store at `url`.
+async fn rows(url: &str, from: &str) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let db = sea_orm::Database::connect(url).await.expect("store");
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM {from}"),
+        ))
+        .await
+        .expect("counted")
+        .expect("a row");
+    let n = row.try_get::<i64>("", "n").expect("a number");
+    db.close().await.ok();
+    n
+}
+
 async fn import_indicators_from_the_command_line(store: Store) {
     let Some(test_store) = TestStore::new(store).await else {
         return;
@@ -700,6 +717,23 @@ async fn import_indicators_from_the_command_line(store: Store) {
         dir.path(),
     );
     assert!(demo.status.success(), "{}", text(&demo));
+    // A dry run checks and says what it would write, and writes nothing.
+    let dry = run(
+        &["import", "indicators", "--dry-run", "demo/values.csv"],
+        Some(&url),
+        dir.path(),
+    );
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert!(
+        text(&dry).contains("Dry run, nothing was written: the files are valid, and importing them would write 8 indicator definition(s) and 2512 value(s)"),
+        "{}",
+        text(&dry)
+    );
+    assert_eq!(
+        rows(&url, "indicator WHERE code LIKE 'demo_%'").await,
+        0,
+        "the dry run wrote nothing"
+    );
     // Definitions are found beside the values.
     let first = run(
         &["import", "indicators", "demo/values.csv"],
@@ -712,6 +746,7 @@ async fn import_indicators_from_the_command_line(store: Store) {
         "{}",
         text(&first)
     );
+    assert_eq!(rows(&url, "indicator WHERE code LIKE 'demo_%'").await, 8);
     let bad = dir.path().join("bad.csv");
     std::fs::write(
         &bad,
@@ -748,6 +783,22 @@ async fn import_programmes_from_the_command_line(store: Store) {
         dir.path(),
     );
     assert!(demo.status.success(), "{}", text(&demo));
+    let dry = run(
+        &["import", "programmes", "demo/figures.csv", "--dry-run"],
+        Some(&url),
+        dir.path(),
+    );
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert!(
+        text(&dry).contains("Dry run, nothing was written: the files are valid, and importing them would write 2 programme(s)"),
+        "{}",
+        text(&dry)
+    );
+    assert_eq!(
+        rows(&url, "programme WHERE synthetic").await,
+        0,
+        "the dry run wrote nothing"
+    );
     // Programme descriptions are found beside the figures.
     let first = run(
         &["import", "programmes", "demo/figures.csv"],
@@ -760,6 +811,7 @@ async fn import_programmes_from_the_command_line(store: Store) {
         "{}",
         text(&first)
     );
+    assert_eq!(rows(&url, "programme WHERE synthetic").await, 2);
     let bad = dir.path().join("bad.csv");
     std::fs::write(
         &bad,
