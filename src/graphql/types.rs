@@ -38,6 +38,9 @@ pub enum AreaLevelInput {
     /// of districts (`SMC25-...`). Each also answers to the Commission's short name (for
     /// example `ABERDEEN_CITY`).
     LocalArea,
+    /// Averages published for comparison beside UK figures, such as the OECD's (code
+    /// `OECD`): not a place in the UK, so with no parent, within no area and never ranked.
+    Comparator,
 }
 
 /// How the index groups areas.

@@ -17,6 +17,7 @@ const DISTRICTS: (&str, &str) = bundled!("geography/lad20_itl_uk.csv");
 const REGIONS: (&str, &str) = bundled!("geography/regions_dec2023_en.csv");
 const ITL1: (&str, &str) = bundled!("geography/countries_itl1.csv");
 const COUNTRIES: (&str, &str) = bundled!("geography/countries.csv");
+const COMPARATORS: (&str, &str) = bundled!("geography/comparators.csv");
 const PROGRAMMES: (&str, &str) = bundled!("programmes/programmes.csv");
 const PROGRAMME_FIGURES: (&str, &str) = bundled!("programmes/programme_figures.csv");
 const BENCHMARKS: (&str, &str) = bundled!("benchmarks/benchmarks_uk.csv");
@@ -72,17 +73,23 @@ fn named_area(r: &Record<'_>, code: &str, name: &str, parent: Option<&str>) -> N
 }
 
 /// The bundled geography, parsed and checked: the ONS areas and the Commission's 2025 local
-/// areas.
+/// areas, and the comparators published beside UK figures.
 pub fn geography() -> Result<Geography, ImportError> {
     let mut geography = ons_geography()?;
     let mut problems = Vec::new();
     let (specs, newer) = smc::local_areas(&mut problems);
+    let comparators = parse(COMPARATORS, &["code", "name"], &mut problems, |r| {
+        named_area(r, "code", "name", None)
+    });
     if !problems.is_empty() {
         return Err(ImportError::Invalid(problems));
     }
     geography
         .add_local_areas(&specs, &newer)
         .map_err(|e| geography_problem("smc/areas_2025_codes.json", e))?;
+    geography
+        .add_comparators(&comparators)
+        .map_err(|e| geography_problem(COMPARATORS.0, e))?;
     Ok(geography)
 }
 
@@ -388,10 +395,11 @@ mod tests {
                 .iter()
                 .filter(|c| c.area == area.code && c.level != AreaLevel::LocalArea)
                 .count();
-            // Cumberland and Westmorland and Furness each took districts of two ITL3 areas.
+            // Every level but the local areas and the comparators; Cumberland and Westmorland
+            // and Furness each took districts of two ITL3 areas.
             let expected = match area.code.as_str() {
-                "E06000063" | "E06000064" => AreaLevel::ALL.len() - 2,
-                _ => AreaLevel::ALL.len() - 1,
+                "E06000063" | "E06000064" => AreaLevel::ALL.len() - 3,
+                _ => AreaLevel::ALL.len() - 2,
             };
             assert_eq!(levels, expected, "{}", area.code);
         }
@@ -491,30 +499,27 @@ mod tests {
     fn the_son25_indicators_resolve_every_area_and_keep_breakdowns_and_intervals() {
         let published = without_problems(smc::son25_indicators);
         let total: usize = published.values.values().map(Vec::len).sum();
-        // Every published value but the 25 marked NA, the 44 of GVA per head (dr55) given for
-        // the 2025 ITL2 areas and the 13 OECD averages of access to higher education (dr23),
-        // which are reported. Attached by name to the 2021 areas, Eastern Scotland (2021, with
-        // Edinburgh) showed the figure of the 2025 area without it; the OECD's were served as
-        // the UK's under a breakdown `area=OECD`.
-        assert_eq!(total, 4283);
-        assert_eq!(published.left_out.len(), 57, "{:#?}", published.left_out);
-        let (vintage, comparators): (Vec<&String>, Vec<&String>) = published
-            .left_out
-            .iter()
-            .partition(|l| l.contains("dr55") && l.contains("2025 ITL2 areas"));
-        assert_eq!(vintage.len(), 44);
+        // Every published value but the 25 marked NA and the 44 of GVA per head (dr55) given
+        // for the 2025 ITL2 areas, which are reported: attached by name to the 2021 areas,
+        // Eastern Scotland (2021, with Edinburgh) showed the figure of the 2025 area without it.
+        assert_eq!(total, 4296);
+        assert_eq!(published.left_out.len(), 44, "{:#?}", published.left_out);
         assert!(
-            comparators
+            published
+                .left_out
                 .iter()
-                .all(|l| l.contains("dr23") && l.contains("the OECD figure, a comparator")),
-            "{comparators:#?}"
+                .all(|l| l.contains("dr55") && l.contains("2025 ITL2 areas"))
         );
+        // Access to higher education: the UK's own series, and the OECD's average as the
+        // comparator it is (it was served as the UK's, under a breakdown `area=OECD`).
         let dr23 = &published.values["son25_dr23"];
-        assert_eq!(dr23.len(), 13);
-        assert!(
-            dr23.iter()
-                .all(|v| v.area_code == "K02000001" && v.breakdown.is_empty())
+        assert_eq!(dr23.len(), 26);
+        assert!(dr23.iter().all(|v| v.breakdown.is_empty()));
+        assert_eq!(
+            dr23.iter().filter(|v| v.area_code == "K02000001").count(),
+            13
         );
+        assert_eq!(dr23.iter().filter(|v| v.area_code == "OECD").count(), 13);
         assert!(
             published.values["son25_dr55"]
                 .iter()

@@ -59,6 +59,19 @@ pub async fn compute(db: &Pool, key: &IndexKey) -> Result<Arc<IndexResult>, Stor
 /// Computes an index: three aggregate statements (means, deviations, domain scores), then
 /// ranking in the domain.
 async fn compute_now(db: &Pool, key: &IndexKey) -> Result<IndexResult, StoreError> {
+    if key.level == AreaLevel::Comparator {
+        // Averages published beside UK figures are not places: never ranked.
+        let (ranked, quintile_cut_offs) = index::rank(Vec::new(), key.method);
+        return Ok(IndexResult {
+            key: key.clone(),
+            ranked,
+            position: HashMap::new(),
+            quintile_cut_offs,
+            used: Vec::new(),
+            skipped: Vec::new(),
+            published: BTreeMap::new(),
+        });
+    }
     let areas = AreaFilter {
         level: Some(key.level),
         within: None,

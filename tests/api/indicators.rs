@@ -1077,9 +1077,9 @@ fn son25_rows() -> Vec<Son25Row> {
 /// `son25` file, row by row, is served for its area (found by name within its area type),
 /// period and breakdown, with its ITL2 area's quintile as the published group. An ITL2 value
 /// is the area's own, not under a `quintile=N` breakdown (which made every area's figure
-/// unreachable). The only rows not served are GVA per head for the 2025 ITL2 areas (never
-/// attached by name to the 2021 areas) and the OECD's averages (a comparator, never served
-/// under the UK's code).
+/// unreachable); the OECD's averages are the OECD comparator's (they were served as the UK's
+/// under a breakdown `area=OECD`). The only rows not served are GVA per head for the 2025
+/// ITL2 areas, never attached by name to the 2021 areas.
 async fn every_son25_value_is_served_as_its_file_gives_it(store: Store) {
     let Some(app) = TestApp::spawn(store).await else {
         return;
@@ -1089,6 +1089,7 @@ async fn every_son25_value_is_served_as_its_file_gives_it(store: Store) {
             r#"{ itl2: areas(level: ITL2, first: 100) { nodes { code name } }
                  uk: areas(level: UK) { nodes { code name } }
                  countries: areas(level: COUNTRY) { nodes { code name } }
+                 comparators: areas(level: COMPARATOR) { nodes { code name } }
                  indicators { code } }"#,
         )
         .await;
@@ -1112,10 +1113,20 @@ async fn every_son25_value_is_served_as_its_file_gives_it(store: Store) {
         .iter()
         .filter_map(|i| i["code"].as_str().map(str::to_owned))
         .collect();
+    let comparator_code: std::collections::HashMap<String, String> = data["comparators"]["nodes"]
+        .as_array()
+        .expect("comparators")
+        .iter()
+        .map(|a| {
+            let code = a["code"].as_str().unwrap_or("").to_owned();
+            (code.to_lowercase(), code)
+        })
+        .collect();
     let (not_served, rows): (Vec<Son25Row>, Vec<Son25Row>) = son25_rows()
         .into_iter()
-        .partition(|r| (r.itl2 && r.measure == "dr55") || r.comparator.is_some());
-    assert_eq!(not_served.len(), 44 + 13);
+        .partition(|r| r.itl2 && r.measure == "dr55");
+    assert_eq!(not_served.len(), 44);
+    assert_eq!(rows.iter().filter(|r| r.comparator.is_some()).count(), 13);
     // One alias per (measure, period, breakdown) and code the measure has, 10 to a request
     // (the root fields an operation may have).
     let mut groups: std::collections::BTreeMap<(String, String, String), Vec<&Son25Row>> =
@@ -1171,10 +1182,15 @@ async fn every_son25_value_is_served_as_its_file_gives_it(store: Store) {
     for (g, ((measure, period, breakdown), group)) in groups.iter().enumerate() {
         for row in group {
             let at = format!("{} line {}", row.file, row.line);
-            let by_name = if row.itl2 { &itl2_code } else { &country_code };
+            // A comparator's value is the comparator's, never the row's area's.
+            let (by_name, name) = match &row.comparator {
+                Some(comparator) => (&comparator_code, comparator),
+                None if row.itl2 => (&itl2_code, &row.area),
+                None => (&country_code, &row.area),
+            };
             let code = by_name
-                .get(&row.area.to_lowercase())
-                .unwrap_or_else(|| panic!("{at}: no area named {}", row.area));
+                .get(&name.to_lowercase())
+                .unwrap_or_else(|| panic!("{at}: no area named {name}"));
             let nodes = served[g].get(code).unwrap_or_else(|| {
                 panic!(
                     "{at}: {measure} {period} [{breakdown}] of {} is not served",
@@ -1205,11 +1221,27 @@ async fn every_son25_value_is_served_as_its_file_gives_it(store: Store) {
         .await;
     assert_eq!(gva["regional"]["totalCount"], 0);
     assert_eq!(gva["uk"]["nodes"].as_array().map(Vec::len), Some(1));
-    // Access to higher education: the UK's own series, nothing of the OECD's under its code.
+    // Access to higher education: the UK's own series, and the OECD's average as a
+    // comparator, which is no UK area and is never ranked.
     let access = app
-        .data(r#"{ indicator(code: "son25_dr23") { breakdownTypes { type } } }"#)
+        .data(
+            r#"{ indicator(code: "son25_dr23") { breakdownTypes { type } levels }
+                 oecd: area(code: "OECD") { name level parent { code } within(level: UK) { code }
+                   index(period: "2010") { rank } }
+                 ranked: socialMobilityIndex(level: COMPARATOR, period: "2010", indicators: ["son25_dr23"]) { totalCount } }"#,
+        )
         .await;
     assert_eq!(access["indicator"]["breakdownTypes"], serde_json::json!([]));
+    assert_eq!(
+        access["indicator"]["levels"],
+        serde_json::json!(["UK", "COMPARATOR"])
+    );
+    assert_eq!(
+        access["oecd"],
+        serde_json::json!({ "name": "OECD average", "level": "COMPARATOR", "parent": null,
+                            "within": null, "index": null })
+    );
+    assert_eq!(access["ranked"]["totalCount"], 0);
     app.stop().await;
 }
 

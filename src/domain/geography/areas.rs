@@ -21,11 +21,14 @@ pub enum AreaLevel {
     /// authority, or a group of them (a county with its districts, Northern Ireland), or a
     /// unitary authority newer than the 2020 boundaries.
     LocalArea,
+    /// Averages published for comparison beside UK figures (the OECD's): no place in the UK,
+    /// with no parent, within no area and never ranked.
+    Comparator,
 }
 
 impl AreaLevel {
     /// Every level, largest first.
-    pub const ALL: [AreaLevel; 7] = [
+    pub const ALL: [AreaLevel; 8] = [
         AreaLevel::Uk,
         AreaLevel::Country,
         AreaLevel::Region,
@@ -33,6 +36,7 @@ impl AreaLevel {
         AreaLevel::Itl3,
         AreaLevel::LocalAuthority,
         AreaLevel::LocalArea,
+        AreaLevel::Comparator,
     ];
 
     /// Whether the level is on the statistical (ITL) line rather than the administrative one.
@@ -55,6 +59,7 @@ impl AreaLevel {
             AreaLevel::Itl3 => "ITL3",
             AreaLevel::LocalAuthority => "LOCAL_AUTHORITY",
             AreaLevel::LocalArea => "LOCAL_AREA",
+            AreaLevel::Comparator => "COMPARATOR",
         }
     }
 }

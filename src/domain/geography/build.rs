@@ -91,6 +91,31 @@ impl Geography {
         builder.finish()
     }
 
+    /// Adds the comparators (averages published beside UK figures): areas of their own level,
+    /// with no parent and within nothing but themselves.
+    pub fn add_comparators(&mut self, comparators: &[NamedArea]) -> Result<(), GeographyError> {
+        for c in comparators {
+            if self.areas.iter().any(|a| a.code == c.code) {
+                return Err(GeographyError::Inconsistent {
+                    code: c.code.clone(),
+                    reason: "a comparator with the code of an area".into(),
+                });
+            }
+            self.areas.push(Area {
+                code: c.code.clone(),
+                name: c.name.clone(),
+                level: AreaLevel::Comparator,
+                parent: None,
+            });
+            self.containment.push(Containment {
+                area: c.code.clone(),
+                level: AreaLevel::Comparator,
+                within: c.code.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// Adds the authorities newer than the 2020 boundaries as local authorities beside the
     /// districts they replaced, within each area (region, ITL2, ITL3, ...) that holds every
     /// one of those districts. Each must replace 2020 districts of its own region that no
@@ -552,6 +577,8 @@ mod tests {
                 Some("TLI31".into()),
                 Some("E09000001".into()),
                 // No local areas were added to this small geography.
+                None,
+                // A comparator contains nothing.
                 None,
             ]
         );

@@ -78,7 +78,8 @@ const TIME_SPLITS: [&str; 2] = ["time_period", "year"];
 const AREA_SPLITS: [&str; 3] = ["area_name", "itl2_current_geo", "itl2_adolescent_geo"];
 
 /// The split type that sets a value of another area beside the row's own: the row's own
-/// area is its total, any other (the OECD average) a comparator, which is not a UK area.
+/// area is its total, any other (the OECD average) a comparator, which is not a UK area and
+/// is served as the bundled comparator of that name.
 const COMPARATOR_SPLIT: &str = "area";
 
 /// The four splits, each a pair of columns (type, value).
@@ -293,14 +294,26 @@ pub fn son25_indicators_of(
             } else {
                 &[AreaLevel::Uk, AreaLevel::Country]
             };
-            if let Some(comparator) = &row.comparator {
-                published.left_out.push(format!(
-                    "{file} line {}: {} {}: the {comparator} figure, a comparator published \
-                     beside `{}`, is not a UK area's and is never served under one",
-                    row.line, row.measure, row.period, row.area_name
-                ));
-                continue;
-            }
+            let comparator = match &row.comparator {
+                None => None,
+                Some(name) => {
+                    let found = geography.areas.iter().find(|a| {
+                        a.level == AreaLevel::Comparator
+                            && (a.code.eq_ignore_ascii_case(name)
+                                || a.name.eq_ignore_ascii_case(name))
+                    });
+                    let Some(found) = found else {
+                        published.left_out.push(format!(
+                            "{file} line {}: {} {}: the {name} figure, a comparator published \
+                             beside `{}`, is no UK area's and no comparator of that name is \
+                             bundled",
+                            row.line, row.measure, row.period, row.area_name
+                        ));
+                        continue;
+                    };
+                    Some(found.code.clone())
+                }
+            };
             if row.itl2 && ITL2_2025_MEASURES.contains(&row.measure.as_str()) {
                 published.left_out.push(format!(
                     "{file} line {}: {} {} for `{}`: published for the 2025 ITL2 areas, whose \
@@ -310,7 +323,7 @@ pub fn son25_indicators_of(
                 ));
                 continue;
             }
-            let Some(area) = by_name(levels, &row.area_name) else {
+            let Some(area) = comparator.or_else(|| by_name(levels, &row.area_name)) else {
                 published.left_out.push(format!(
                     "{file} line {}: {} {} for `{}`: no {} area of that name in the bundled geography",
                     row.line,
