@@ -6,6 +6,7 @@
 //! that is the command's product (demo data, the migration list) goes through `data`: when
 //! it cannot all be written the command fails.
 
+mod employers;
 mod files;
 mod output;
 mod schema;
@@ -43,6 +44,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Some(Command::Migrate { action, store }) => migrate(action, &store).await,
         Some(Command::LoadReference { store }) => load_reference(&store).await,
         Some(Command::Snapshots { action }) => snapshots::snapshots(action).await,
+        Some(Command::Employers { action }) => employers::employers(action).await,
         Some(Command::Import {
             kind:
                 ImportKind::Workforce {

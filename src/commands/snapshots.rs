@@ -53,7 +53,10 @@ async fn list(store_args: &StoreArgs) -> Result<ExitCode, CommandError> {
 }
 
 /// The stored employer `code` names (see [`employer_named`]).
-fn named<'a>(employers: &'a [Employer], code: &str) -> Result<&'a Employer, CommandError> {
+pub(super) fn named<'a>(
+    employers: &'a [Employer],
+    code: &str,
+) -> Result<&'a Employer, CommandError> {
     let code = code.trim();
     let codes: Vec<&str> = employers.iter().map(|e| e.code.as_str()).collect();
     match employer_named(&codes, code) {

@@ -73,6 +73,13 @@ pub enum Command {
         #[command(subcommand)]
         action: SnapshotsAction,
     },
+    /// Put right an employer a mistake created: give it another code, or delete it once it
+    /// has no snapshot.
+    Employers {
+        /// What to do.
+        #[command(subcommand)]
+        action: EmployersAction,
+    },
     /// Import data from a CSV file, all or nothing.
     Import {
         /// What the file holds.
@@ -148,6 +155,35 @@ pub enum SnapshotsAction {
         /// The year.
         #[arg(long)]
         year: i32,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// What `employers` does.
+#[derive(Debug, Subcommand)]
+pub enum EmployersAction {
+    /// Give an employer another code (its name, units, grades and snapshots stay with it),
+    /// in one transaction; refused when the new code names another stored employer, ignoring
+    /// case.
+    Rename {
+        /// The employer's code (case is ignored when it names one employer).
+        #[arg(long)]
+        employer: String,
+        /// Its new code.
+        #[arg(long)]
+        to: String,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Delete an employer with its business units and grades, in one transaction; refused
+    /// while it has snapshots (`snapshots delete` takes them out first, each said).
+    Delete {
+        /// The employer's code (case is ignored when it names one employer).
+        #[arg(long)]
+        employer: String,
         /// The store.
         #[command(flatten)]
         store: StoreArgs,

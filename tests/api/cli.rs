@@ -684,6 +684,61 @@ async fn employer_codes_ignore_case_from_the_command_line(store: Store) {
             .expect("n");
         assert_eq!(left, 0, "{table} of the deleted snapshot");
     }
+
+    // Putting right the employers themselves: ACME, now without snapshots, goes; Acme takes
+    // the code it should have had.
+    let employers = |args: &[&str]| {
+        let mut all = vec!["employers"];
+        all.extend(args);
+        run(&all, Some(&url), dir.path())
+    };
+    let before = version().await;
+    let out = employers(&["rename", "--employer", "ACME", "--to", "acme"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("`acme` is already the code of Acme (codes ignore case)"),
+        "{}",
+        text(&out)
+    );
+    let out = employers(&["delete", "--employer", "Acme"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("Acme still has snapshots (2024); take each out first"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(version().await, before, "a refusal writes nothing");
+    let out = employers(&["delete", "--employer", "ACME"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("Deleted employer ACME with its 1 business unit(s) and 1 grade(s)."),
+        "{}",
+        text(&out)
+    );
+    let out = employers(&["rename", "--employer", "acme", "--to", " ACME-LTD "]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("Renamed Acme to ACME-LTD"),
+        "{}",
+        text(&out)
+    );
+    assert!(version().await > before, "servers see the change");
+    let listed = snapshots(&["list"]);
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout)
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').take(3).collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>(),
+        ["ACME-LTD 2024 1"]
+    );
+    let codes: Vec<String> = mobility_explorer::store::workforce::employers(&db)
+        .await
+        .expect("read")
+        .into_iter()
+        .map(|e| e.code)
+        .collect();
+    assert_eq!(codes, ["ACME-LTD"]);
     db.close().await.expect("closed");
     test_store.drop_store().await;
 }

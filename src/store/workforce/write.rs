@@ -216,6 +216,40 @@ pub async fn delete_snapshot(
     }))
 }
 
+/// Gives an employer another code; its name, units, grades and snapshots stay with it.
+pub async fn rename_employer(
+    db: &impl ConnectionTrait,
+    employer_id: i32,
+    code: &str,
+) -> Result<(), StoreError> {
+    employer::Entity::update_many()
+        .col_expr(employer::Column::Code, code.into())
+        .filter(employer::Column::Id.eq(employer_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes an employer with its business units and grades; the caller has checked that it
+/// has no snapshot. Returns how many units and grades went.
+pub async fn delete_employer(
+    db: &impl ConnectionTrait,
+    employer_id: i32,
+) -> Result<(u64, u64), StoreError> {
+    let units = business_unit::Entity::delete_many()
+        .filter(business_unit::Column::EmployerId.eq(employer_id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    let grades = grade::Entity::delete_many()
+        .filter(grade::Column::EmployerId.eq(employer_id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    employer::Entity::delete_by_id(employer_id).exec(db).await?;
+    Ok((units, grades))
+}
+
 /// After a bulk import on PostgreSQL: `VACUUM (ANALYZE)` marks the new rows visible and
 /// refreshes the planner's statistics, for the next re-import's look-ups of stored record
 /// keys (no figure reads staff records: they are summed from cells). Autovacuum would get
