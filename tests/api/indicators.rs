@@ -1246,3 +1246,161 @@ async fn every_son25_value_is_served_as_its_file_gives_it(store: Store) {
 }
 
 on_both_stores!(every_son25_value_is_served_as_its_file_gives_it);
+
+/// Every row of a bundled CSV file as a map from column to value.
+fn csv_rows(file: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let path = format!("{}/data/reference/smc/{file}", env!("CARGO_MANIFEST_DIR"));
+    let mut reader = csv::Reader::from_path(&path).expect("bundled file");
+    let header = reader.headers().expect("header").clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            header
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .collect()
+}
+
+/// Every value of (code, period) at `level`, by area code: (value, published group).
+async fn served_values(
+    app: &TestApp,
+    code: &str,
+    period: &str,
+    level: &str,
+) -> std::collections::HashMap<String, (Option<f64>, Option<String>)> {
+    let data = app
+        .data(&format!(
+            r#"{{ indicatorValues(indicator: "{code}", period: "{period}", level: {level}, first: 500) {{
+                 totalCount nodes {{ areaCode value publishedGroup }} }} }}"#
+        ))
+        .await;
+    let values = &data["indicatorValues"];
+    let nodes = values["nodes"].as_array().expect("nodes");
+    assert_eq!(
+        values["totalCount"],
+        nodes.len(),
+        "{code} {period}: one page"
+    );
+    nodes
+        .iter()
+        .map(|n| {
+            (
+                n["areaCode"].as_str().unwrap_or("").to_owned(),
+                (
+                    n["value"].as_f64(),
+                    n["publishedGroup"].as_str().map(str::to_owned),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The data-truth check of the Commission's composites: every row of the 2023 ITL2 file and
+/// of the four 2025 local-area files is served for its area and period with its value and
+/// published group, and nothing else is.
+async fn every_composite_value_is_served_as_its_file_gives_it(store: Store) {
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    // 2023: ITL2 areas by code, one period; the file's codes as the data sources name them.
+    let rows = csv_rows("composite_indices_2023_itl2.csv");
+    assert_eq!(rows.len(), 205);
+    for (file_code, code) in [
+        ("CI1", "smc23_promising_prospects"),
+        ("CI2", "smc23_precarious_situations"),
+        ("CI3", "smc23_socio_cultural_advantage"),
+        ("CI4", "smc23_childhood_poverty"),
+        ("CI5", "smc23_research_development"),
+    ] {
+        let served = served_values(&app, code, "2023", "ITL2").await;
+        let mine: Vec<_> = rows.iter().filter(|r| r["Ind_code"] == file_code).collect();
+        assert_eq!(served.len(), mine.len(), "{code}");
+        for row in mine {
+            let value: f64 = row["Value"].parse().expect("value");
+            assert_eq!(
+                served.get(&row["Area_code"]),
+                Some(&(Some(value), Some(row["Quintile"].clone()))),
+                "{code} {}",
+                row["Area_code"]
+            );
+        }
+    }
+    // 2025: local areas by name, through the Commission's code list and its short names.
+    let list: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{}/data/reference/smc/areas_2025_codes.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("code list"),
+    )
+    .expect("JSON");
+    let mut code_of: std::collections::HashMap<String, String> = Default::default();
+    let specs = list["205_regions"].as_array().expect("areas");
+    assert_eq!(specs.len(), 205);
+    for chunk in specs.chunks(10) {
+        let query: String = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let slug = s["url"].as_str().expect("short name").to_uppercase();
+                format!(r#"a{i}: area(code: "{slug}") {{ code }} "#)
+            })
+            .collect();
+        let data = app.data(&format!("{{ {query} }}")).await;
+        for (i, s) in chunk.iter().enumerate() {
+            let name = s["name"].as_str().expect("name").to_lowercase();
+            let code = data[format!("a{i}")]["code"]
+                .as_str()
+                .expect("found by short name");
+            code_of.insert(name, code.to_owned());
+        }
+    }
+    let mut checked = 0;
+    for (file, code) in [
+        (
+            "2025-01-01-ci1-full-dataset.csv",
+            "smc25_conditions_of_childhood",
+        ),
+        (
+            "2025-01-01-ci2-full-dataset.csv",
+            "smc25_labour_market_opportunities",
+        ),
+        (
+            "2025-01-01-ci3-full-dataset.csv",
+            "smc25_innovation_and_growth",
+        ),
+        (
+            "2025-01-01-ci4-full-dataset.csv",
+            "smc25_promising_prospects",
+        ),
+    ] {
+        let rows = csv_rows(file);
+        let mut periods: Vec<&str> = rows.iter().map(|r| r["time_period"].as_str()).collect();
+        periods.sort();
+        periods.dedup();
+        for period in periods {
+            let served = served_values(&app, code, period, "LOCAL_AREA").await;
+            let mine: Vec<_> = rows.iter().filter(|r| r["time_period"] == period).collect();
+            assert_eq!(served.len(), mine.len(), "{code} {period}");
+            for row in mine {
+                let area = &code_of[&row["area_name"].to_lowercase()];
+                let value: f64 = row["value"].parse().expect("value");
+                assert_eq!(
+                    served.get(area),
+                    Some(&(Some(value), Some(row["secondary_split_value"].clone()))),
+                    "{file} {period} {}",
+                    row["area_name"]
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 2870);
+    app.stop().await;
+}
+
+on_both_stores!(every_composite_value_is_served_as_its_file_gives_it);
