@@ -283,6 +283,31 @@ pub async fn metrics(
         .collect())
 }
 
+/// Keeps the figures within `area` (its own and those of the areas inside it) when given, and
+/// between the period labels `from` and `to` (inclusive) when given.
+fn within_and_between(
+    select: &mut sea_orm::sea_query::SelectStatement,
+    area: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) {
+    use programme_figure::Column as C;
+    if let Some(area) = area {
+        let inside = Query::select()
+            .column(area_within::Column::AreaCode)
+            .from(area_within::Entity)
+            .and_where(area_within::Column::WithinCode.eq(area))
+            .to_owned();
+        select.and_where(Expr::col(C::AreaCode).in_subquery(inside));
+    }
+    if let Some(from) = from {
+        select.and_where(Expr::col(C::Period).gte(from));
+    }
+    if let Some(to) = to {
+        select.and_where(Expr::col(C::Period).lte(to));
+    }
+}
+
 /// Sums of one metric's figures per period and kind, split into programme-wide figures
 /// (`true`) and figures for areas (`false`).
 pub type SumsByPeriod = Vec<(String, FigureKind, bool, Sums)>;
@@ -312,20 +337,7 @@ pub async fn sums(
         .group_by_col(C::Kind)
         .group_by_col(Alias::new("national"))
         .order_by(C::Period, sea_orm::Order::Asc);
-    if let Some(area) = area {
-        let inside = Query::select()
-            .column(area_within::Column::AreaCode)
-            .from(area_within::Entity)
-            .and_where(area_within::Column::WithinCode.eq(area))
-            .to_owned();
-        select.and_where(Expr::col(C::AreaCode).in_subquery(inside));
-    }
-    if let Some(from) = from {
-        select.and_where(Expr::col(C::Period).gte(from));
-    }
-    if let Some(to) = to {
-        select.and_where(Expr::col(C::Period).lte(to));
-    }
+    within_and_between(&mut select, area, from, to);
     let mut out = Vec::new();
     for row in db.query_all(&select).await? {
         let period: String = row.try_get("", "period")?;
@@ -369,20 +381,7 @@ pub async fn caveats(
         .and_where(Expr::col(C::Caveat).is_not_null())
         .order_by(C::Period, sea_orm::Order::Asc)
         .order_by(C::Caveat, sea_orm::Order::Asc);
-    if let Some(area) = area {
-        let inside = Query::select()
-            .column(area_within::Column::AreaCode)
-            .from(area_within::Entity)
-            .and_where(area_within::Column::WithinCode.eq(area))
-            .to_owned();
-        select.and_where(Expr::col(C::AreaCode).in_subquery(inside));
-    }
-    if let Some(from) = from {
-        select.and_where(Expr::col(C::Period).gte(from));
-    }
-    if let Some(to) = to {
-        select.and_where(Expr::col(C::Period).lte(to));
-    }
+    within_and_between(&mut select, area, from, to);
     let mut out = Vec::new();
     for row in db.query_all(&select).await? {
         out.push((row.try_get("", "period")?, row.try_get("", "caveat")?));

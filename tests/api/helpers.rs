@@ -382,3 +382,22 @@ pub fn assert_one_problem(
     );
     assert!(p.reason.contains(reason), "{problems:#?}");
 }
+
+/// Every row of a bundled reference file (a path under `data/reference`), as a map from
+/// column to value: the data-truth tests read the files on their own terms.
+pub fn bundled_csv(file: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let path = format!("{}/data/reference/{file}", env!("CARGO_MANIFEST_DIR"));
+    let mut reader = csv::Reader::from_path(&path).expect("bundled file");
+    let header = reader.headers().expect("header").clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            header
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .collect()
+}

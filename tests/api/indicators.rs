@@ -4,7 +4,7 @@
 use mobility_explorer::import::{self, ImportError, Input, indicators::Summary};
 use serde_json::Value;
 
-use crate::helpers::{Store, TestApp, error_code, error_message};
+use crate::helpers::{Store, TestApp, bundled_csv, error_code, error_message};
 use crate::helpers::{assert_one_problem, import_problems};
 use crate::on_both_stores;
 
@@ -1247,24 +1247,6 @@ async fn every_son25_value_is_served_as_its_file_gives_it(store: Store) {
 
 on_both_stores!(every_son25_value_is_served_as_its_file_gives_it);
 
-/// Every row of a bundled CSV file as a map from column to value.
-fn csv_rows(file: &str) -> Vec<std::collections::HashMap<String, String>> {
-    let path = format!("{}/data/reference/smc/{file}", env!("CARGO_MANIFEST_DIR"));
-    let mut reader = csv::Reader::from_path(&path).expect("bundled file");
-    let header = reader.headers().expect("header").clone();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.expect("row");
-            header
-                .iter()
-                .zip(r.iter())
-                .map(|(h, v)| (h.to_owned(), v.to_owned()))
-                .collect()
-        })
-        .collect()
-}
-
 /// Every value of (code, period) at `level`, by area code: (value, published group).
 async fn served_values(
     app: &TestApp,
@@ -1307,7 +1289,7 @@ async fn every_composite_value_is_served_as_its_file_gives_it(store: Store) {
         return;
     };
     // 2023: ITL2 areas by code, one period; the file's codes as the data sources name them.
-    let rows = csv_rows("composite_indices_2023_itl2.csv");
+    let rows = bundled_csv("smc/composite_indices_2023_itl2.csv");
     assert_eq!(rows.len(), 205);
     for (file_code, code) in [
         ("CI1", "smc23_promising_prospects"),
@@ -1378,7 +1360,7 @@ async fn every_composite_value_is_served_as_its_file_gives_it(store: Store) {
             "smc25_promising_prospects",
         ),
     ] {
-        let rows = csv_rows(file);
+        let rows = bundled_csv(&format!("smc/{file}"));
         let mut periods: Vec<&str> = rows.iter().map(|r| r["time_period"].as_str()).collect();
         periods.sort();
         periods.dedup();

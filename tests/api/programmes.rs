@@ -4,7 +4,7 @@
 use mobility_explorer::import::{self, ImportError, Input};
 use serde_json::{Value, json};
 
-use crate::helpers::{Store, TestApp, error_code, error_message};
+use crate::helpers::{Store, TestApp, bundled_csv, error_code, error_message};
 use crate::helpers::{assert_one_problem, import_problems};
 use crate::on_both_stores;
 
@@ -458,32 +458,11 @@ async fn a_fresh_server_shows_synthetic_activity_never_summed_with_published(sto
 
 on_both_stores!(a_fresh_server_shows_synthetic_activity_never_summed_with_published);
 
-/// The bundled programme files, read as CSV: every row as a map from column to value.
-fn bundled_rows(file: &str) -> Vec<std::collections::HashMap<String, String>> {
-    let path = format!(
-        "{}/data/reference/programmes/{file}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let mut reader = csv::Reader::from_path(&path).expect("bundled file");
-    let header = reader.headers().expect("header").clone();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.expect("row");
-            header
-                .iter()
-                .zip(r.iter())
-                .map(|(h, v)| (h.to_owned(), v.to_owned()))
-                .collect()
-        })
-        .collect()
-}
-
 async fn every_published_figure_says_where_it_came_from_with_its_caveats(store: Store) {
     let Some(app) = TestApp::spawn(store).await else {
         return;
     };
-    let figures = bundled_rows("programme_figures.csv");
+    let figures = bundled_csv("programmes/programme_figures.csv");
     assert_eq!(
         figures.iter().filter(|f| !f["caveat"].is_empty()).count(),
         5,
@@ -491,7 +470,7 @@ async fn every_published_figure_says_where_it_came_from_with_its_caveats(store: 
     );
     let mut points = 0;
     let mut wide_figures = 0;
-    for programme in bundled_rows("programmes.csv") {
+    for programme in bundled_csv("programmes/programmes.csv") {
         let code = &programme["code"];
         let mut metrics: Vec<&str> = figures
             .iter()
