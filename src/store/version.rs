@@ -1,20 +1,29 @@
 //! The data version: a counter every import bumps in its own transaction, so a server (and
 //! every replica on the same store) can tell that what it holds in memory is out of date.
 
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, Statement};
 
 use super::error::StoreError;
 
-/// The stored data version.
-pub async fn read(db: &impl ConnectionTrait) -> Result<i64, StoreError> {
+/// A column of the one data version row.
+async fn stored<T: sea_orm::TryGetable>(
+    db: &impl ConnectionTrait,
+    column: &str,
+) -> Result<T, StoreError> {
     let row = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
-            "SELECT version FROM data_version WHERE id = 1",
+            format!("SELECT {column} FROM data_version WHERE id = 1"),
         ))
         .await?
         .ok_or_else(|| StoreError::Corrupt("the data version row is missing".into()))?;
     Ok(row.try_get_by_index(0)?)
+}
+
+/// The stored data version.
+pub async fn read(db: &impl ConnectionTrait) -> Result<i64, StoreError> {
+    stored(db, "version").await
 }
 
 /// Bumps the data version; called inside an import's transaction, so the new version becomes
@@ -30,14 +39,7 @@ pub async fn bump(db: &impl ConnectionTrait) -> Result<(), StoreError> {
 pub async fn reference_fingerprint(
     db: &impl ConnectionTrait,
 ) -> Result<Option<String>, StoreError> {
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT reference_fingerprint FROM data_version WHERE id = 1",
-        ))
-        .await?
-        .ok_or_else(|| StoreError::Corrupt("the data version row is missing".into()))?;
-    Ok(row.try_get_by_index(0)?)
+    stored(db, "reference_fingerprint").await
 }
 
 /// Records the fingerprint of the reference data just loaded, in the loading transaction.
@@ -45,16 +47,11 @@ pub async fn set_reference_fingerprint(
     db: &impl ConnectionTrait,
     fingerprint: &str,
 ) -> Result<(), StoreError> {
-    db.execute_raw(Statement::from_sql_and_values(
-        db.get_database_backend(),
-        match db.get_database_backend() {
-            sea_orm::DbBackend::Postgres => {
-                "UPDATE data_version SET reference_fingerprint = $1 WHERE id = 1"
-            }
-            _ => "UPDATE data_version SET reference_fingerprint = ? WHERE id = 1",
-        },
-        [fingerprint.into()],
-    ))
-    .await?;
+    let update = Query::update()
+        .table(Alias::new("data_version"))
+        .value(Alias::new("reference_fingerprint"), fingerprint)
+        .and_where(Expr::col(Alias::new("id")).eq(1))
+        .to_owned();
+    db.execute(&update).await?;
     Ok(())
 }

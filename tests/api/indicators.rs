@@ -1012,34 +1012,20 @@ struct Son25Row {
 /// Every row with a value in the bundled `son25` files, read here on its own terms.
 fn son25_rows() -> Vec<Son25Row> {
     let dir = format!("{}/data/reference/smc/son25", env!("CARGO_MANIFEST_DIR"));
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
         .expect("son25 files")
-        .map(|e| e.expect("entry").path())
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     files.sort();
     let mut rows = Vec::new();
-    for path in files {
-        let mut reader = csv::Reader::from_path(&path).expect("file");
-        let header = reader.headers().expect("header").clone();
-        for (i, record) in reader.records().enumerate() {
-            let record = record.expect("row");
-            let get = |name: &str| {
-                header
-                    .iter()
-                    .position(|h| h == name)
-                    .and_then(|p| record.get(p))
-                    .unwrap_or("")
-                    .to_owned()
-            };
+    for file in files {
+        for (i, record) in bundled_csv(&format!("smc/son25/{file}")).iter().enumerate() {
+            let get = |name: &str| record.get(name).cloned().unwrap_or_default();
             if get("value") == "NA" || get("measure_code").is_empty() {
                 continue;
             }
             let mut row = Son25Row {
-                file: path
-                    .file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into(),
+                file: file.clone(),
                 line: i + 2,
                 measure: get("measure_code"),
                 itl2: get("area_type").eq_ignore_ascii_case("ITL2"),

@@ -263,11 +263,13 @@ pub fn son25_indicators_of(
     geography: &Geography,
     problems: &mut Vec<Problem>,
 ) -> Published {
+    // A comparator is named by its code (`OECD`), an area by its name.
     let by_name = |levels: &[AreaLevel], name: &str| -> Option<String> {
         geography
             .areas
             .iter()
-            .find(|a| levels.contains(&a.level) && a.name.eq_ignore_ascii_case(name))
+            .filter(|a| levels.contains(&a.level))
+            .find(|a| a.name.eq_ignore_ascii_case(name) || a.code.eq_ignore_ascii_case(name))
             .map(|a| a.code.clone())
     };
     let format = Format::published(&COLUMNS);
@@ -289,31 +291,6 @@ pub fn son25_indicators_of(
             } else {
                 format!("son25_{}", row.measure)
             };
-            let levels: &[AreaLevel] = if row.itl2 {
-                &[AreaLevel::Itl2]
-            } else {
-                &[AreaLevel::Uk, AreaLevel::Country]
-            };
-            let comparator = match &row.comparator {
-                None => None,
-                Some(name) => {
-                    let found = geography.areas.iter().find(|a| {
-                        a.level == AreaLevel::Comparator
-                            && (a.code.eq_ignore_ascii_case(name)
-                                || a.name.eq_ignore_ascii_case(name))
-                    });
-                    let Some(found) = found else {
-                        published.left_out.push(format!(
-                            "{file} line {}: {} {}: the {name} figure, a comparator published \
-                             beside `{}`, is no UK area's and no comparator of that name is \
-                             bundled",
-                            row.line, row.measure, row.period, row.area_name
-                        ));
-                        continue;
-                    };
-                    Some(found.code.clone())
-                }
-            };
             if row.itl2 && ITL2_2025_MEASURES.contains(&row.measure.as_str()) {
                 published.left_out.push(format!(
                     "{file} line {}: {} {} for `{}`: published for the 2025 ITL2 areas, whose \
@@ -323,14 +300,21 @@ pub fn son25_indicators_of(
                 ));
                 continue;
             }
-            let Some(area) = comparator.or_else(|| by_name(levels, &row.area_name)) else {
+            // A comparator's value is the comparator's, never the row's area's.
+            let (levels, kind, name): (&[AreaLevel], &str, &str) = match &row.comparator {
+                Some(comparator) => (&[AreaLevel::Comparator], "comparator", comparator),
+                None if row.itl2 => (&[AreaLevel::Itl2], "ITL2 area", &row.area_name),
+                None => (
+                    &[AreaLevel::Uk, AreaLevel::Country],
+                    "UK or country area",
+                    &row.area_name,
+                ),
+            };
+            let Some(area) = by_name(levels, name) else {
                 published.left_out.push(format!(
-                    "{file} line {}: {} {} for `{}`: no {} area of that name in the bundled geography",
-                    row.line,
-                    row.measure,
-                    row.period,
-                    row.area_name,
-                    if row.itl2 { "ITL2" } else { "UK or country" }
+                    "{file} line {}: {} {} for `{name}`: no {kind} of that name in the bundled \
+                     geography",
+                    row.line, row.measure, row.period
                 ));
                 continue;
             };
