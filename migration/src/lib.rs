@@ -15,6 +15,7 @@ mod m20261130_000007_drop_row_checks;
 mod m20261130_000008_summarise_record_snapshots;
 mod m20261130_000009_add_programme_sources;
 mod m20261130_000010_add_reference_fingerprint;
+mod m20261130_000011_add_release_time;
 
 /// Runs the project's migrations in order (`mobility-explorer migrate up|down|status`).
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_summarise_record_snapshots::Migration),
             Box::new(m20261130_000009_add_programme_sources::Migration),
             Box::new(m20261130_000010_add_reference_fingerprint::Migration),
+            Box::new(m20261130_000011_add_release_time::Migration),
         ]
     }
 }

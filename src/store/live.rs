@@ -28,6 +28,8 @@ pub struct Data {
     pub version: i64,
     /// Every workforce cell.
     pub cells: Cells,
+    /// When the version was released (seconds since 1970, UTC), when known.
+    pub released_at: Option<i64>,
     memos: Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>,
 }
 
@@ -89,9 +91,11 @@ impl Live {
             let cells = cells::load(db).await?;
             let after = version::read(db).await?;
             if after == stored {
+                let released_at = version::released_at(db).await?;
                 break self.publish(Data {
                     version: stored,
                     cells,
+                    released_at,
                     memos: Mutex::default(),
                 });
             }

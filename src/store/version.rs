@@ -29,9 +29,28 @@ pub async fn read(db: &impl ConnectionTrait) -> Result<i64, StoreError> {
 /// Bumps the data version; called inside an import's transaction, so the new version becomes
 /// visible exactly when the data does.
 pub async fn bump(db: &impl ConnectionTrait) -> Result<(), StoreError> {
-    db.execute_unprepared("UPDATE data_version SET version = version + 1 WHERE id = 1")
-        .await?;
+    // The clock of the process that imports, not of the store: SQLite has no portable
+    // "seconds since 1970" expression that PostgreSQL shares.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let update = Query::update()
+        .table(Alias::new("data_version"))
+        .value(
+            Alias::new("version"),
+            Expr::col(Alias::new("version")).add(1),
+        )
+        .value(Alias::new("released_at"), now)
+        .and_where(Expr::col(Alias::new("id")).eq(1))
+        .to_owned();
+    db.execute(&update).await?;
     Ok(())
+}
+
+/// When the stored data version was released (seconds since 1970, UTC); `None` before the
+/// first import that recorded it.
+pub async fn released_at(db: &impl ConnectionTrait) -> Result<Option<i64>, StoreError> {
+    stored(db, "released_at").await
 }
 
 /// The fingerprint of the reference data the store holds; `None` when it was loaded before
