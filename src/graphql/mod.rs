@@ -9,7 +9,9 @@ pub mod indicators;
 pub mod limits;
 pub mod loaders;
 pub mod pagination;
+pub mod persisted;
 pub mod programmes;
+pub mod tabular;
 pub mod types;
 pub mod workforce;
 
