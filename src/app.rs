@@ -3,15 +3,20 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::num::NonZeroUsize;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 
+use lru::LruCache;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::graphql::build_schema;
+use crate::graphql::persisted::{PersistedError, PersistedQueries};
+use crate::graphql::tabular::{SchemaTypes, TabularError};
 use crate::http::AppState;
+use crate::http::rate_limit::RateLimits;
 use crate::http::response_cache::ResponseCache;
 use crate::import::{self, ImportError};
 use crate::store::{self, Engine, Live, StoreError};
@@ -33,10 +38,19 @@ pub enum AppError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The schema could not be read, or a persisted query does not fit it.
+    #[error(transparent)]
+    Persisted(#[from] PersistedError),
+    /// The schema's SDL could not be read back.
+    #[error(transparent)]
+    Tabular(#[from] TabularError),
     /// The server failed while running.
     #[error("server error: {0}")]
     Serve(std::io::Error),
 }
+
+/// Documents the persisted-query extension may register, at most (each at most 16 KB).
+const REGISTERED_DOCUMENTS: NonZeroUsize = NonZeroUsize::new(1_000).expect("not zero");
 
 /// A built server, bound and ready to run.
 pub struct App {
@@ -117,6 +131,8 @@ impl App {
             config.batch_window,
             config.disclosure.clone(),
         );
+        let types = SchemaTypes::from_sdl(&schema.sdl())?;
+        let persisted = PersistedQueries::load(&types, config.persisted_queries_dir.as_deref())?;
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| AppError::Bind {
@@ -132,6 +148,12 @@ impl App {
                 live,
                 cache_max_age: config.cache_max_age,
                 responses: Arc::new(ResponseCache::new(config.response_cache_bytes)),
+                persisted: Arc::new(persisted),
+                registered: Arc::new(Mutex::new(LruCache::new(REGISTERED_DOCUMENTS))),
+                trusted_only: config.trusted_documents_only,
+                types: Arc::new(types),
+                rate_limits: Arc::new(RateLimits::new(&config.rate_limits)),
+                disclosure_note: config.disclosure.describe(),
             },
             config,
             statements,
@@ -169,9 +191,18 @@ impl App {
             self.state.db.clone(),
             self.config.data_poll,
         ));
+        let limits = self.state.rate_limits.clone();
+        let forgetter = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                ticks.tick().await;
+                limits.forget_idle();
+            }
+        });
         let router = crate::http::router(self.state, &self.config);
         crate::http::serve(self.listener, router, &self.config, shutdown).await;
         follower.abort();
+        forgetter.abort();
         Ok(())
     }
 }

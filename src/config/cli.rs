@@ -452,9 +452,92 @@ pub struct ServeArgs {
     #[arg(long, env = "GRAPHIQL", default_value_t = true, action = ArgAction::Set)]
     pub graphiql: bool,
 
+    /// A directory of `.graphql` files, each a persisted query named by its file name (and
+    /// described by its leading `#` lines), served beside the shipped ones at `/q/{name}`.
+    #[arg(long, env = "PERSISTED_QUERIES_DIR")]
+    pub persisted_queries_dir: Option<PathBuf>,
+
+    /// Answer only persisted queries: any other GraphQL document sent to `/graphql` is
+    /// refused (GraphiQL's own queries included).
+    #[arg(long, env = "TRUSTED_DOCUMENTS_ONLY", default_value_t = false, action = ArgAction::Set)]
+    pub trusted_documents_only: bool,
+
+    /// Requests a minute each client address may make to `/graphql` and `/q` (an IPv6
+    /// client counts by its /64); 0: no limit.
+    #[arg(long, env = "RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
+    pub rate_limit_per_minute: u32,
+
+    /// Requests a minute each API key may make; 0: no limit.
+    #[arg(long, env = "RATE_LIMIT_KEY_PER_MINUTE", default_value_t = 6000)]
+    pub rate_limit_key_per_minute: u32,
+
+    /// API keys partners send in `x-api-key` to be limited by key instead of by address:
+    /// `name=secret` pairs joined by `,`, each secret 16 characters or more.
+    #[arg(long, env = "API_KEYS", hide_env_values = true)]
+    pub api_keys: Option<ApiKeys>,
+
+    /// Limit a client by the last address in `X-Forwarded-For` (the one the proxy in front
+    /// appended) instead of the connection's: only behind a proxy that sets it.
+    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = ArgAction::Set)]
+    pub trust_forwarded_for: bool,
+
     /// The pseudonymisation key (only used here for the demo workforce).
     #[command(flatten)]
     pub key: PersonKeyArgs,
+}
+
+/// API keys as given on the command line; never printed.
+#[derive(Clone)]
+pub struct ApiKeys(String);
+
+impl std::str::FromStr for ApiKeys {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(ApiKeys(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for ApiKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKeys(..)")
+    }
+}
+
+/// Shortest API key secret accepted: a guessable key would let anyone take a partner's quota.
+const MIN_API_KEY_CHARS: usize = 16;
+
+impl ApiKeys {
+    /// The keys as `(name, secret)`, checked.
+    pub fn parse(&self) -> Result<Vec<(std::sync::Arc<str>, String)>, ConfigError> {
+        let fail = |reason: String| ConfigError {
+            name: "API_KEYS (--api-keys)",
+            reason,
+        };
+        let mut keys: Vec<(std::sync::Arc<str>, String)> = Vec::new();
+        for (i, entry) in self.0.split(',').map(str::trim).enumerate() {
+            if entry.is_empty() {
+                continue;
+            }
+            let Some((name, secret)) = entry.split_once('=') else {
+                return Err(fail(format!("entry {} is not `name=secret`", i + 1)));
+            };
+            let (name, secret) = (name.trim(), secret.trim());
+            if name.is_empty() {
+                return Err(fail(format!("entry {} has no name", i + 1)));
+            }
+            if secret.chars().count() < MIN_API_KEY_CHARS {
+                return Err(fail(format!(
+                    "the secret of `{name}` is shorter than {MIN_API_KEY_CHARS} characters"
+                )));
+            }
+            if keys.iter().any(|(n, s)| &**n == name || s == secret) {
+                return Err(fail(format!("`{name}` repeats a name or a secret")));
+            }
+            keys.push((name.into(), secret.to_owned()));
+        }
+        Ok(keys)
+    }
 }
 
 // By hand, so that printing the parsed command line never shows a password.

@@ -8,7 +8,7 @@ mod settings;
 
 pub use cli::*;
 pub use limits::{InputBounds, Limits};
-pub use settings::Config;
+pub use settings::{Config, RateLimitSettings};
 
 #[cfg(test)]
 mod tests {

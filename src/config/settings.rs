@@ -1,6 +1,7 @@
 //! The settings the server runs with, checked from the command line.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,6 +47,25 @@ pub struct Config {
     pub graphiql: bool,
     /// The pseudonymisation key, when configured.
     pub person_key: Option<PersonKey>,
+    /// The operator's persisted queries, beside the shipped ones.
+    pub persisted_queries_dir: Option<PathBuf>,
+    /// Refuse GraphQL documents that are not persisted queries.
+    pub trusted_documents_only: bool,
+    /// Per-client rate limits.
+    pub rate_limits: RateLimitSettings,
+}
+
+/// Per-client rate limits.
+#[derive(Debug, Clone, Default)]
+pub struct RateLimitSettings {
+    /// Requests a minute per client address; 0: no limit.
+    pub per_minute: u32,
+    /// Requests a minute per API key; 0: no limit.
+    pub key_per_minute: u32,
+    /// Known API keys, as `(name, secret)`.
+    pub api_keys: Vec<(Arc<str>, String)>,
+    /// Take the client's address from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
 }
 
 fn positive(name: &'static str, value: usize) -> Result<usize, ConfigError> {
@@ -128,6 +148,17 @@ impl TryFrom<&ServeArgs> for Config {
                 Some(_) => Some(args.key.key()?),
                 None => None,
             },
+            persisted_queries_dir: args.persisted_queries_dir.clone(),
+            trusted_documents_only: args.trusted_documents_only,
+            rate_limits: RateLimitSettings {
+                per_minute: args.rate_limit_per_minute,
+                key_per_minute: args.rate_limit_key_per_minute,
+                api_keys: match &args.api_keys {
+                    Some(keys) => keys.parse()?,
+                    None => Vec::new(),
+                },
+                trust_forwarded_for: args.trust_forwarded_for,
+            },
         })
     }
 }
@@ -157,6 +188,10 @@ impl Config {
             demo_data: false,
             graphiql: true,
             person_key: None,
+            persisted_queries_dir: None,
+            trusted_documents_only: false,
+            // Tests send many requests from one address; the limit's own tests set it.
+            rate_limits: RateLimitSettings::default(),
         }
     }
 }

@@ -170,6 +170,15 @@ pub fn round_score(x: f64) -> f64 {
 }
 
 impl Policy {
+    /// The policy in words, for readers of the figures.
+    pub fn describe(&self) -> String {
+        format!(
+            "Every count has small, fixed noise added (at most {} either way) and is withheld when below {}; the same people always give the same figure. Totals need not equal the sum of their parts, and shares, rates and gaps are computed from the published counts.",
+            self.ptable.max_deviation(),
+            self.min_count
+        )
+    }
+
     /// The perturbed count of a cell: n + pvalue(pcv(n), cell key), before the threshold.
     pub fn perturbed(&self, cell: Aggregate) -> u64 {
         let noise = self.ptable.pvalue(cell.count, cell.cell_key());

@@ -9,17 +9,16 @@
 
 use async_graphql::ParseRequestError;
 use async_graphql::parser::types::OperationType;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLRequest;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::answer::{self, GetRequest, Peer, bad_request};
 use super::refusals::error_response;
-use super::response_cache::{Cached, ResponseCache};
 use super::state::AppState;
-use crate::graphql::error::UNAVAILABLE;
-
-const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+use super::tabular::Format;
+use crate::graphql::persisted::sha256_hex;
 
 /// A request that could not be read as GraphQL: 400, or 413 when too large.
 pub struct Unreadable(ParseRequestError);
@@ -49,35 +48,6 @@ impl IntoResponse for Unreadable {
     }
 }
 
-/// Whether the client accepts the GraphQL response media type (else plain JSON is sent).
-fn wants_graphql_response(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains(GRAPHQL_RESPONSE_JSON))
-}
-
-/// Whether the client accepts a gzipped body: `gzip` (or `*`) in `Accept-Encoding`, not with
-/// a zero weight.
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or("");
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
-}
-
 fn accepts_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
@@ -85,123 +55,144 @@ fn accepts_html(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("text/html"))
 }
 
-/// Runs a request against data version `version`, or replays its complete answer from the
-/// [`ResponseCache`]; returns the HTTP answer and whether it is a complete answer (no
-/// errors), the only kind worth caching.
-async fn execute(
+/// Largest document registered by the persisted-query extension: bigger ones still run, but
+/// are not kept, so the registry's memory stays within its count times this.
+const MAX_REGISTERED_BYTES: usize = 16 * 1024;
+
+/// Applies the persisted-query extension (`extensions.persistedQuery`, Apollo's
+/// conventions) and `TRUSTED_DOCUMENTS_ONLY` to `request`: a hash alone is replaced by its
+/// document, a document sent with its hash is checked against it (and remembered, unless
+/// only trusted documents are answered). Returns the persisted query's name when the
+/// request runs one, or the refusal.
+pub(super) fn resolve_document(
     state: &AppState,
-    headers: &HeaderMap,
-    request: async_graphql::Request,
-    version: i64,
-) -> (Response, bool) {
-    let graphql_media = wants_graphql_response(headers);
-    let content_type = if graphql_media {
-        GRAPHQL_RESPONSE_JSON
-    } else {
-        "application/json"
+    request: &mut async_graphql::Request,
+) -> Result<Option<String>, Box<Response>> {
+    let trusted_only = state.trusted_only;
+    let Some(extension) = request.extensions.remove("persistedQuery") else {
+        let known = state.persisted.by_hash(&sha256_hex(&request.query));
+        return match known {
+            Some(query) => Ok(Some(query.name.clone())),
+            None if trusted_only => Err(refuse(
+                "PERSISTED_QUERY_REQUIRED",
+                "this server answers persisted queries only: call one by URL (`/q/{name}`) or \
+                 send its `extensions.persistedQuery.sha256Hash`; `/q` lists them",
+            )),
+            None => Ok(None),
+        };
     };
-    let variables = serde_json::to_vec(&request.variables).unwrap_or_default();
-    let key = ResponseCache::key(
-        version,
-        &[
-            request.query.as_bytes(),
-            &variables,
-            request.operation_name.as_deref().unwrap_or("").as_bytes(),
-            content_type.as_bytes(),
-        ],
-    );
-    let gzip = accepts_gzip(headers);
-    if let Some(hit) = state.responses.get(&key) {
-        return (complete_answer(hit, gzip), true);
+    let extension = extension.into_json().unwrap_or_default();
+    let hash = extension
+        .get("sha256Hash")
+        .and_then(|h| h.as_str())
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_ascii_lowercase);
+    let version = extension.get("version").and_then(|v| v.as_i64());
+    let (Some(hash), Some(1)) = (hash, version) else {
+        return Err(refuse(
+            "PERSISTED_QUERY_INVALID",
+            "`extensions.persistedQuery` needs `version: 1` and `sha256Hash`, the SHA-256 of \
+             the document in 64 hexadecimal digits",
+        ));
+    };
+    if request.query.is_empty() {
+        if let Some(query) = state.persisted.by_hash(&hash) {
+            request.query = query.document.clone();
+            return Ok(Some(query.name.clone()));
+        }
+        if trusted_only {
+            return Err(refuse(
+                "PERSISTED_QUERY_NOT_IN_LIST",
+                "no persisted query has this hash; `/q` lists them",
+            ));
+        }
+        let registered = state.registered.lock().map(|mut r| r.get(&hash).cloned());
+        return match registered.ok().flatten() {
+            Some(document) => {
+                request.query = document.to_string();
+                Ok(None)
+            }
+            // The message and code Apollo clients look for before sending the document.
+            None => Err(refuse(
+                "PERSISTED_QUERY_NOT_FOUND",
+                "PersistedQueryNotFound",
+            )),
+        };
     }
-    let response = state.schema.execute(request).await;
-    if response.errors.is_empty()
-        && let Ok(body) = serde_json::to_vec(&response)
+    if sha256_hex(&request.query) != hash {
+        return Err(refuse(
+            "PERSISTED_QUERY_HASH_MISMATCH",
+            "`sha256Hash` is not the SHA-256 of the document sent with it",
+        ));
+    }
+    if let Some(query) = state.persisted.by_hash(&hash) {
+        return Ok(Some(query.name.clone()));
+    }
+    if trusted_only {
+        return Err(refuse(
+            "PERSISTED_QUERY_NOT_IN_LIST",
+            "this server answers persisted queries only, and this document is not one; `/q` \
+             lists them",
+        ));
+    }
+    if request.query.len() <= MAX_REGISTERED_BYTES
+        && let Ok(mut registered) = state.registered.lock()
     {
-        // Compressed here only when kept (to serve later clients) or sent gzipped now; else
-        // the HTTP layer compresses as it does every answer.
-        let kept = state.responses.would_keep(body.len());
-        let answer = Cached::new(content_type, body.into(), kept || gzip);
-        if kept {
-            state.responses.put(version, key, answer.clone());
-        }
-        return (complete_answer(answer, gzip), true);
+        registered.put(hash, request.query.as_str().into());
     }
-    // The store being unreachable is the server's condition, not the query's: 503, so
-    // clients and load balancers retry, whatever media type was asked for.
-    let unavailable = response.errors.iter().any(|e| {
-        e.extensions
-            .as_ref()
-            .and_then(|ext| ext.get("code"))
-            .is_some_and(|code| *code == async_graphql::Value::from(UNAVAILABLE))
-    });
-    // Under the GraphQL response media type, a request that failed before execution (no
-    // data, and errors that point at no field) is a 400; executed requests are 200.
-    let failed_before_execution = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty());
-    let mut http = GraphQLResponse::from(response).into_response();
-    if unavailable {
-        *http.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-        http.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    } else if graphql_media {
-        if failed_before_execution {
-            *http.status_mut() = StatusCode::BAD_REQUEST;
-        }
-    } else {
-        http.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-    }
-    (http, false)
+    Ok(None)
 }
 
-/// A complete answer: 200 with its body, gzipped when the client accepts it (the HTTP
-/// layer's compression leaves an encoded body alone).
-fn complete_answer(answer: Cached, gzip: bool) -> Response {
-    let content_type = (
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(answer.content_type),
-    );
-    let vary = (header::VARY, HeaderValue::from_static("accept-encoding"));
-    match answer.gzip {
-        Some(body) if gzip => {
-            let encoding = (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            ([content_type, encoding, vary], body).into_response()
-        }
-        _ => ([content_type, vary], answer.body).into_response(),
-    }
+/// A refusal as [`resolve_document`] returns it.
+fn refuse(code: &str, message: &str) -> Box<Response> {
+    Box::new(bad_request(code, message))
 }
 
 /// `POST /graphql`.
 pub async fn post_graphql(
     State(state): State<AppState>,
     headers: HeaderMap,
+    peer: Peer,
     request: Result<GraphQLRequest<Unreadable>, Unreadable>,
 ) -> Response {
-    match request {
-        Ok(request) => {
+    let mut request = match request {
+        Ok(request) => request.into_inner(),
+        Err(e) => return e.into_response(),
+    };
+    let standing = match state.rate_limits.check(&headers, answer::address(peer)) {
+        Ok(standing) => standing,
+        Err(refused) => return *refused,
+    };
+    let mut response = match resolve_document(&state, &mut request) {
+        Ok(name) => {
             let version = state.live.current().version;
-            execute(&state, &headers, request.into_inner(), version)
-                .await
-                .0
+            let mut response = answer::execute(&state, &headers, request, version).await.0;
+            label_operation(&mut response, name);
+            response
         }
-        Err(e) => e.into_response(),
-    }
+        Err(refused) => *refused,
+    };
+    standing.apply(&mut response);
+    response
 }
 
 /// `GET /graphql`: GraphiQL for a browser with no query (when `graphiql` is on), else the
-/// query in the URL.
+/// query in the URL (or a persisted query's hash in `extensions`), answered in the format
+/// asked for (`format`, or `Accept`).
 pub async fn get_graphql(
     State(state): State<AppState>,
     headers: HeaderMap,
+    peer: Peer,
     RawQuery(query): RawQuery,
     graphiql: bool,
 ) -> Response {
     let query = query.unwrap_or_default();
-    if !query.split('&').any(|pair| pair.starts_with("query=")) {
+    let has = |name: &str| {
+        query
+            .split('&')
+            .any(|pair| pair.split('=').next() == Some(name))
+    };
+    if !has("query") && !has("extensions") {
         if graphiql && accepts_html(&headers) {
             return super::graphiql::page();
         }
@@ -212,9 +203,21 @@ pub async fn get_graphql(
         };
         return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", message);
     }
-    let request = match async_graphql::http::parse_query_string(&query) {
+    let mut request = match async_graphql::http::parse_query_string(&query) {
         Ok(request) => request,
         Err(e) => return Unreadable(e).into_response(),
+    };
+    let format_param = url_params(&query)
+        .into_iter()
+        .find(|(name, _)| name == "format")
+        .map(|(_, value)| value);
+    let format = match Format::negotiate(format_param.as_deref(), &headers) {
+        Ok(format) => format,
+        Err(refused) => return *refused,
+    };
+    let name = match resolve_document(&state, &mut request) {
+        Ok(name) => name,
+        Err(refused) => return *refused,
     };
     if is_mutation(&request) {
         let mut response = error_response(
@@ -227,57 +230,41 @@ pub async fn get_graphql(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    // One version for the tag and the answer, even if a newer one arrives meanwhile.
-    let version = state.live.current().version;
-    let tag = etag(version, &query, accepts_gzip(&headers));
-    let caching = [
-        (
-            header::CACHE_CONTROL,
-            format!("public, max-age={}", state.cache_max_age.as_secs()),
-        ),
-        (header::ETAG, tag.clone()),
-        (header::VARY, "accept, accept-encoding".to_owned()),
-    ];
-    if matches_etag(&headers, &tag) {
-        let mut response = StatusCode::NOT_MODIFIED.into_response();
-        add_headers(&mut response, &caching);
-        return response;
-    }
-    let (mut response, complete) = execute(&state, &headers, request, version).await;
-    if complete && response.status() == StatusCode::OK {
-        add_headers(&mut response, &caching);
-    }
+    let title = name.clone().unwrap_or_else(|| "GraphQL query".to_owned());
+    let mut response = answer::get(
+        &state,
+        &headers,
+        answer::address(peer),
+        GetRequest {
+            request,
+            document: None,
+            format,
+            url: format!("/graphql?{query}"),
+            title,
+            description: String::new(),
+        },
+    )
+    .await;
+    label_operation(&mut response, name);
     response
 }
 
-/// The entity tag of a GET answer: the data version and a digest of the query string (query,
-/// variables and operation name as sent), marked when the body is gzipped. Strong: equal tags
-/// mean equal bytes, so the two encodings of one answer have two tags.
-fn etag(version: i64, query_string: &str, gzip: bool) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(query_string.as_bytes());
-    let encoding = if gzip { "-gzip" } else { "" };
-    format!("\"{version}-{}{encoding}\"", hex::encode(&digest[..12]))
+/// The parameters of a URL's query string, decoded, in order.
+pub(super) fn url_params(query: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default()
 }
 
-/// Whether `If-None-Match` names `tag` (or is `*`); weak tags compare by their opaque part.
-fn matches_etag(headers: &HeaderMap, tag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim())
-        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == tag)
-}
-
-fn add_headers(response: &mut Response, headers: &[(header::HeaderName, String)]) {
-    for (name, value) in headers {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            response.headers_mut().insert(name.clone(), value);
-        }
+/// Marks `response` with the persisted query it answered, for the metrics (a client's own
+/// operation names are not used: anyone could fill the metrics with them).
+pub(super) fn label_operation(response: &mut Response, name: Option<String>) {
+    if let Some(name) = name {
+        response.extensions_mut().insert(OperationName(name));
     }
 }
+
+/// The persisted query a response answered.
+#[derive(Clone, Debug)]
+pub struct OperationName(pub String);
 
 /// Whether the operation a request would run is a mutation (unparseable queries are left to
 /// the schema, which reports them).

@@ -1,12 +1,16 @@
 //! HTTP: the only module that knows axum. Routes, and the layers every request passes.
 
+mod answer;
 mod graphiql;
 mod graphql;
 mod health;
+mod persisted;
+pub mod rate_limit;
 mod refusals;
 pub mod response_cache;
 mod server;
 mod state;
+mod tabular;
 
 pub use server::serve;
 pub use state::AppState;
@@ -38,29 +42,48 @@ pub fn router(state: AppState, config: &Config) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-        .allow_headers([header::CONTENT_TYPE, header::ACCEPT, header::IF_NONE_MATCH])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static(rate_limit::API_KEY_HEADER),
+        ])
         .expose_headers([
             header::ETAG,
+            header::LINK,
+            header::RETRY_AFTER,
             header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("ratelimit-policy"),
+            header::HeaderName::from_static("ratelimit-limit"),
+            header::HeaderName::from_static("ratelimit-remaining"),
+            header::HeaderName::from_static("ratelimit-reset"),
         ])
         .max_age(std::time::Duration::from_secs(86_400));
     let graphiql = config.graphiql;
-    let get_graphql = move |state: State<AppState>, headers: HeaderMap, query: RawQuery| {
-        graphql::get_graphql(state, headers, query, graphiql)
-    };
+    let get_graphql =
+        move |state: State<AppState>, headers: HeaderMap, peer: answer::Peer, query: RawQuery| {
+            graphql::get_graphql(state, headers, peer, query, graphiql)
+        };
     // One semaphore for GET and POST: beyond the cap a request is refused at once, not
     // queued, so a flood cannot build a backlog that outlives it.
     let concurrency = Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_requests));
-    let graphql_route = get(get_graphql).post(graphql::post_graphql).layer(
+    let limited = || {
         ServiceBuilder::new()
             .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
                 overloaded()
             }))
             .layer(LoadShedLayer::new())
-            .layer(GlobalConcurrencyLimitLayer::with_semaphore(concurrency)),
-    );
+            .layer(GlobalConcurrencyLimitLayer::with_semaphore(
+                concurrency.clone(),
+            ))
+    };
+    let graphql_route = get(get_graphql)
+        .post(graphql::post_graphql)
+        .layer(limited());
     let mut routes = Router::new()
         .route("/graphql", graphql_route)
+        .route("/q", get(persisted::list))
+        .route("/q/{name}", get(persisted::run).layer(limited()))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz));
     if graphiql {

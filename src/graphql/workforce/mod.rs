@@ -75,11 +75,7 @@ impl Workforce {
                 variance: round_fraction(ptable.variance()),
             },
             totals_equal_sum_of_cells: false,
-            note: format!(
-                "Every count has small, fixed noise added (at most {} either way) and is withheld when below {}; the same people always give the same figure. Totals need not equal the sum of their parts, and shares, rates and gaps are computed from the published counts.",
-                ptable.max_deviation(),
-                policy.min_count
-            ),
+            note: policy.describe(),
         }
     }
 
