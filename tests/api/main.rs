@@ -15,6 +15,7 @@ mod http;
 mod indicators;
 mod limits;
 mod outage;
+mod partners;
 mod programmes;
 mod schema;
 mod staff;
