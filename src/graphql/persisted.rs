@@ -491,7 +491,10 @@ mod tests {
         assert!(e.reason.contains("whole number"), "{}", e.reason);
         let e = refused(&[("joinersOnly", "yes")]);
         assert_eq!(e.name, "joinersOnly");
-        let e = refused(&[("benchmark", "UK"), ("benchmark", "E12000007")]);
+        let e = refused(&[
+            ("measure", "PARENTAL_OCCUPATION"),
+            ("measure", "SCHOOL_TYPE"),
+        ]);
         assert!(e.reason.contains("more than once"), "{}", e.reason);
         let map = queries.by_name("cold-spot-map").expect("shipped");
         let e = map

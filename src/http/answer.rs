@@ -5,6 +5,7 @@
 //!
 //! A 304 is decided before the rate limit is counted, so revalidating costs a client nothing.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use async_graphql::parser::types::ExecutableDocument;
@@ -19,6 +20,7 @@ use super::response_cache::{Cached, ResponseCache};
 use super::state::AppState;
 use super::tabular::{self, Format};
 use crate::graphql::error::UNAVAILABLE;
+use crate::graphql::tabular::Plan;
 
 pub(super) const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -108,13 +110,94 @@ pub(super) async fn get(
     };
     let (mut response, complete) = match get.format {
         Format::Graphql => execute(state, headers, get.request, version).await,
-        _ => tabular::answer(state, headers, get, version).await,
+        _ => table(state, headers, get, version).await,
     };
     if complete && response.status() == StatusCode::OK {
         add_headers(&mut response, &caching);
     }
     standing.apply(&mut response);
     response
+}
+
+/// Runs `get` and answers it as a table in its format; returns the answer and whether it is
+/// complete (no errors).
+async fn table(
+    state: &AppState,
+    headers: &HeaderMap,
+    get: GetRequest<'_>,
+    version: i64,
+) -> (Response, bool) {
+    let content_type = match get.format {
+        Format::Csv => tabular::CSV,
+        Format::CsvMetadata => tabular::CSVW,
+        Format::Graphql | Format::Rows => tabular::ROWS,
+    };
+    // The metadata names the CSV's URL, so two URLs of one query are two answers.
+    let key = cache_key(version, &get.request, content_type, get.url.as_bytes());
+    if let Some(hit) = replay(state, headers, &key) {
+        return (hit, true);
+    }
+    let query = get.request.query.clone();
+    let operation = get.request.operation_name.clone();
+    let response = state.schema.execute(get.request).await;
+    if !response.errors.is_empty() {
+        let mut refused = failed(response, true);
+        if refused.status() == StatusCode::OK {
+            // A table of a partial answer would pass for a complete one.
+            *refused.status_mut() = StatusCode::BAD_REQUEST;
+        }
+        return (refused, false);
+    }
+    let document = match get.document {
+        Some(document) => Cow::Borrowed(document),
+        None => match async_graphql::parser::parse_query(&query) {
+            Ok(document) => Cow::Owned(document),
+            Err(e) => return (bad_request("BAD_REQUEST", &e.to_string()), false),
+        },
+    };
+    let plan = match Plan::build(&state.types, &document, operation.as_deref()) {
+        Ok(plan) => plan,
+        Err(e) => return (bad_request("CANNOT_TABULATE", &e.to_string()), false),
+    };
+    let data = serde_json::to_value(&response.data).unwrap_or(serde_json::Value::Null);
+    let table = plan.table(&data);
+    let body = match get.format {
+        Format::Csv => tabular::csv(&table),
+        Format::Rows => tabular::rows(&table),
+        _ => {
+            let metadata = tabular::Metadata {
+                url: tabular::csv_url(&get.url),
+                title: &get.title,
+                description: &get.description,
+                version,
+                released_at: state.live.current().released_at,
+                disclosure: plan
+                    .types
+                    .contains("Workforce")
+                    .then_some(state.disclosure_note.as_str()),
+            };
+            tabular::csvw(&table, &plan, &metadata)
+        }
+    };
+    let mut response = keep(
+        state,
+        version,
+        key,
+        content_type,
+        body,
+        accepts_gzip(headers),
+    );
+    if get.format == Format::Csv {
+        let describedby = format!(
+            "<{}>; rel=\"describedby\"; type=\"{}\"",
+            tabular::metadata_url(&get.url),
+            tabular::CSVW
+        );
+        if let Ok(value) = HeaderValue::from_str(&describedby) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    (response, true)
 }
 
 /// The key of an answer in the [`ResponseCache`]: the request and its media type.
@@ -195,11 +278,6 @@ pub(super) fn replay(
         .responses
         .get(key)
         .map(|hit| complete_answer(hit, accepts_gzip(headers)))
-}
-
-/// Whether the client accepts gzip (for [`keep`]).
-pub(super) fn gzip_accepted(headers: &HeaderMap) -> bool {
-    accepts_gzip(headers)
 }
 
 /// The answer to a request that produced errors. The store being unreachable is the

@@ -5,13 +5,12 @@
 
 use std::borrow::Cow;
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde_json::{Value, json};
 
-use super::answer::{self, GetRequest, bad_request};
-use super::state::AppState;
+use super::refusals::error_response;
 use crate::graphql::tabular::{Cell, FIXED_COLUMNS, Plan, Row, Table};
 
 /// What an answer is sent as.
@@ -27,9 +26,12 @@ pub enum Format {
     CsvMetadata,
 }
 
-const CSV: &str = "text/csv; charset=utf-8; header=present";
-const ROWS: &str = "application/json";
-const CSVW: &str = "application/csvm+json";
+/// The media type of a CSV table.
+pub(super) const CSV: &str = "text/csv; charset=utf-8; header=present";
+/// The media type of a table's rows as JSON.
+pub(super) const ROWS: &str = "application/json";
+/// The media type of a table's metadata.
+pub(super) const CSVW: &str = "application/csvm+json";
 
 impl Format {
     /// The name `format=` takes.
@@ -58,7 +60,8 @@ impl Format {
             .into_iter()
             .find(|f| f.name() == name)
             .ok_or_else(|| {
-                Box::new(bad_request(
+                Box::new(error_response(
+                    StatusCode::BAD_REQUEST,
                     "BAD_FORMAT",
                     &format!("parameter `format`: `{name}` is not one of graphql, csv, json, csvw"),
                 ))
@@ -78,86 +81,6 @@ impl Format {
             Format::Graphql
         })
     }
-}
-
-/// Runs `get` and answers it as a table in its format; returns the answer and whether it is
-/// complete (no errors).
-pub(super) async fn answer(
-    state: &AppState,
-    headers: &HeaderMap,
-    get: GetRequest<'_>,
-    version: i64,
-) -> (Response, bool) {
-    let content_type = match get.format {
-        Format::Csv => CSV,
-        Format::CsvMetadata => CSVW,
-        Format::Graphql | Format::Rows => ROWS,
-    };
-    // The metadata names the CSV's URL, so two URLs of one query are two answers.
-    let key = answer::cache_key(version, &get.request, content_type, get.url.as_bytes());
-    if let Some(hit) = answer::replay(state, headers, &key) {
-        return (hit, true);
-    }
-    let query = get.request.query.clone();
-    let operation = get.request.operation_name.clone();
-    let response = state.schema.execute(get.request).await;
-    if !response.errors.is_empty() {
-        let mut refused = answer::failed(response, true);
-        if refused.status() == StatusCode::OK {
-            // A table of a partial answer would pass for a complete one.
-            *refused.status_mut() = StatusCode::BAD_REQUEST;
-        }
-        return (refused, false);
-    }
-    let document = match get.document {
-        Some(document) => Cow::Borrowed(document),
-        None => match async_graphql::parser::parse_query(&query) {
-            Ok(document) => Cow::Owned(document),
-            Err(e) => return (bad_request("BAD_REQUEST", &e.to_string()), false),
-        },
-    };
-    let plan = match Plan::build(&state.types, &document, operation.as_deref()) {
-        Ok(plan) => plan,
-        Err(e) => return (bad_request("CANNOT_TABULATE", &e.to_string()), false),
-    };
-    let data = serde_json::to_value(&response.data).unwrap_or(Value::Null);
-    let table = plan.table(&data);
-    let body = match get.format {
-        Format::Csv => csv(&table),
-        Format::Rows => rows(&table),
-        _ => {
-            let metadata = Metadata {
-                url: csv_url(&get.url),
-                title: &get.title,
-                description: &get.description,
-                version,
-                released_at: state.live.current().released_at,
-                disclosure: plan
-                    .types
-                    .contains("Workforce")
-                    .then_some(state.disclosure_note.as_str()),
-            };
-            csvw(&table, &plan, &metadata)
-        }
-    };
-    let mut response = answer::keep(
-        state,
-        version,
-        key,
-        content_type,
-        body,
-        answer::gzip_accepted(headers),
-    );
-    if get.format == Format::Csv {
-        let describedby = format!(
-            "<{}>; rel=\"describedby\"; type=\"{CSVW}\"",
-            metadata_url(&get.url)
-        );
-        if let Ok(value) = HeaderValue::from_str(&describedby) {
-            response.headers_mut().insert(header::LINK, value);
-        }
-    }
-    (response, true)
 }
 
 /// The columns of a table, in order: its dimensions, then the fixed ones.
@@ -191,11 +114,25 @@ pub fn csv(table: &Table) -> Vec<u8> {
         let _ = writer.write_record(
             row.dimensions
                 .iter()
-                .map(String::as_str)
-                .chain(fixed.iter().map(|c| c.as_ref())),
+                .map(|d| inert(d))
+                .chain(fixed)
+                .collect::<Vec<_>>()
+                .iter()
+                .map(|c| c.as_bytes()),
         );
     }
     writer.into_inner().unwrap_or_default()
+}
+
+/// A text cell a spreadsheet will not run: names come from employers' files, and one
+/// starting `=`, `+`, `-`, `@`, a tab or a carriage return would be read as a formula (CSV
+/// injection), so it gets a leading `'`, as OWASP advises. Values are numbers or symbols and
+/// are written as they are.
+fn inert(text: &str) -> Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{text}")),
+        _ => Cow::Borrowed(text),
+    }
 }
 
 /// The table's rows as JSON objects, keys in column order; `value` is a number, or the
@@ -233,14 +170,19 @@ pub fn rows(table: &Table) -> Vec<u8> {
 }
 
 /// What a table's metadata says beside its columns.
-struct Metadata<'a> {
-    url: String,
-    title: &'a str,
-    description: &'a str,
-    version: i64,
-    released_at: Option<i64>,
+pub(super) struct Metadata<'a> {
+    /// The CSV's URL.
+    pub url: String,
+    /// The query's name.
+    pub title: &'a str,
+    /// What the query answers.
+    pub description: &'a str,
+    /// The data version answered.
+    pub version: i64,
+    /// When that version was released (seconds since 1970).
+    pub released_at: Option<i64>,
     /// The disclosure control of workforce figures, when the table has any.
-    disclosure: Option<&'a str>,
+    pub disclosure: Option<&'a str>,
 }
 
 /// What the standard columns hold, for the metadata.
@@ -252,7 +194,8 @@ const FIXED_DESCRIPTIONS: [&str; 4] = [
     "Empty when the value is given; else why it is not (for [c], the suppression reason).",
 ];
 
-fn csvw(table: &Table, plan: &Plan, meta: &Metadata) -> Vec<u8> {
+/// The table's metadata, as CSV on the Web.
+pub(super) fn csvw(table: &Table, plan: &Plan, meta: &Metadata) -> Vec<u8> {
     let values = |field: &str| -> Vec<&str> {
         table
             .metadata
@@ -334,12 +277,12 @@ fn csvw(table: &Table, plan: &Plan, meta: &Metadata) -> Vec<u8> {
 }
 
 /// The CSV URL of a request `url` (any `format` parameter replaced by `format=csv`).
-fn csv_url(url: &str) -> String {
+pub(super) fn csv_url(url: &str) -> String {
     with_format(url, "csv")
 }
 
 /// The metadata URL of a request `url`.
-fn metadata_url(url: &str) -> String {
+pub(super) fn metadata_url(url: &str) -> String {
     with_format(url, "csvw")
 }
 
@@ -362,6 +305,7 @@ fn with_format(url: &str, format: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     #[test]
     fn metadata_and_csv_urls_keep_the_query_and_replace_the_format() {
@@ -372,6 +316,34 @@ mod tests {
         assert_eq!(
             metadata_url("/graphql?query=%7Ba%7D&format=csv"),
             "/graphql?query=%7Ba%7D&format=csvw"
+        );
+    }
+
+    #[test]
+    fn names_that_a_spreadsheet_would_run_are_made_inert() {
+        use crate::graphql::tabular::{Cell, Row};
+        let table = Table {
+            dimensions: vec!["businessUnit".to_owned()],
+            rows: ["=HYPERLINK(\"http://x\")", "@SUM(A1)", "Operations", "-1+1"]
+                .into_iter()
+                .map(|name| Row {
+                    dimensions: vec![name.to_owned()],
+                    figure: "change".to_owned(),
+                    value: Cell::Number((-3).into()),
+                    unit: "people".to_owned(),
+                    status: String::new(),
+                })
+                .collect(),
+            metadata: Default::default(),
+        };
+        let text = String::from_utf8(csv(&table)).expect("UTF-8");
+        assert_eq!(
+            text,
+            "businessUnit,figure,value,unit,status\r\n\
+             \"'=HYPERLINK(\"\"http://x\"\")\",change,-3,people,\r\n\
+             '@SUM(A1),change,-3,people,\r\n\
+             Operations,change,-3,people,\r\n\
+             '-1+1,change,-3,people,\r\n"
         );
     }
 
