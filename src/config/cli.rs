@@ -452,6 +452,10 @@ pub struct ServeArgs {
     #[arg(long, env = "GRAPHIQL", default_value_t = true, action = ArgAction::Set)]
     pub graphiql: bool,
 
+    /// Serve the Prometheus metrics at `/metrics`.
+    #[arg(long, env = "METRICS", default_value_t = true, action = ArgAction::Set)]
+    pub metrics: bool,
+
     /// The pseudonymisation key (only used here for the demo workforce).
     #[command(flatten)]
     pub key: PersonKeyArgs,

@@ -44,6 +44,8 @@ pub struct Config {
     pub demo_data: bool,
     /// Serve GraphiQL to browsers.
     pub graphiql: bool,
+    /// Serve the Prometheus metrics at `/metrics`.
+    pub metrics: bool,
     /// The pseudonymisation key, when configured.
     pub person_key: Option<PersonKey>,
 }
@@ -124,6 +126,7 @@ impl TryFrom<&ServeArgs> for Config {
             },
             demo_data: args.demo_data,
             graphiql: args.graphiql,
+            metrics: args.metrics,
             person_key: match args.key.person_key {
                 Some(_) => Some(args.key.key()?),
                 None => None,
@@ -156,6 +159,7 @@ impl Config {
             disclosure: Policy::default(),
             demo_data: false,
             graphiql: true,
+            metrics: true,
             person_key: None,
         }
     }

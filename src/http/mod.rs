@@ -3,6 +3,7 @@
 mod graphiql;
 mod graphql;
 mod health;
+pub mod metrics;
 mod refusals;
 pub mod response_cache;
 mod server;
@@ -66,7 +67,19 @@ pub fn router(state: AppState, config: &Config) -> Router {
     if graphiql {
         routes = routes.merge(graphiql::routes());
     }
-    routes
+    // Outside the concurrency cap, like the health probes: an overloaded server must still
+    // say so.
+    let counted = config
+        .metrics
+        .then(|| Arc::new(metrics::Metrics::default()));
+    if let Some(counted) = &counted {
+        let counted = counted.clone();
+        routes = routes.route(
+            "/metrics",
+            get(move |state: State<AppState>| metrics::scrape(state, counted.clone())),
+        );
+    }
+    let router = routes
         .fallback(not_found)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
@@ -87,7 +100,15 @@ pub fn router(state: AppState, config: &Config) -> Router {
         // it back in `x-request-id` to quote when reporting a problem.
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+    match counted {
+        // The outermost layer, so it counts the status the client gets.
+        Some(counted) => router.layer(axum::middleware::from_fn_with_state(
+            counted,
+            metrics::track,
+        )),
+        None => router,
+    }
 }
 
 /// The span of one request: its id (a client's own `x-request-id`, or one made here), method
