@@ -191,6 +191,27 @@ mod tests {
     }
 
     #[test]
+    fn the_log_format_is_text_unless_json_is_asked_for_with_any_command() {
+        let cli = parse(["mobility-explorer"]).expect("parses");
+        assert_eq!(cli.log_format, LogFormat::Text);
+        for args in [
+            &["mobility-explorer", "--log-format", "json"][..],
+            &["mobility-explorer", "serve", "--log-format", "json"],
+            &[
+                "mobility-explorer",
+                "migrate",
+                "status",
+                "--log-format",
+                "json",
+            ],
+        ] {
+            let cli = parse(args).expect("parses");
+            assert_eq!(cli.log_format, LogFormat::Json, "{args:?}");
+        }
+        assert!(parse(["mobility-explorer", "--log-format", "xml"]).is_err());
+    }
+
+    #[test]
     fn a_zero_limit_is_refused() {
         let cli = parse(["mobility-explorer", "--max-query-depth", "0"]).expect("parses");
         let err = Config::try_from(&cli.serve).expect_err("refused");

@@ -97,8 +97,15 @@ pub fn router(state: AppState, config: &Config) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         // Every request's log lines, internal errors included, carry its id; the client gets
-        // it back in `x-request-id` to quote when reporting a problem.
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        // it back in `x-request-id` to quote when reporting a problem. One line per request,
+        // when its answer is ready: its status says whether it failed.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(access_line)
+                .on_failure(()),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
     match counted {
@@ -109,6 +116,22 @@ pub fn router(state: AppState, config: &Config) -> Router {
         )),
         None => router,
     }
+}
+
+/// The access log: one line per request, inside its span (which carries its id, method and
+/// path).
+fn access_line<B>(
+    response: &axum::http::Response<B>,
+    latency: std::time::Duration,
+    _span: &tracing::Span,
+) {
+    tracing::info!(
+        target: "access",
+        status = response.status().as_u16(),
+        // Microseconds as milliseconds: a short decimal, not a float's long tail.
+        latency_ms = latency.as_micros() as f64 / 1000.0,
+        "request answered"
+    );
 }
 
 /// The span of one request: its id (a client's own `x-request-id`, or one made here), method

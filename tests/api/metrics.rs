@@ -1,7 +1,10 @@
 //! Operations: the Prometheus metrics at `/metrics` (requests by route and status, their
-//! latency, the data served), read back from the text a scraper reads.
+//! latency, the data served), read back from the text a scraper reads; and the logs as the
+//! binary writes them (`LOG_FORMAT=json`: one JSON object per line, one access line per
+//! request carrying its id).
 
-use std::io::Cursor;
+use std::io::{BufRead, BufReader, Cursor, Read};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mobility_explorer::demo;
@@ -369,3 +372,100 @@ on_both_stores!(
     data_gauges_are_those_of_the_data_served,
     metrics_can_be_turned_off,
 );
+
+/// What the binary wrote to standard error while serving one request (`GET /healthz`) with
+/// `LOG_FORMAT=format`, and the `x-request-id` it answered with.
+async fn logs_of_one_request(format: &str) -> (String, String) {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}/explorer.db?mode=rwc", dir.path().display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mobility-explorer"))
+        .current_dir(dir.path())
+        .env_clear()
+        .envs([
+            ("DATABASE_URL", url.as_str()),
+            ("BIND", "127.0.0.1:0"),
+            ("DEMO_DATA", "false"),
+            ("LOG_FORMAT", format),
+            ("RUST_LOG", "info"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    // Both pipes are read on threads of their own, so neither fills up and the address
+    // printed on standard output can be waited for with a deadline.
+    let stdout = child.stdout.take().expect("stdout");
+    let (lines, printed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut stderr = child.stderr.take().expect("stderr");
+    let logs = std::thread::spawn(move || {
+        let mut text = String::new();
+        stderr.read_to_string(&mut text).expect("UTF-8 logs");
+        text
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let addr = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = printed
+            .recv_timeout(left)
+            .expect("the server prints its address");
+        if let Some(url) = line.strip_prefix("GraphiQL: http://") {
+            break url.trim_end_matches("/graphql").to_owned();
+        }
+    };
+    let response = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .expect("an id")
+        .to_owned();
+    // The access line is written before the answer is sent, so it is in the pipe by now.
+    child.kill().expect("stopped");
+    child.wait().expect("ended");
+    (logs.join().expect("logs read"), id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_are_one_object_a_line_with_one_access_line_per_request() {
+    let (logs, id) = logs_of_one_request("json").await;
+    assert!(!logs.contains('\u{1b}'), "no escape codes: {logs}");
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(lines.iter().all(Value::is_object), "{logs}");
+    let access: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["span"]["request_id"] == id.as_str())
+        .collect();
+    assert_eq!(access.len(), 1, "one line for the request: {logs}");
+    let line = access[0];
+    assert_eq!(line["level"], "INFO");
+    assert_eq!(line["target"], "access");
+    assert_eq!(line["status"], 200);
+    assert!(
+        line["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0),
+        "{line}"
+    );
+    assert_eq!(line["span"]["method"], "GET");
+    assert_eq!(line["span"]["path"], "/healthz");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_logs_carry_no_colours_when_standard_error_is_no_terminal() {
+    let (logs, id) = logs_of_one_request("text").await;
+    assert!(!logs.contains('\u{1b}'), "no escape codes: {logs}");
+    let access: Vec<&str> = logs.lines().filter(|l| l.contains(&id)).collect();
+    assert_eq!(access.len(), 1, "one line for the request: {logs}");
+    assert!(access[0].contains("status=200"), "{}", access[0]);
+    assert!(access[0].contains("latency_ms="), "{}", access[0]);
+}
