@@ -7,8 +7,8 @@
 //! - [`app`]: opens the store, runs migrations, loads reference and demo data into an empty
 //!   store, builds the schema and router ([`app::App`]); `main` and the tests start the
 //!   server the same way.
-//! - [`http`]: the only module that knows axum: `/graphql`, GraphiQL, health, the layers
-//!   (request ids, limits, compression, CORS) and the accept loop.
+//! - [`http`]: the only module that knows axum: `/graphql`, GraphiQL, health, metrics, the
+//!   layers (request ids, access log, limits, compression, CORS) and the accept loop.
 //! - [`graphql`]: the schema. Resolvers translate arguments into service calls and answers
 //!   into schema types; query limits, the cost model, dataloaders and error codes live here.
 //!   Only an `ApiError` can leave a resolver.

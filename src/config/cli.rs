@@ -37,9 +37,29 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
+    /// How log lines are written to standard error, whatever the command.
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    pub log_format: LogFormat,
+
     /// Options of `serve`, accepted without the command name too.
     #[command(flatten)]
     pub serve: ServeArgs,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One line of text per event, for people reading a terminal.
+    Text,
+    /// One JSON object per line, with the fields of the event and of its spans, for log
+    /// collectors.
+    Json,
 }
 
 /// The commands of the binary.
@@ -480,6 +500,10 @@ pub struct ServeArgs {
     /// appended) instead of the connection's: only behind a proxy that sets it.
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = ArgAction::Set)]
     pub trust_forwarded_for: bool,
+
+    /// Serve the Prometheus metrics at `/metrics`.
+    #[arg(long, env = "METRICS", default_value_t = true, action = ArgAction::Set)]
+    pub metrics: bool,
 
     /// The pseudonymisation key (only used here for the demo workforce).
     #[command(flatten)]

@@ -169,11 +169,12 @@ mod tests {
     }
 
     #[test]
-    fn demo_data_and_graphiql_are_on_by_default_and_can_be_turned_off() {
+    fn demo_data_graphiql_and_metrics_are_on_by_default_and_can_be_turned_off() {
         type Switch = fn(&Config) -> bool;
-        let switches: [(&str, Switch); 2] = [
+        let switches: [(&str, Switch); 3] = [
             ("--demo-data", |c| c.demo_data),
             ("--graphiql", |c| c.graphiql),
+            ("--metrics", |c| c.metrics),
         ];
         for (flag, value) in switches {
             let on = parse(["mobility-explorer"]).expect("parses");
@@ -187,6 +188,27 @@ mod tests {
                 "{flag}"
             );
         }
+    }
+
+    #[test]
+    fn the_log_format_is_text_unless_json_is_asked_for_with_any_command() {
+        let cli = parse(["mobility-explorer"]).expect("parses");
+        assert_eq!(cli.log_format, LogFormat::Text);
+        for args in [
+            &["mobility-explorer", "--log-format", "json"][..],
+            &["mobility-explorer", "serve", "--log-format", "json"],
+            &[
+                "mobility-explorer",
+                "migrate",
+                "status",
+                "--log-format",
+                "json",
+            ],
+        ] {
+            let cli = parse(args).expect("parses");
+            assert_eq!(cli.log_format, LogFormat::Json, "{args:?}");
+        }
+        assert!(parse(["mobility-explorer", "--log-format", "xml"]).is_err());
     }
 
     #[test]

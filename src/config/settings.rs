@@ -45,6 +45,8 @@ pub struct Config {
     pub demo_data: bool,
     /// Serve GraphiQL to browsers.
     pub graphiql: bool,
+    /// Serve the Prometheus metrics at `/metrics`.
+    pub metrics: bool,
     /// The pseudonymisation key, when configured.
     pub person_key: Option<PersonKey>,
     /// The operator's persisted queries, beside the shipped ones.
@@ -144,6 +146,7 @@ impl TryFrom<&ServeArgs> for Config {
             },
             demo_data: args.demo_data,
             graphiql: args.graphiql,
+            metrics: args.metrics,
             person_key: match args.key.person_key {
                 Some(_) => Some(args.key.key()?),
                 None => None,
@@ -187,6 +190,7 @@ impl Config {
             disclosure: Policy::default(),
             demo_data: false,
             graphiql: true,
+            metrics: true,
             person_key: None,
             persisted_queries_dir: None,
             trusted_documents_only: false,

@@ -269,6 +269,27 @@ impl Cells {
         self.count.is_empty()
     }
 
+    /// How many snapshots (one employer's staff records of one year) the cells hold.
+    pub fn snapshots(&self) -> usize {
+        let headline = slot_of(Measure::ALL[0]);
+        self.blocks
+            .keys()
+            .filter(|(s, _, _)| *s == headline)
+            .count()
+    }
+
+    /// How many staff records the cells were built from: every record is in exactly one
+    /// cell of each measure (its group, or the measure's unknown answers), so one measure's
+    /// cells count each record once.
+    pub fn records(&self) -> u64 {
+        let headline = slot_of(Measure::ALL[0]);
+        self.blocks
+            .iter()
+            .filter(|((s, _, _), _)| *s == headline)
+            .map(|(_, rows)| self.count[rows.clone()].iter().sum::<u64>())
+            .sum()
+    }
+
     /// The latest year with records of any of `employers`.
     pub fn latest_year(&self, employers: &[i32]) -> Option<i32> {
         let wanted = self.employers.mask(employers);
@@ -514,6 +535,32 @@ mod tests {
         in_wales.work_areas = Some(vec!["W1".into(), "nowhere".into()]);
         let wales = cells.category_counts(&in_wales, Measure::ParentalOccupation, &[]);
         assert_eq!(wales[0].headcount.count, 30);
+    }
+
+    #[test]
+    fn snapshots_and_records_are_counted_once_whatever_the_measures() {
+        let mut rows: Vec<Cell> = Vec::new();
+        for row in [
+            cell(1, 2024, 1, "E1", Some(seb::LOWER)),
+            cell(1, 2024, 2, "E1", Some(seb::PROFESSIONAL)),
+            cell(1, 2024, 2, "W1", None),
+            cell(1, 2023, 3, "E1", Some(seb::LOWER)),
+            cell(2, 2024, 1, "W1", Some(seb::INTERMEDIATE)),
+        ] {
+            // The same records under a second measure (all unknown) and engagement.
+            let mut school = row.clone();
+            school.measure = Measure::SchoolType.column().into();
+            school.category = None;
+            let mut engagement = row.clone();
+            engagement.measure = ENGAGEMENT.into();
+            engagement.category = Some(seb::LOWER.into());
+            rows.extend([row, school, engagement]);
+        }
+        let cells = cells_of(rows).expect("known measures");
+        assert_eq!(cells.snapshots(), 3);
+        assert_eq!(cells.records(), 10 + 20 + 20 + 30 + 10);
+        assert_eq!(Cells::default().snapshots(), 0);
+        assert_eq!(Cells::default().records(), 0);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::answer::{self, GetRequest, Peer, bad_request};
+use super::metrics::OperationLabel;
 use super::refusals::error_response;
 use super::state::AppState;
 use super::tabular::Format;
@@ -258,13 +259,9 @@ pub(super) fn url_params(query: &str) -> Vec<(String, String)> {
 /// operation names are not used: anyone could fill the metrics with them).
 pub(super) fn label_operation(response: &mut Response, name: Option<String>) {
     if let Some(name) = name {
-        response.extensions_mut().insert(OperationName(name));
+        response.extensions_mut().insert(OperationLabel(name));
     }
 }
-
-/// The persisted query a response answered.
-#[derive(Clone, Debug)]
-pub struct OperationName(pub String);
 
 /// Whether the operation a request would run is a mutation (unparseable queries are left to
 /// the schema, which reports them).

@@ -4,6 +4,7 @@ mod answer;
 mod graphiql;
 mod graphql;
 mod health;
+pub mod metrics;
 mod persisted;
 pub mod rate_limit;
 mod refusals;
@@ -89,7 +90,19 @@ pub fn router(state: AppState, config: &Config) -> Router {
     if graphiql {
         routes = routes.merge(graphiql::routes());
     }
-    routes
+    // Outside the concurrency cap, like the health probes: an overloaded server must still
+    // say so.
+    let counted = config
+        .metrics
+        .then(|| Arc::new(metrics::Metrics::default()));
+    if let Some(counted) = &counted {
+        let counted = counted.clone();
+        routes = routes.route(
+            "/metrics",
+            get(move |state: State<AppState>| metrics::scrape(state, counted.clone())),
+        );
+    }
+    let router = routes
         .fallback(not_found)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
@@ -107,10 +120,41 @@ pub fn router(state: AppState, config: &Config) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         // Every request's log lines, internal errors included, carry its id; the client gets
-        // it back in `x-request-id` to quote when reporting a problem.
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        // it back in `x-request-id` to quote when reporting a problem. One line per request,
+        // when its answer is ready: its status says whether it failed.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(access_line)
+                .on_failure(()),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+    match counted {
+        // The outermost layer, so it counts the status the client gets.
+        Some(counted) => router.layer(axum::middleware::from_fn_with_state(
+            counted,
+            metrics::track,
+        )),
+        None => router,
+    }
+}
+
+/// The access log: one line per request, inside its span (which carries its id, method and
+/// path).
+fn access_line<B>(
+    response: &axum::http::Response<B>,
+    latency: std::time::Duration,
+    _span: &tracing::Span,
+) {
+    tracing::info!(
+        target: "access",
+        status = response.status().as_u16(),
+        // Microseconds as milliseconds: a short decimal, not a float's long tail.
+        latency_ms = latency.as_micros() as f64 / 1000.0,
+        "request answered"
+    );
 }
 
 /// The span of one request: its id (a client's own `x-request-id`, or one made here), method

@@ -16,7 +16,7 @@ pub mod workforce;
 
 pub use error::StoreError;
 pub use live::Live;
-pub use pool::Pool;
+pub use pool::{Pool, PoolUsage, pool_usage};
 
 use std::time::Duration;
 

@@ -72,6 +72,36 @@ impl Pool {
     }
 }
 
+/// The connections of a connection pool at one moment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Connections open, idle or in use.
+    pub open: u32,
+    /// Open connections no statement is using.
+    pub idle: usize,
+}
+
+/// The connections `db`'s pool holds now; nothing for a backend this store does not use.
+pub fn pool_usage(db: &DatabaseConnection) -> PoolUsage {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            PoolUsage {
+                open: pool.size(),
+                idle: pool.num_idle(),
+            }
+        }
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            PoolUsage {
+                open: pool.size(),
+                idle: pool.num_idle(),
+            }
+        }
+        _ => PoolUsage::default(),
+    }
+}
+
 #[async_trait::async_trait]
 impl ConnectionTrait for Pool {
     fn get_database_backend(&self) -> DbBackend {

@@ -14,6 +14,7 @@ mod hostile;
 mod http;
 mod indicators;
 mod limits;
+mod metrics;
 mod outage;
 mod partners;
 mod programmes;
