@@ -122,12 +122,25 @@ async fn spawn_loaded(store: Store, adjust: impl FnOnce(&mut Config)) -> Option<
         adjust(config);
     })
     .await?;
-    let key = PersonKey::new(b"a partner test key of sixteen bytes").expect("long enough");
-    import::workforce::import(&app.db, "emp-p.csv", Cursor::new(emp_p()), &key)
+    import::workforce::import(&app.db, "emp-p.csv", Cursor::new(emp_p()), &person_key())
         .await
         .expect("the staff file imports");
     app.sync().await;
     Some(app)
+}
+
+/// GETs `path` with extra request headers.
+async fn get_with(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut request = app.client.get(app.url(path));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.expect("sent")
+}
+
+/// The key the staff files are imported with.
+fn person_key() -> PersonKey {
+    PersonKey::new(b"a partner test key of sixteen bytes").expect("long enough")
 }
 
 async fn json_of(response: reqwest::Response) -> (u16, Value) {
@@ -453,13 +466,12 @@ async fn an_answer_is_a_tidy_csv_with_its_metadata(store: Store) {
         .get("/q/workforce-distribution?employers=EMP-P&by=REGION&format=csv")
         .await;
     assert_eq!(by_format.text().await.expect("a body"), DISTRIBUTION_CSV);
-    let by_accept = app
-        .client
-        .get(app.url("/q/workforce-distribution?employers=EMP-P&by=REGION"))
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .expect("sent");
+    let by_accept = get_with(
+        &app,
+        "/q/workforce-distribution?employers=EMP-P&by=REGION",
+        &[("accept", "text/csv")],
+    )
+    .await;
     assert_eq!(by_accept.text().await.expect("a body"), DISTRIBUTION_CSV);
     let (_, listing) = json_of(app.get("/q").await).await;
     let document = listing["queries"]
@@ -556,13 +568,7 @@ async fn tables_revalidate_with_their_etag_until_the_data_changes(store: Store) 
             .to_str()
             .is_ok_and(|c| c.contains("max-age=60"))
     );
-    let again = app
-        .client
-        .get(app.url(path))
-        .header("if-none-match", &tag)
-        .send()
-        .await
-        .expect("sent");
+    let again = get_with(&app, path, &[("if-none-match", tag.as_str())]).await;
     assert_eq!(again.status(), 304);
     assert_eq!(again.headers()["etag"].to_str().ok(), Some(tag.as_str()));
     assert!(again.text().await.expect("a body").is_empty());
@@ -574,23 +580,16 @@ async fn tables_revalidate_with_their_etag_until_the_data_changes(store: Store) 
     assert_ne!(json.headers()["etag"].to_str().ok(), Some(tag.as_str()));
 
     // New data: the old tag no longer matches.
-    let key = PersonKey::new(b"a partner test key of sixteen bytes").expect("long enough");
     let more = staff::csv(&people(
         "EMP-Q",
         2024,
         &[batch(12, "Ops", ("AO", 1), BIRMINGHAM, 2020, "routine")],
     ));
-    import::workforce::import(&app.db, "emp-q.csv", Cursor::new(more), &key)
+    import::workforce::import(&app.db, "emp-q.csv", Cursor::new(more), &person_key())
         .await
         .expect("imports");
     app.sync().await;
-    let after = app
-        .client
-        .get(app.url(path))
-        .header("if-none-match", &tag)
-        .send()
-        .await
-        .expect("sent");
+    let after = get_with(&app, path, &[("if-none-match", tag.as_str())]).await;
     assert_eq!(after.status(), 200);
     assert_ne!(after.headers()["etag"].to_str().ok(), Some(tag.as_str()));
     app.stop().await;
@@ -625,13 +624,7 @@ async fn clients_see_their_limit_and_are_refused_past_it(store: Store) {
 
     // Revalidating costs nothing: as many 304s as the client likes.
     for _ in 0..5 {
-        let revalidated = app
-            .client
-            .get(app.url(path))
-            .header("if-none-match", &tag)
-            .send()
-            .await
-            .expect("sent");
+        let revalidated = get_with(&app, path, &[("if-none-match", tag.as_str())]).await;
         assert_eq!(revalidated.status(), 304);
     }
     assert_eq!(app.get(path).await.status(), 200);
@@ -654,22 +647,10 @@ async fn clients_see_their_limit_and_are_refused_past_it(store: Store) {
     assert_eq!(error_code(&body), "RATE_LIMITED");
 
     // A partner's key has its own quota; an unknown key is refused; health is not limited.
-    let keyed = app
-        .client
-        .get(app.url(path))
-        .header("x-api-key", "a-partner-secret-key")
-        .send()
-        .await
-        .expect("sent");
+    let keyed = get_with(&app, path, &[("x-api-key", "a-partner-secret-key")]).await;
     assert_eq!(keyed.status(), 200);
     assert_eq!(header(&keyed, "ratelimit-limit"), "100");
-    let unknown = app
-        .client
-        .get(app.url(path))
-        .header("x-api-key", "a-guessed-secret-key")
-        .send()
-        .await
-        .expect("sent");
+    let unknown = get_with(&app, path, &[("x-api-key", "a-guessed-secret-key")]).await;
     assert_eq!(unknown.status(), 401);
     assert_eq!(app.get("/healthz").await.status(), 200);
     app.stop().await;
