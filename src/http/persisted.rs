@@ -50,10 +50,13 @@ pub async fn run(
 ) -> Response {
     let (name, suffix_format) = split_suffix(&name);
     let Some(persisted) = state.persisted.by_name(name) else {
+        // Names are short: a long one is not echoed back whole.
+        let shown: String = name.chars().take(64).collect();
+        let more = if shown.len() < name.len() { "..." } else { "" };
         return error_response(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
-            &format!("no persisted query is called `{name}`; `/q` lists them"),
+            &format!("no persisted query is called `{shown}{more}`; `/q` lists them"),
         );
     };
     let query = query.unwrap_or_default();

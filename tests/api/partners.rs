@@ -264,6 +264,15 @@ async fn every_shipped_query_answers_by_url_and_by_hash(store: Store) {
     }
     let (status, missing) = json_of(app.get("/q/no-such-query").await).await;
     assert_eq!((status, error_code(&missing)), (404, "NOT_FOUND"));
+    let long = "a".repeat(5_000);
+    let (status, missing) = json_of(app.get(&format!("/q/{long}")).await).await;
+    assert_eq!(status, 404);
+    let message = missing["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(
+        message.len() < 200,
+        "not echoed whole: {} bytes",
+        message.len()
+    );
     app.stop().await;
 }
 
