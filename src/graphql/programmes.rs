@@ -87,6 +87,8 @@ pub struct SeriesPoint {
     pub change: Option<f64>,
     /// The period `change` compares with.
     pub change_from: Option<String>,
+    /// The unit of `actual`, `target` and `change`: the metric's, as published.
+    pub unit: String,
     /// Why `actual` is null although figures exist (several percentages that cannot be
     /// re-derived).
     pub actual_not_aggregated: Option<String>,
@@ -114,6 +116,8 @@ pub struct ProgrammeTotal {
     pub target: Option<f64>,
     /// How many area figures the actual sums.
     pub actual_areas: u64,
+    /// The unit of `actual` and `target`: the metric's, as published.
+    pub unit: String,
     /// Why `actual` or `target` is null although figures exist.
     pub not_aggregated: Option<String>,
     /// True when the figures are synthetic demo data (their programme's flag).
@@ -272,6 +276,7 @@ impl ProgrammeNode {
                 attainment: p.attainment,
                 change: p.change,
                 change_from: p.change_from,
+                unit: metric.unit.clone(),
                 actual_not_aggregated: p.actual.err(),
                 target_not_aggregated: p.target.err(),
                 synthetic: self.0.synthetic,
@@ -310,6 +315,7 @@ impl ProgrammeNode {
                 actual: r.actual.ok().flatten(),
                 target: r.target.ok().flatten(),
                 actual_areas: r.figures,
+                unit: metric.unit.clone(),
                 synthetic: self.0.synthetic,
                 source: Self::stated(&self.0.source),
                 licence: Self::stated(&self.0.licence),

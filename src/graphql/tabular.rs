@@ -959,6 +959,21 @@ mod tests {
     }
 
     #[test]
+    fn a_programme_figure_takes_its_metric_unit_when_selected() {
+        let plan =
+            plan("{ programme(code: \"p\") { series(metric: \"m\") { period unit actual } } }");
+        assert_eq!(plan.dimension_names(), ["period", "series.unit"]);
+        let data = serde_json::json!({ "programme": { "series": [
+            { "period": "2019", "unit": "people", "actual": 120.0 } ] } });
+        let table = plan.table(&data);
+        assert_eq!(table.rows[0].unit, "people");
+        let without = self::plan("{ programme(code: \"p\") { series(metric: \"m\") { actual } } }");
+        let table = without.table(&serde_json::json!({ "programme": { "series": [
+            { "actual": 120.0 } ] } }));
+        assert_eq!(table.rows[0].unit, "the metric's unit");
+    }
+
+    #[test]
     fn documents_that_loop_or_explode_are_refused() {
         let types = types();
         let looping = async_graphql::parser::parse_query(
