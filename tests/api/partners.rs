@@ -264,6 +264,14 @@ async fn every_shipped_query_answers_by_url_and_by_hash(store: Store) {
     }
     let (status, missing) = json_of(app.get("/q/no-such-query").await).await;
     assert_eq!((status, error_code(&missing)), (404, "NOT_FOUND"));
+    // A flood of values is refused by the query's own bounds, and never becomes a table.
+    let flood = vec!["years=2024"; 600].join("&");
+    let response = app
+        .get(&format!("/q/workforce-distribution.csv?{flood}"))
+        .await;
+    assert_eq!(response.status(), 400);
+    let (_, refused) = json_of(response).await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
     let long = "a".repeat(5_000);
     let (status, missing) = json_of(app.get(&format!("/q/{long}")).await).await;
     assert_eq!(status, 404);
