@@ -22,10 +22,10 @@ use super::tabular::{self, Format};
 use crate::graphql::error::UNAVAILABLE;
 use crate::graphql::tabular::Plan;
 
-pub(super) const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
 /// Whether the client accepts the GraphQL response media type (else plain JSON is sent).
-pub(super) fn wants_graphql_response(headers: &HeaderMap) -> bool {
+fn wants_graphql_response(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT)
         .iter()
@@ -86,7 +86,8 @@ pub(super) async fn get(
     get: GetRequest<'_>,
 ) -> Response {
     // One version for the tag and the answer, even if a newer one arrives meanwhile.
-    let version = state.live.current().version;
+    let data = state.live.current();
+    let version = data.version;
     let tag = etag(version, &get.url, get.format, accepts_gzip(headers));
     let caching = [
         (
@@ -110,7 +111,7 @@ pub(super) async fn get(
     };
     let (mut response, complete) = match get.format {
         Format::Graphql => execute(state, headers, get.request, version).await,
-        _ => table(state, headers, get, version).await,
+        _ => table(state, headers, get, (version, data.released_at)).await,
     };
     if complete && response.status() == StatusCode::OK {
         add_headers(&mut response, &caching);
@@ -119,89 +120,100 @@ pub(super) async fn get(
     response
 }
 
-/// Runs `get` and answers it as a table in its format; returns the answer and whether it is
-/// complete (no errors).
+/// Runs `get` and answers it as a table in its format, for data version `version` released
+/// at `released_at`; returns the answer and whether it is complete (no errors).
 async fn table(
     state: &AppState,
     headers: &HeaderMap,
     get: GetRequest<'_>,
-    version: i64,
+    (version, released_at): (i64, Option<i64>),
 ) -> (Response, bool) {
     let content_type = match get.format {
         Format::Csv => tabular::CSV,
         Format::CsvMetadata => tabular::CSVW,
         Format::Graphql | Format::Rows => tabular::ROWS,
     };
-    // The metadata names the CSV's URL, so two URLs of one query are two answers.
-    let key = cache_key(version, &get.request, content_type, get.url.as_bytes());
-    if let Some(hit) = replay(state, headers, &key) {
-        return (hit, true);
-    }
-    let query = get.request.query.clone();
-    let operation = get.request.operation_name.clone();
-    let response = state.schema.execute(get.request).await;
-    if !response.errors.is_empty() {
-        let mut refused = failed(response, true);
-        if refused.status() == StatusCode::OK {
-            // A table of a partial answer would pass for a complete one.
-            *refused.status_mut() = StatusCode::BAD_REQUEST;
-        }
-        return (refused, false);
-    }
-    let document = match get.document {
-        Some(document) => Cow::Borrowed(document),
-        None => match async_graphql::parser::parse_query(&query) {
-            Ok(document) => Cow::Owned(document),
-            Err(e) => return (bad_request("BAD_REQUEST", &e.to_string()), false),
-        },
-    };
-    let plan = match Plan::build(&state.types, &document, operation.as_deref()) {
-        Ok(plan) => plan,
-        Err(e) => return (bad_request("CANNOT_TABULATE", &e.to_string()), false),
-    };
-    let data = serde_json::to_value(&response.data).unwrap_or(serde_json::Value::Null);
-    let table = plan.table(&data);
-    let body = match get.format {
-        Format::Csv => tabular::csv(&table),
-        Format::Rows => tabular::rows(&table),
-        _ => {
-            let metadata = tabular::Metadata {
-                url: tabular::csv_url(&get.url),
-                title: &get.title,
-                description: &get.description,
-                version,
-                released_at: state.live.current().released_at,
-                disclosure: plan
-                    .types
-                    .contains("Workforce")
-                    .then_some(state.disclosure_note.as_str()),
-            };
-            tabular::csvw(&table, &plan, &metadata)
-        }
-    };
-    let mut response = keep(
-        state,
+    // The metadata names the CSV's URL, so two URLs of one query are two answers; rows and
+    // the GraphQL response share a media type, so the format is part of the key too.
+    let key = cache_key(
         version,
-        key,
+        &get.request,
         content_type,
-        body,
-        accepts_gzip(headers),
+        &[get.format.name().as_bytes(), get.url.as_bytes()].concat(),
     );
-    if get.format == Format::Csv {
-        let describedby = format!(
+    // Sent with replayed answers too: the link belongs to the CSV's answer, not its body.
+    let describedby = (get.format == Format::Csv).then(|| {
+        format!(
             "<{}>; rel=\"describedby\"; type=\"{}\"",
             tabular::metadata_url(&get.url),
             tabular::CSVW
-        );
-        if let Ok(value) = HeaderValue::from_str(&describedby) {
-            response.headers_mut().insert(header::LINK, value);
+        )
+    });
+    let (mut response, complete) = match replay(state, headers, &key) {
+        Some(hit) => (hit, true),
+        None => {
+            let GetRequest {
+                request,
+                document,
+                format,
+                url,
+                title,
+                description,
+            } = get;
+            let query = request.query.clone();
+            let operation = request.operation_name.clone();
+            let response = state.schema.execute(request).await;
+            if !response.errors.is_empty() {
+                let mut refused = failed(response, true);
+                if refused.status() == StatusCode::OK {
+                    // A table of a partial answer would pass for a complete one.
+                    *refused.status_mut() = StatusCode::BAD_REQUEST;
+                }
+                return (refused, false);
+            }
+            let document = match document {
+                Some(document) => Cow::Borrowed(document),
+                None => match async_graphql::parser::parse_query(&query) {
+                    Ok(document) => Cow::Owned(document),
+                    Err(e) => return (bad_request("BAD_REQUEST", &e.to_string()), false),
+                },
+            };
+            let plan = match Plan::build(&state.types, &document, operation.as_deref()) {
+                Ok(plan) => plan,
+                Err(e) => return (bad_request("CANNOT_TABULATE", &e.to_string()), false),
+            };
+            let data = serde_json::to_value(&response.data).unwrap_or(serde_json::Value::Null);
+            let table = plan.table(&data);
+            let body = match format {
+                Format::Csv => tabular::csv(&table),
+                Format::Rows => tabular::rows(&table),
+                _ => {
+                    let metadata = tabular::Metadata {
+                        url: tabular::csv_url(&url),
+                        title: &title,
+                        description: &description,
+                        version,
+                        released_at,
+                        disclosure: plan
+                            .types
+                            .contains("Workforce")
+                            .then_some(state.disclosure_note.as_str()),
+                    };
+                    tabular::csvw(&table, &plan, &metadata)
+                }
+            };
+            let gzip = accepts_gzip(headers);
+            (keep(state, version, key, content_type, body, gzip), true)
         }
+    };
+    if let Some(value) = describedby.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        response.headers_mut().insert(header::LINK, value);
     }
-    (response, true)
+    (response, complete)
 }
 
 /// The key of an answer in the [`ResponseCache`]: the request and its media type.
-pub(super) fn cache_key(
+fn cache_key(
     version: i64,
     request: &async_graphql::Request,
     content_type: &str,
@@ -250,7 +262,7 @@ pub(super) async fn execute(
 }
 
 /// A complete answer made now: kept for later clients when the cache has room, and sent.
-pub(super) fn keep(
+fn keep(
     state: &AppState,
     version: i64,
     key: super::response_cache::Key,
@@ -269,7 +281,7 @@ pub(super) fn keep(
 }
 
 /// Replays a kept answer, if there is one.
-pub(super) fn replay(
+fn replay(
     state: &AppState,
     headers: &HeaderMap,
     key: &super::response_cache::Key,
@@ -285,7 +297,7 @@ pub(super) fn replay(
 /// media type was asked for. Under the GraphQL response media type, a request that failed
 /// before execution (no data, and errors that point at no field) is a 400; executed requests
 /// are 200.
-pub(super) fn failed(response: async_graphql::Response, graphql_media: bool) -> Response {
+fn failed(response: async_graphql::Response, graphql_media: bool) -> Response {
     let unavailable = response.errors.iter().any(|e| {
         e.extensions
             .as_ref()
@@ -356,7 +368,7 @@ fn matches_etag(headers: &HeaderMap, tag: &str) -> bool {
 }
 
 /// Adds `headers` to `response`, replacing any of the same name.
-pub(super) fn add_headers(response: &mut Response, headers: &[(header::HeaderName, String)]) {
+fn add_headers(response: &mut Response, headers: &[(header::HeaderName, String)]) {
     for (name, value) in headers {
         if let Ok(value) = HeaderValue::from_str(value) {
             response.headers_mut().insert(name.clone(), value);

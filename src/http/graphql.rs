@@ -188,12 +188,9 @@ pub async fn get_graphql(
     graphiql: bool,
 ) -> Response {
     let query = query.unwrap_or_default();
-    let has = |name: &str| {
-        query
-            .split('&')
-            .any(|pair| pair.split('=').next() == Some(name))
-    };
-    if !has("query") && !has("extensions") {
+    let params = url_params(&query);
+    let param = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+    if param("query").is_none() && param("extensions").is_none() {
         if graphiql && accepts_html(&headers) {
             return super::graphiql::page();
         }
@@ -208,11 +205,7 @@ pub async fn get_graphql(
         Ok(request) => request,
         Err(e) => return Unreadable(e).into_response(),
     };
-    let format_param = url_params(&query)
-        .into_iter()
-        .find(|(name, _)| name == "format")
-        .map(|(_, value)| value);
-    let format = match Format::negotiate(format_param.as_deref(), &headers) {
+    let format = match Format::negotiate(param("format").map(String::as_str), &headers) {
         Ok(format) => format,
         Err(refused) => return *refused,
     };

@@ -442,12 +442,7 @@ async fn import_workforce_from_the_command_line(store: Store) {
         key,
         dir.path(),
     );
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(
-        text(&out).contains("Imported 1 staff records"),
-        "{}",
-        text(&out)
-    );
+    succeeded(&out, "Imported 1 staff records");
 
     // Without a key, the command says which setting is missing.
     let out = run_with(
@@ -482,11 +477,9 @@ async fn import_workforce_from_the_command_line(store: Store) {
         text(&out)
     );
     let out = dry("demo.csv");
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(
-        text(&out).contains("Dry run, nothing was written: demo.csv is valid, and importing it would write 400 staff records"),
-        "{}",
-        text(&out)
+    succeeded(
+        &out,
+        "Dry run, nothing was written: demo.csv is valid, and importing it would write 400 staff records",
     );
     assert!(text(&out).contains("(would be new)"), "{}", text(&out));
     let first = run_with(
@@ -495,12 +488,7 @@ async fn import_workforce_from_the_command_line(store: Store) {
         key,
         dir.path(),
     );
-    assert!(first.status.success(), "{}", text(&first));
-    assert!(
-        text(&first).contains("Imported 400 staff records"),
-        "{}",
-        text(&first)
-    );
+    succeeded(&first, "Imported 400 staff records");
     assert!(text(&first).contains("(new)"), "{}", text(&first));
     assert!(
         text(&first).contains("parental_occupation"),
@@ -517,12 +505,7 @@ async fn import_workforce_from_the_command_line(store: Store) {
     assert!(text(&again).contains("(replaced)"), "{}", text(&again));
     assert!(!text(&again).contains("(new)"), "{}", text(&again));
     let out = dry("demo.csv");
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(
-        text(&out).contains("(would replace the stored one)"),
-        "{}",
-        text(&out)
-    );
+    succeeded(&out, "(would replace the stored one)");
     assert!(!text(&out).contains("(would be new)"), "{}", text(&out));
     test_store.drop_store().await;
 }
@@ -559,12 +542,7 @@ async fn employer_codes_ignore_case_from_the_command_line(store: Store) {
     // snapshot of the one employer, stored as first spelt.
     file("lower.csv", &["acme", " acme ", "Acme"]);
     let again = import("lower.csv");
-    assert!(again.status.success(), "{}", text(&again));
-    assert!(
-        text(&again).contains("ACME 2024: 3 records (replaced)"),
-        "{}",
-        text(&again)
-    );
+    succeeded(&again, "ACME 2024: 3 records (replaced)");
     // A mistyped code is refused, naming the stored code it likely meant.
     file("typo.csv", &["ACNE"]);
     let out = import("typo.csv");
@@ -604,12 +582,7 @@ async fn employer_codes_ignore_case_from_the_command_line(store: Store) {
     );
     file("exact.csv", &["Acme"]);
     let out = import("exact.csv");
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(
-        text(&out).contains("Acme 2024: 1 records (new)"),
-        "{}",
-        text(&out)
-    );
+    succeeded(&out, "Acme 2024: 1 records (new)");
 
     // Listing and deleting snapshots.
     let snapshots = |args: &[&str]| {
@@ -657,11 +630,9 @@ async fn employer_codes_ignore_case_from_the_command_line(store: Store) {
     assert_eq!(version().await, before, "a refusal writes nothing");
 
     let out = snapshots(&["delete", "--employer", "ACME", "--year", "2024"]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(
-        text(&out).contains("Deleted ACME 2024: 3 staff records, imported from lower.csv on"),
-        "{}",
-        text(&out)
+    succeeded(
+        &out,
+        "Deleted ACME 2024: 3 staff records, imported from lower.csv on",
     );
     assert!(version().await > before, "servers see the deletion");
     let listed = snapshots(&["list"]);
@@ -709,19 +680,12 @@ async fn employer_codes_ignore_case_from_the_command_line(store: Store) {
     );
     assert_eq!(version().await, before, "a refusal writes nothing");
     let out = employers(&["delete", "--employer", "ACME"]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(
-        text(&out).contains("Deleted employer ACME with its 1 business unit(s) and 1 grade(s)."),
-        "{}",
-        text(&out)
+    succeeded(
+        &out,
+        "Deleted employer ACME with its 1 business unit(s) and 1 grade(s).",
     );
     let out = employers(&["rename", "--employer", "acme", "--to", " ACME-LTD "]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(
-        text(&out).contains("Renamed Acme to ACME-LTD"),
-        "{}",
-        text(&out)
-    );
+    succeeded(&out, "Renamed Acme to ACME-LTD");
     assert!(version().await > before, "servers see the change");
     let listed = snapshots(&["list"]);
     assert_eq!(
@@ -760,6 +724,12 @@ async fn rows(url: &str, from: &str) -> i64 {
     n
 }
 
+/// Asserts that the command succeeded and said `says`.
+fn succeeded(out: &Output, says: &str) {
+    assert!(out.status.success(), "{}", text(out));
+    assert!(text(out).contains(says), "{}", text(out));
+}
+
 async fn import_indicators_from_the_command_line(store: Store) {
     let Some(test_store) = TestStore::new(store).await else {
         return;
@@ -778,11 +748,9 @@ async fn import_indicators_from_the_command_line(store: Store) {
         Some(&url),
         dir.path(),
     );
-    assert!(dry.status.success(), "{}", text(&dry));
-    assert!(
-        text(&dry).contains("Dry run, nothing was written: the files are valid, and importing them would write 8 indicator definition(s) and 2512 value(s)"),
-        "{}",
-        text(&dry)
+    succeeded(
+        &dry,
+        "Dry run, nothing was written: the files are valid, and importing them would write 8 indicator definition(s) and 2512 value(s)",
     );
     assert_eq!(
         rows(&url, "indicator WHERE code LIKE 'demo_%'").await,
@@ -795,11 +763,9 @@ async fn import_indicators_from_the_command_line(store: Store) {
         Some(&url),
         dir.path(),
     );
-    assert!(first.status.success(), "{}", text(&first));
-    assert!(
-        text(&first).contains("Imported 8 indicator definition(s) and 2512 value(s)"),
-        "{}",
-        text(&first)
+    succeeded(
+        &first,
+        "Imported 8 indicator definition(s) and 2512 value(s)",
     );
     assert_eq!(rows(&url, "indicator WHERE code LIKE 'demo_%'").await, 8);
     let bad = dir.path().join("bad.csv");
@@ -843,11 +809,9 @@ async fn import_programmes_from_the_command_line(store: Store) {
         Some(&url),
         dir.path(),
     );
-    assert!(dry.status.success(), "{}", text(&dry));
-    assert!(
-        text(&dry).contains("Dry run, nothing was written: the files are valid, and importing them would write 2 programme(s)"),
-        "{}",
-        text(&dry)
+    succeeded(
+        &dry,
+        "Dry run, nothing was written: the files are valid, and importing them would write 2 programme(s)",
     );
     assert_eq!(
         rows(&url, "programme WHERE synthetic").await,
@@ -860,12 +824,7 @@ async fn import_programmes_from_the_command_line(store: Store) {
         Some(&url),
         dir.path(),
     );
-    assert!(first.status.success(), "{}", text(&first));
-    assert!(
-        text(&first).contains("Imported 2 programme(s)"),
-        "{}",
-        text(&first)
-    );
+    succeeded(&first, "Imported 2 programme(s)");
     assert_eq!(rows(&url, "programme WHERE synthetic").await, 2);
     let bad = dir.path().join("bad.csv");
     std::fs::write(

@@ -252,10 +252,37 @@ impl TestApp {
         &self.live
     }
 
+    /// Opens a raw connection to the server and sends `bytes`.
+    pub async fn raw(&self, bytes: &[u8]) -> tokio::net::TcpStream {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .expect("connected");
+        stream.write_all(bytes).await.expect("sent");
+        stream
+    }
+
+    /// Starts a GraphQL request whose body never finishes: while its connection stays open,
+    /// it holds a slot of the concurrency cap.
+    pub async fn held_request(&self) -> tokio::net::TcpStream {
+        self.raw(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"query\":")
+            .await
+    }
+
     /// GETs a path.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// POSTs `body` as JSON to `/graphql`, as it is (no sync first).
+    pub async fn post(&self, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/graphql"))
+            .json(body)
             .send()
             .await
             .expect("request sent")

@@ -6,7 +6,7 @@
 //! and why.
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 
 use crate::helpers::{Store, TestApp, error_code, error_message, limit_of};
 use crate::on_both_stores;
@@ -343,15 +343,6 @@ async fn introspection_can_be_turned_off(store: Store) {
     app.stop().await;
 }
 
-/// Opens a raw connection and sends `bytes`.
-async fn raw(app: &TestApp, bytes: &[u8]) -> tokio::net::TcpStream {
-    let mut stream = tokio::net::TcpStream::connect(app.addr)
-        .await
-        .expect("connected");
-    stream.write_all(bytes).await.expect("sent");
-    stream
-}
-
 async fn a_client_that_never_sends_its_headers_is_disconnected(store: Store) {
     let Some(app) = TestApp::spawn_with(store, |c| {
         c.header_read_timeout = std::time::Duration::from_secs(1);
@@ -360,8 +351,8 @@ async fn a_client_that_never_sends_its_headers_is_disconnected(store: Store) {
     else {
         return;
     };
-    let mut silent = raw(&app, b"").await;
-    let mut half = raw(&app, b"POST /graphql HTTP/1.1\r\nHost: x\r\n").await;
+    let mut silent = app.raw(b"").await;
+    let mut half = app.raw(b"POST /graphql HTTP/1.1\r\nHost: x\r\n").await;
     for stream in [&mut silent, &mut half] {
         let mut buf = [0u8; 1024];
         // The server closes the connection (possibly after a 408); a generous wait, so a
@@ -388,8 +379,7 @@ async fn requests_beyond_the_concurrency_cap_are_refused_at_once(store: Store) {
     // A request whose body never finishes holds the only slot. On a loaded machine a probe
     // may hold the slot at the moment the held request arrives, which is then the one
     // refused; open another until one holds it.
-    const HELD: &[u8] = b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"query\":";
-    let mut held = raw(&app, HELD).await;
+    let mut held = app.held_request().await;
     let mut refused = None;
     for _ in 0..600 {
         let response = app
@@ -406,9 +396,9 @@ async fn requests_beyond_the_concurrency_cap_are_refused_at_once(store: Store) {
         let mut buf = [0u8; 1024];
         match held.try_read(&mut buf) {
             // Answered (refused) or closed: it holds nothing.
-            Ok(_) => held = raw(&app, HELD).await,
+            Ok(_) => held = app.held_request().await,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(_) => held = raw(&app, HELD).await,
+            Err(_) => held = app.held_request().await,
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }

@@ -11,7 +11,6 @@ use mobility_explorer::demo;
 use mobility_explorer::domain::workforce::PersonKey;
 use mobility_explorer::import;
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
 
 use crate::helpers::{Store, TestApp, error_code};
 use crate::on_both_stores;
@@ -169,13 +168,7 @@ async fn requests_are_counted_by_route_pattern_and_status(store: Store) {
     let before = scrape(&app).await;
     const N: usize = 7;
     for _ in 0..N {
-        let response = app
-            .client
-            .post(app.url("/graphql"))
-            .json(&json!({ "query": "{ __typename }" }))
-            .send()
-            .await
-            .expect("sent");
+        let response = app.post(&json!({ "query": "{ __typename }" })).await;
         assert_eq!(response.status(), 200);
     }
     let missing = app.get("/no/such/route?x=1").await;
@@ -255,16 +248,6 @@ async fn revalidations_are_counted_as_304(store: Store) {
     app.stop().await;
 }
 
-/// A request whose body never finishes: it holds a slot of the concurrency cap.
-async fn held(app: &TestApp) -> tokio::net::TcpStream {
-    const HELD: &[u8] = b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"query\":";
-    let mut stream = tokio::net::TcpStream::connect(app.addr)
-        .await
-        .expect("connected");
-    stream.write_all(HELD).await.expect("sent");
-    stream
-}
-
 async fn overload_refusals_are_counted_and_metrics_answer_beyond_the_cap(store: Store) {
     let Some(app) = TestApp::spawn_with(store, |c| c.max_concurrent_requests = 1).await else {
         return;
@@ -273,18 +256,12 @@ async fn overload_refusals_are_counted_and_metrics_answer_beyond_the_cap(store: 
     let before = total(&scrape(&app).await, REQUESTS, &refused_labels);
     // The held request may reach the cap after a request sent beside it, and be the one
     // refused (answered on its connection): every refusal is counted, whoever got it.
-    let mut holder = held(&app).await;
+    let mut holder = app.held_request().await;
     let mut refusals = 0;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         assert!(Instant::now() < deadline, "no request was ever refused");
-        let response = app
-            .client
-            .post(app.url("/graphql"))
-            .json(&json!({ "query": "{ __typename }" }))
-            .send()
-            .await
-            .expect("sent");
+        let response = app.post(&json!({ "query": "{ __typename }" })).await;
         if response.status() == 503 {
             let body: Value = response.json().await.expect("JSON");
             assert_eq!(error_code(&body), "OVERLOADED");
@@ -296,7 +273,7 @@ async fn overload_refusals_are_counted_and_metrics_answer_beyond_the_cap(store: 
             Ok(0) => panic!("the held request's connection closed"),
             Ok(_) => {
                 refusals += 1;
-                holder = held(&app).await;
+                holder = app.held_request().await;
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             Err(e) => panic!("the held request's connection failed: {e}"),
@@ -490,12 +467,8 @@ async fn persisted_queries_and_rate_limit_refusals_are_counted_by_name(store: St
         .expect("listed")
         .to_owned();
     let by_hash = app
-        .client
-        .post(app.url("/graphql"))
-        .json(&json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } }))
-        .send()
-        .await
-        .expect("sent");
+        .post(&json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } }))
+        .await;
     assert_eq!(by_hash.status(), 200);
     let refused = app.get(path).await;
     assert_eq!(refused.status(), 429);

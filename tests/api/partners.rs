@@ -149,15 +149,7 @@ async fn json_of(response: reqwest::Response) -> (u16, Value) {
 }
 
 async fn post(app: &TestApp, body: Value) -> (u16, Value) {
-    json_of(
-        app.client
-            .post(app.url("/graphql"))
-            .json(&body)
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await
+    json_of(app.post(&body).await).await
 }
 
 on_both_stores!(every_shipped_query_answers_by_url_and_by_hash);
@@ -477,6 +469,10 @@ async fn an_answer_is_a_tidy_csv_with_its_metadata(store: Store) {
     );
     let csv = response.text().await.expect("a body");
     assert_eq!(csv, DISTRIBUTION_CSV);
+    // Replayed from memory, the answer still links its metadata.
+    let again = app.get(path).await;
+    assert_eq!(again.headers()["link"].to_str().ok(), Some(link.as_str()));
+    assert_eq!(again.text().await.expect("a body"), DISTRIBUTION_CSV);
 
     // The same table by `format`, by `Accept`, and through `/graphql` with the document.
     let by_format = app
@@ -646,12 +642,8 @@ async fn clients_see_their_limit_and_are_refused_past_it(store: Store) {
     }
     assert_eq!(app.get(path).await.status(), 200);
     let third = app
-        .client
-        .post(app.url("/graphql"))
-        .json(&json!({ "query": "{ employers { code } }" }))
-        .send()
-        .await
-        .expect("sent");
+        .post(&json!({ "query": "{ employers { code } }" }))
+        .await;
     assert_eq!(third.status(), 200, "POST counts too");
     assert_eq!(header(&third, "ratelimit-remaining"), "0");
 
