@@ -128,13 +128,7 @@ async fn answer(app: &TestApp) -> (u16, Value) {
 
 /// The answer to `query`, as status and body.
 async fn ask(app: &TestApp, query: &str) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url("/graphql"))
-        .json(&serde_json::json!({ "query": query }))
-        .send()
-        .await
-        .expect("sent");
+    let response = app.post(&serde_json::json!({ "query": query })).await;
     let status = response.status().as_u16();
     (status, response.json().await.expect("JSON"))
 }
@@ -220,6 +214,14 @@ async fn a_store_that_goes_away_gives_503_unavailable_and_the_api_recovers_by_it
     );
     assert_eq!(app.get("/readyz").await.status(), 503);
     assert_eq!(app.get("/healthz").await.status(), 200);
+    // A table is never made of a failed answer: a partner's CSV gets the 503 too.
+    let table = app
+        .get("/q/indicator-values.csv?indicator=smc23_childhood_poverty")
+        .await;
+    assert_eq!(table.status(), 503);
+    assert!(table.headers().contains_key("retry-after"));
+    let body: Value = table.json().await.expect("a JSON error");
+    assert_eq!(error_code(&body), "UNAVAILABLE", "{body}");
 
     relay.up();
     // The pool reconnects on its own.

@@ -12,7 +12,7 @@ use mobility_explorer::import;
 use serde_json::{Value, json};
 use sha2::Digest;
 
-use crate::helpers::{Store, TestApp, error_code};
+use crate::helpers::{Store, TestApp, TestStore, error_code};
 use crate::on_both_stores;
 use crate::staff::{self, BIRMINGHAM, WESTMINSTER, batch, people};
 
@@ -606,6 +606,34 @@ async fn tables_revalidate_with_their_etag_until_the_data_changes(store: Store) 
     assert_eq!(after.status(), 200);
     assert_ne!(after.headers()["etag"].to_str().ok(), Some(tag.as_str()));
     app.stop().await;
+}
+
+on_both_stores!(replicas_give_one_table_the_same_tag_and_bytes);
+async fn replicas_give_one_table_the_same_tag_and_bytes(store: Store) {
+    let Some(store) = TestStore::new(store).await else {
+        return;
+    };
+    let exact = |config: &mut Config| config.disclosure.ptable = Arc::new(exact_ptable());
+    let first = TestApp::spawn_on(&store.url, exact).await;
+    import::workforce::import(&first.db, "emp-p.csv", Cursor::new(emp_p()), &person_key())
+        .await
+        .expect("the staff file imports");
+    first.sync().await;
+    let second = TestApp::spawn_on(&store.url, exact).await;
+    second.sync().await;
+    let path = "/q/workforce-distribution.csv?employers=EMP-P&by=REGION";
+    let one = first.get(path).await;
+    let other = second.get(path).await;
+    let tag = one.headers()["etag"].to_str().expect("text").to_owned();
+    assert_eq!(other.headers()["etag"].to_str().ok(), Some(tag.as_str()));
+    assert_eq!(one.text().await.expect("a body"), DISTRIBUTION_CSV);
+    assert_eq!(other.text().await.expect("a body"), DISTRIBUTION_CSV);
+    // A cache that revalidates against another replica behind the balancer still gets 304.
+    let revalidated = get_with(&second, path, &[("if-none-match", tag.as_str())]).await;
+    assert_eq!(revalidated.status(), 304);
+    first.stop().await;
+    second.stop().await;
+    store.drop_store().await;
 }
 
 on_both_stores!(clients_see_their_limit_and_are_refused_past_it);
