@@ -51,6 +51,9 @@ pub struct Model {
     pub engagement: Option<f64>,
     /// The permanent record key of the cell key method, 0 to 255: never published.
     pub record_key: i32,
+    /// The line of the snapshot's source file the record came from (null for records
+    /// imported before lines were kept): how an import names the lines of a person given twice.
+    pub line: Option<i64>,
 }
 
 /// Relations of a staff record (none declared: queries join explicitly).

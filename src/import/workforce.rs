@@ -1,10 +1,11 @@
 //! Importing staff records from CSV (`mobility-explorer import workforce FILE.csv`).
 //!
-//! The file is streamed: read, checked and staged a batch at a time inside one transaction,
-//! so memory does not grow with the file. Once every row is read, the checks that need all of
-//! them run on the staged rows; only a file with no problem replaces each (employer, year)
-//! snapshot it holds, and the transaction commits. A bad row, a crash or a kill leaves the
-//! store as it was.
+//! The file is streamed: read, checked and written a batch at a time inside one
+//! transaction, so memory does not grow with the file. A snapshot new to the store is written
+//! straight into its records; one that replaces a stored snapshot is staged, to be checked
+//! against it. Once every row is read, the checks that need all of them run in SQL; only a
+//! file with no problem is committed. A bad row, a crash or a kill leaves the store as it
+//! was.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -17,7 +18,7 @@ use crate::domain::seb::Measure;
 use crate::domain::tally::{Tally, TallyRecord};
 use crate::domain::workforce::{PersonKey, derived_record_key, employer_named};
 use crate::store::bulk::BulkSession;
-use crate::store::workforce::stage::{self, StagedRecord};
+use crate::store::workforce::stage::{self, StagedRecord, Target};
 use crate::store::{self, workforce::NewRecord};
 
 mod repeats;
@@ -429,7 +430,7 @@ impl Checker {
     }
 }
 
-/// Rows read, checked and staged at a time.
+/// Rows read, checked and written at a time.
 const BATCH_ROWS: usize = 20_000;
 
 /// The stored ids of the employers, business units and grades a file names (by the file's
@@ -563,7 +564,7 @@ struct SnapshotTally {
 /// Imports a workforce file read from `input` (named `file` in problems and as the
 /// snapshots' source) in one transaction; nothing is written when anything is wrong.
 ///
-/// On PostgreSQL the rows are staged through `COPY`, on a connection of the import's own.
+/// On PostgreSQL the rows go in through `COPY`, on a connection of the import's own.
 pub async fn import(
     db: &DatabaseConnection,
     file: &str,
@@ -610,18 +611,18 @@ pub async fn import_as(
     let checker = Checker::for_store(db, key, &mode.new_employers).await?;
     if db.get_database_backend() != DbBackend::Postgres {
         return pipeline::transaction(db, ending, async |txn| {
-            staged(txn, None, file, input, checker).await
+            streamed(txn, None, file, input, checker).await
         })
         .await;
     }
     pipeline::bulk_transaction(db, ending, async |session| {
-        staged(session.db(), Some(session), file, input, checker).await
+        streamed(session.db(), Some(session), file, input, checker).await
     })
     .await
 }
 
 /// [`import`] in a transaction of `db`, which may be one itself (the demo data loaded at
-/// start-up): rows are staged by statements.
+/// start-up): rows are written by statements.
 pub async fn import_in<C>(
     db: &C,
     file: &str,
@@ -633,7 +634,7 @@ where
 {
     let checker = Checker::for_store(db, key, &NewEmployers::Any).await?;
     pipeline::transaction(db, Ending::Commit, async |txn| {
-        staged(txn, None, file, input, checker).await
+        streamed(txn, None, file, input, checker).await
     })
     .await
 }
@@ -682,9 +683,9 @@ impl Checker {
     }
 }
 
-/// Reads, checks and stages the file in the transaction `txn` (which is `bulk` when it takes
-/// `COPY`), then checks the staged rows and writes every snapshot when nothing is wrong.
-async fn staged(
+/// Reads, checks and writes the file in the transaction `txn` (which is `bulk` when it takes
+/// `COPY`), then checks the rows written and completes every snapshot when nothing is wrong.
+async fn streamed(
     txn: &impl ConnectionTrait,
     bulk: Option<&BulkSession>,
     file: &str,
@@ -720,19 +721,27 @@ async fn staged(
         let may_repeat = std::mem::take(&mut checker.repeats).may_repeat();
         (checker, problems, may_repeat)
     });
+    let imported_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
     let mut ids = Ids::default();
     let mut seen = Seen::default();
     let mut snapshots: Names<(usize, i32)> = Names::default();
+    let mut targets: Vec<Place> = Vec::new();
     let mut tallies: Vec<SnapshotTally> = Vec::new();
     let mut cells = Tally::default();
     while let Some(batch) = received.recv().await {
         seen.extend(batch.news);
         ids.resolve(txn, &seen).await?;
-        let mut staged = Vec::with_capacity(batch.rows.len());
+        let mut staged = Vec::new();
+        let mut direct = Vec::with_capacity(batch.rows.len());
         for r in &batch.rows {
             let snapshot = snapshots.intern((r.employer, r.year));
+            let employer_id = ids.employers[r.employer];
             if snapshot == tallies.len() {
                 tallies.push(SnapshotTally::default());
+                targets.push(Place::of(txn, [employer_id, r.year], (file, imported_at)).await?);
             }
             let tally = &mut tallies[snapshot];
             tally.records += 1;
@@ -758,11 +767,17 @@ async fn staged(
                 },
                 record_key,
             );
-            staged.push(StagedRecord {
+            let (rows, snapshot) = match targets[snapshot] {
+                Place::Replaces(_) => (&mut staged, snapshot as i32),
+                Place::New(id) => (&mut direct, id),
+            };
+            rows.push(StagedRecord {
                 line: r.line,
-                snapshot: snapshot as i32,
+                snapshot,
                 key_given: r.record_key,
                 record: NewRecord {
+                    employer_id,
+                    year: r.year,
                     person_hash: &r.pseudonym,
                     business_unit_id,
                     grade_id: ids.grades[r.grade],
@@ -776,12 +791,13 @@ async fn staged(
                 },
             });
         }
-        stage::write(txn, bulk, &staged).await?;
+        stage::write(txn, bulk, Target::Stage, &staged).await?;
+        stage::write(txn, bulk, Target::Records, &direct).await?;
     }
     let (checker, mut problems, may_repeat) = reading.await.map_err(|e| {
         ImportError::Store(store::StoreError::Corrupt(format!("reading the file: {e}")))
     })?;
-    tracing::debug!(elapsed = ?started.elapsed(), "read, checked and staged");
+    tracing::debug!(elapsed = ?started.elapsed(), "read, checked and written");
     if tallies.is_empty() && problems.is_empty() {
         problems.push(Problem::whole(file, "no staff records after the header"));
     }
@@ -800,12 +816,12 @@ async fn staged(
         (&checker.employers[*employer].code, *year)
     };
     let repeats = if may_repeat {
-        stage::repeats(txn).await?
+        Place::repeats(txn, &targets).await?
     } else {
         Vec::new()
     };
-    for repeat in repeats {
-        let (code, year) = described(repeat.snapshot as usize);
+    for (snapshot, repeat) in repeats {
+        let (code, year) = described(snapshot);
         problems.push(Problem {
             file: file.to_owned(),
             line: Some(repeat.line),
@@ -819,11 +835,8 @@ async fn staged(
     }
     // A person already in a stored snapshot keeps their record key: re-importing a
     // snapshot must not draw fresh noise for every count, which averaging would remove.
-    let mut replacing = Vec::with_capacity(tallies.len());
-    for (snapshot, (employer, year)) in snapshots.items.iter().enumerate() {
-        let employer_id = ids.employers[*employer];
-        let old = store::workforce::snapshot_id(txn, employer_id, *year).await?;
-        if let Some(old) = old {
+    for (snapshot, (_, year)) in snapshots.items.iter().enumerate() {
+        if let Place::Replaces(old) = targets[snapshot] {
             for c in stage::key_conflicts(txn, snapshot as i32, old).await? {
                 problems.push(Problem::at(
                     file,
@@ -837,35 +850,101 @@ async fn staged(
                 ));
             }
         }
-        replacing.push(old);
     }
-    tracing::debug!(elapsed = ?started.elapsed(), "checked the staged rows");
+    tracing::debug!(elapsed = ?started.elapsed(), "checked the rows");
     if !problems.is_empty() {
         return Err(ImportError::Invalid(problems));
     }
     write(
         (txn, bulk),
-        file,
+        (file, imported_at),
         (&checker, &ids),
         &snapshots,
-        (&tallies, &replacing, cells),
+        (&tallies, &targets, cells),
     )
     .await
 }
 
-/// Replaces each staged snapshot (`replacing`: the stored one it replaces), with its cells,
-/// and records the employers' last names and sectors.
+/// Where the rows of one of the file's snapshots go.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    /// The staging table: the snapshot replaces the stored snapshot of this id.
+    Replaces(i32),
+    /// `staff_record`, in the new snapshot of this id (created empty when first met; its
+    /// count is set once the file is read).
+    New(i32),
+}
+
+impl Place {
+    /// Where the rows of the employer's snapshot of the year go: a new snapshot when the
+    /// store holds none, created now from the file `source`.
+    async fn of(
+        txn: &impl ConnectionTrait,
+        [employer_id, year]: [i32; 2],
+        (source, imported_at): (&str, i64),
+    ) -> Result<Place, ImportError> {
+        Ok(
+            match store::workforce::snapshot_id(txn, employer_id, year).await? {
+                Some(old) => Place::Replaces(old),
+                None => Place::New(
+                    store::workforce::create_snapshot(
+                        txn,
+                        [employer_id, year],
+                        source,
+                        0,
+                        imported_at,
+                    )
+                    .await?,
+                ),
+            },
+        )
+    }
+
+    /// Every row, wherever it went, that repeats a person of its snapshot, with the
+    /// snapshot (the file's numbering, as `places` is indexed), by line.
+    async fn repeats(
+        txn: &impl ConnectionTrait,
+        places: &[Place],
+    ) -> Result<Vec<(usize, stage::Repeat)>, ImportError> {
+        let mut staged = Vec::new();
+        let mut new = Vec::new();
+        for (snapshot, place) in places.iter().enumerate() {
+            match place {
+                Place::Replaces(_) => staged.push(snapshot as i32),
+                Place::New(id) => new.push(*id),
+            }
+        }
+        let mut found: Vec<(usize, stage::Repeat)> = stage::repeats(txn, Target::Stage, &staged)
+            .await?
+            .into_iter()
+            .map(|r| (r.snapshot as usize, r))
+            .collect();
+        for repeat in stage::repeats(txn, Target::Records, &new).await? {
+            let snapshot = places
+                .iter()
+                .position(|p| matches!(p, Place::New(id) if *id == repeat.snapshot))
+                .ok_or_else(|| {
+                    store::StoreError::Corrupt(format!(
+                        "a repeat in snapshot {}, which the import did not create",
+                        repeat.snapshot
+                    ))
+                })?;
+            found.push((snapshot, repeat));
+        }
+        found.sort_by_key(|(_, r)| r.line);
+        Ok(found)
+    }
+}
+
+/// Replaces each staged snapshot, with its cells, completes each new one, and records the
+/// employers' last names and sectors.
 async fn write(
     (txn, bulk): (&impl ConnectionTrait, Option<&BulkSession>),
-    file: &str,
+    (file, imported_at): (&str, i64),
     (checker, ids): (&Checker, &Ids),
     snapshots: &Names<(usize, i32)>,
-    (tallies, replacing, mut cells): (&[SnapshotTally], &[Option<i32>], Tally),
+    (tallies, places, mut cells): (&[SnapshotTally], &[Place], Tally),
 ) -> Result<Summary, ImportError> {
-    let imported_at = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
     let mut order: Vec<usize> = (0..snapshots.items.len()).collect();
     order.sort_by_key(|s| snapshots.items[*s]);
     let mut summary = Summary::default();
@@ -874,41 +953,26 @@ async fn write(
         let (employer, year) = snapshots.items[snapshot];
         let employer_id = ids.employers[employer];
         let tally = &tallies[snapshot];
-        if let Some(old) = replacing[snapshot] {
-            let mut unknown_area = None;
-            for group in stage::keep_keys(txn, snapshot as i32, old).await? {
-                let Some(&area) = checker.authority_index.get(&group.work_area) else {
-                    unknown_area = Some(group.work_area);
-                    continue;
-                };
-                let record = TallyRecord {
-                    snapshot,
-                    business_unit: group.business_unit_id,
-                    grade_level: group.grade_level,
-                    area,
-                    joiner: group.joined_year == Some(year),
-                    answers: group.answers.each_ref().map(Option::as_deref),
-                    engagement: group.scored.then_some(0.0),
-                };
-                cells.rekey(&record, group.key_change);
+        let (snapshot_id, replaced) = match places[snapshot] {
+            Place::New(id) => {
+                store::workforce::set_records(txn, id, tally.records as i64).await?;
+                (id, false)
             }
-            if let Some(area) = unknown_area {
-                return Err(store::StoreError::Corrupt(format!(
-                    "staged place of work {area} is not an authority"
-                ))
-                .into());
+            Place::Replaces(old) => {
+                replace_staged(txn, (snapshot, old), (checker, &mut cells), year).await?;
+                let (id, replaced) = store::workforce::replace_snapshot(
+                    txn,
+                    employer_id,
+                    year,
+                    file,
+                    tally.records as i64,
+                    imported_at,
+                )
+                .await?;
+                stage::map(txn, snapshot as i32, id).await?;
+                (id, replaced)
             }
-        }
-        let (snapshot_id, replaced) = store::workforce::replace_snapshot(
-            txn,
-            employer_id,
-            year,
-            file,
-            tally.records as i64,
-            imported_at,
-        )
-        .await?;
-        stage::map(txn, snapshot as i32, [snapshot_id, employer_id, year]).await?;
+        };
         snapshot_ids[snapshot] = snapshot_id;
         summary.rows += tally.records;
         for (total, declared) in summary.declared.iter_mut().zip(tally.declared) {
@@ -943,4 +1007,38 @@ async fn write(
     }
     stage::drop(txn).await?;
     Ok(summary)
+}
+
+/// Gives the people of staged snapshot `snapshot` who are in the stored snapshot `old` the
+/// record key they have there, and moves the cells' key sums with them.
+async fn replace_staged(
+    txn: &impl ConnectionTrait,
+    (snapshot, old): (usize, i32),
+    (checker, cells): (&Checker, &mut Tally),
+    year: i32,
+) -> Result<(), ImportError> {
+    let mut unknown_area = None;
+    for group in stage::keep_keys(txn, snapshot as i32, old).await? {
+        let Some(&area) = checker.authority_index.get(&group.work_area) else {
+            unknown_area = Some(group.work_area);
+            continue;
+        };
+        let record = TallyRecord {
+            snapshot,
+            business_unit: group.business_unit_id,
+            grade_level: group.grade_level,
+            area,
+            joiner: group.joined_year == Some(year),
+            answers: group.answers.each_ref().map(Option::as_deref),
+            engagement: group.scored.then_some(0.0),
+        };
+        cells.rekey(&record, group.key_change);
+    }
+    if let Some(area) = unknown_area {
+        return Err(store::StoreError::Corrupt(format!(
+            "staged place of work {area} is not an authority"
+        ))
+        .into());
+    }
+    Ok(())
 }

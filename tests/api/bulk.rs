@@ -2,7 +2,7 @@
 //! takes rows by `COPY`. What it must never do is lose its transaction quietly.
 
 use mobility_explorer::store::bulk::BulkSession;
-use mobility_explorer::store::workforce::stage::{self, NewRecord, StagedRecord};
+use mobility_explorer::store::workforce::stage::{self, NewRecord, StagedRecord, Target};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 use crate::helpers::{Store, TestStore};
@@ -75,6 +75,8 @@ fn row<'a>(line: u64, hash: &'a str, text: &'a str, full: bool) -> StagedRecord<
         snapshot: 3,
         key_given: full.then_some(250),
         record: NewRecord {
+            employer_id: 5,
+            year: 2024,
             person_hash: hash,
             business_unit_id: 11,
             grade_id: 12,
@@ -94,24 +96,32 @@ fn row<'a>(line: u64, hash: &'a str, text: &'a str, full: bool) -> StagedRecord<
     }
 }
 
-/// Every staged row's values, as text, in line order.
-async fn staged_rows(db: &DatabaseConnection) -> Vec<Vec<Option<String>>> {
+/// Every row written to `target`, as text, in line order: line, snapshot, employer, year,
+/// given key (staged rows only), then the record's values.
+async fn written_rows(db: &DatabaseConnection, target: Target) -> Vec<Vec<Option<String>>> {
+    let (table, snapshot, key_given) = match target {
+        Target::Stage => ("staff_stage", "snap", "key_given::TEXT"),
+        Target::Records => ("staff_record", "snapshot_id", "NULL"),
+    };
     let rows = db
         .query_all_raw(Statement::from_string(
             db.get_database_backend(),
-            "SELECT line::TEXT, snap::TEXT, key_given::TEXT, person_hash, \
-               business_unit_id::TEXT, grade_id::TEXT, grade_level::TEXT, work_area, \
-               work_region, joined_year::TEXT, parental_occupation, school_type, \
-               free_school_meals, parental_degree, self_assessed, \
-               CASE WHEN engagement = 0.1::FLOAT8 + 0.2::FLOAT8 THEN 'exact' \
-                 ELSE engagement::TEXT END, record_key::TEXT \
-             FROM staff_stage ORDER BY line",
+            format!(
+                "SELECT line::TEXT, {snapshot}::TEXT, employer_id::TEXT, year::TEXT, \
+                   {key_given}, person_hash, \
+                   business_unit_id::TEXT, grade_id::TEXT, grade_level::TEXT, work_area, \
+                   work_region, joined_year::TEXT, parental_occupation, school_type, \
+                   free_school_meals, parental_degree, self_assessed, \
+                   CASE WHEN engagement = 0.1::FLOAT8 + 0.2::FLOAT8 THEN 'exact' \
+                     ELSE engagement::TEXT END, record_key::TEXT \
+                 FROM {table} ORDER BY line"
+            ),
         ))
         .await
         .expect("read");
     rows.iter()
         .map(|r| {
-            (0..17)
+            (0..19)
                 .map(|i| r.try_get_by_index::<Option<String>>(i).expect("a value"))
                 .collect()
         })
@@ -119,13 +129,16 @@ async fn staged_rows(db: &DatabaseConnection) -> Vec<Vec<Option<String>>> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn copy_stages_odd_bytes_and_missing_values_as_statements_do() {
+async fn copy_writes_odd_bytes_and_missing_values_as_statements_do() {
     let Some(store) = TestStore::new(Store::Postgres).await else {
         return;
     };
     let direct = mobility_explorer::store::connect(&store.url)
         .await
         .expect("connected");
+    <migration::Migrator as migration::MigratorTrait>::up(&direct, None)
+        .await
+        .expect("migrated");
     let odd = "tab\there, back\\slash, \\N, line\nbreak, return\r, \u{e9}";
     let hashes = ["a", "b", "c", "d"].map(|h| h.repeat(64));
     let rows_of = |first: u64| {
@@ -135,33 +148,40 @@ async fn copy_stages_odd_bytes_and_missing_values_as_statements_do() {
         ]
     };
 
-    let session = BulkSession::begin(&direct).await.expect("begun");
-    stage::create(session.db()).await.expect("created");
-    stage::write(session.db(), Some(&session), &rows_of(1))
-        .await
-        .expect("copied");
-    stage::write(session.db(), None, &rows_of(3))
-        .await
-        .expect("inserted");
-    let staged = staged_rows(session.db()).await;
-    session.rollback().await;
+    for target in [Target::Stage, Target::Records] {
+        let session = BulkSession::begin(&direct).await.expect("begun");
+        stage::create(session.db()).await.expect("created");
+        stage::write(session.db(), Some(&session), target, &rows_of(1))
+            .await
+            .expect("copied");
+        stage::write(session.db(), None, target, &rows_of(3))
+            .await
+            .expect("inserted");
+        let written = written_rows(session.db(), target).await;
+        session.rollback().await;
 
-    assert_eq!(staged.len(), 4);
-    let (copied, inserted) = staged.split_at(2);
-    for (c, i) in copied.iter().zip(inserted) {
-        // Line and person differ by design; every other value is the same both ways.
-        assert_eq!(c[1..3], i[1..3]);
-        assert_eq!(c[4..], i[4..]);
+        assert_eq!(written.len(), 4, "{target:?}");
+        let (copied, inserted) = written.split_at(2);
+        for (c, i) in copied.iter().zip(inserted) {
+            // Line and person differ by design; every other value is the same both ways.
+            assert_eq!(c[1..5], i[1..5], "{target:?}");
+            assert_eq!(c[6..], i[6..], "{target:?}");
+        }
+        assert_eq!(
+            copied[0][1..4],
+            [Some("3"), Some("5"), Some("2024")].map(|v| v.map(str::to_owned))
+        );
+        assert_eq!(copied[0][9].as_deref(), Some(odd));
+        assert_eq!(copied[0][17].as_deref(), Some("exact"));
+        let key_given = (target == Target::Stage).then(|| "250".to_owned());
+        assert_eq!(copied[0][4], key_given, "{target:?}");
+        assert!(
+            copied[1][11..18].iter().all(Option::is_none),
+            "{:?}",
+            copied[1]
+        );
+        assert_eq!(copied[1][4], None);
     }
-    assert_eq!(copied[0][7].as_deref(), Some(odd));
-    assert_eq!(copied[0][15].as_deref(), Some("exact"));
-    assert_eq!(copied[0][2].as_deref(), Some("250"));
-    assert!(
-        copied[1][9..16].iter().all(Option::is_none),
-        "{:?}",
-        copied[1]
-    );
-    assert_eq!(copied[1][2], None);
     direct.close().await.expect("closed");
     store.drop_store().await;
 }

@@ -1195,6 +1195,119 @@ async fn a_file_with_bad_rows_lists_every_problem_and_writes_nothing(store: Stor
     app.stop().await;
 }
 
+/// A new snapshot is written straight to the records and a replacing one is staged: a
+/// person given twice is named by line in both, and a refused file leaves the stored
+/// snapshot, and no new one, behind.
+async fn a_person_twice_is_found_by_line_in_new_and_replacing_snapshots(store: Store) {
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    let row = |person: &str, year: u32| {
+        format!("{person},EMP-B,{year},Ops,AO,1,E08000025,2020,routine,,,,,")
+    };
+    let first = [HEADER, &row("P1", 2024), &row("P2", 2024)].join("\n");
+    load(&app, "first.csv", &first).await.expect("imports");
+
+    // Lines 2-4 replace 2024 (staged), lines 5-8 are a new 2023 (straight to the records).
+    let csv = [
+        HEADER,
+        &row("P1", 2024),
+        &row("P3", 2024),
+        &row("P1", 2024),
+        &row("P5", 2023),
+        &row("P6", 2023),
+        &row("P6", 2023),
+        &row("P5", 2023),
+    ]
+    .join("\n");
+    let problems = import_problems(load(&app, "both.csv", &csv).await);
+    let repeats: Vec<(Option<u64>, &str)> = problems
+        .iter()
+        .map(|p| (p.line, p.reason.as_str()))
+        .collect();
+    assert_eq!(
+        repeats,
+        [
+            (
+                Some(4),
+                "the same person appears twice for EMP-B in 2024 (first on line 2)"
+            ),
+            (
+                Some(7),
+                "the same person appears twice for EMP-B in 2023 (first on line 6)"
+            ),
+            (
+                Some(8),
+                "the same person appears twice for EMP-B in 2023 (first on line 5)"
+            ),
+        ],
+        "{problems:#?}"
+    );
+    let snapshots = entity::workforce_snapshot::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("snapshots");
+    assert_eq!(
+        snapshots
+            .iter()
+            .map(|s| (s.year, s.records, s.source.as_str()))
+            .collect::<Vec<_>>(),
+        [(2024, 2, "first.csv")]
+    );
+    let records = entity::staff_record::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("records");
+    assert_eq!(records.len(), 2);
+    assert!(records.iter().all(|r| r.snapshot_id == snapshots[0].id));
+
+    // Without the repeats both go in, and every record keeps its line.
+    let csv = [
+        HEADER,
+        &row("P1", 2024),
+        &row("P3", 2024),
+        &row("P5", 2023),
+        &row("P6", 2023),
+        &row("P7", 2023),
+    ]
+    .join("\n");
+    let summary = load(&app, "both.csv", &csv).await.expect("imports");
+    assert_eq!(summary.rows, 5);
+    let replaced: Vec<(i32, u64, bool)> = summary
+        .snapshots
+        .iter()
+        .map(|(_, year, records, replaced)| (*year, *records, *replaced))
+        .collect();
+    assert_eq!(replaced, [(2023, 3, false), (2024, 2, true)]);
+    let snapshots = entity::workforce_snapshot::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("snapshots");
+    let mut counts: Vec<(i32, i64)> = snapshots.iter().map(|s| (s.year, s.records)).collect();
+    counts.sort();
+    assert_eq!(counts, [(2023, 3), (2024, 2)]);
+    let mut lines: Vec<(i32, String, Option<i64>)> = entity::staff_record::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("records")
+        .into_iter()
+        .map(|r| (r.year, r.person_hash, r.line))
+        .collect();
+    lines.sort_by_key(|(_, _, line)| *line);
+    let expected: Vec<(i32, String, Option<i64>)> = [
+        ("P1", 2024, 2),
+        ("P3", 2024, 3),
+        ("P5", 2023, 4),
+        ("P6", 2023, 5),
+        ("P7", 2023, 6),
+    ]
+    .into_iter()
+    .map(|(p, year, line)| (year, key().pseudonym(p), Some(line)))
+    .collect();
+    assert_eq!(lines, expected);
+    app.stop().await;
+}
+
 async fn synthetic_and_real_rows_never_share_an_employer(store: Store) {
     let Some(app) = spawn_loaded(store).await else {
         return;
@@ -1349,6 +1462,7 @@ async fn records_stored_before_record_keys_get_the_derived_key(store: Store) {
 }
 
 on_both_stores!(
+    a_person_twice_is_found_by_line_in_new_and_replacing_snapshots,
     a_benchmark_area_compares_with_other_employers_staff_there,
     records_stored_before_record_keys_get_the_derived_key,
     the_overall_distribution_follows_the_cell_key_method,

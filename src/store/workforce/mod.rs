@@ -14,6 +14,6 @@ pub use read::*;
 
 pub use stage::NewRecord;
 pub use write::{
-    delete_employer, delete_snapshot, ensure_business_units, ensure_employer, ensure_grades,
-    refresh_statistics, rename_employer, replace_snapshot, snapshot_id,
+    create_snapshot, delete_employer, delete_snapshot, ensure_business_units, ensure_employer,
+    ensure_grades, refresh_statistics, rename_employer, replace_snapshot, set_records, snapshot_id,
 };

@@ -1,11 +1,14 @@
-//! The staging table of a workforce import: checked rows are written here batch by batch,
-//! inside the import's transaction, so a file of any size is imported in constant memory.
-//! Once the whole file is read, the checks that need every row (a person twice in a
-//! snapshot, record keys against the stored ones) run here in SQL; then every snapshot is
-//! copied into `staff_record` in one pass over the staged rows.
+//! Where a workforce import writes its checked rows, batch by batch, inside the import's
+//! transaction, so a file of any size is imported in constant memory.
 //!
-//! It is a temporary table: only the import's connection sees it, and it goes with the
-//! transaction (PostgreSQL: `ON COMMIT DROP`; SQLite: dropped before commit, and its
+//! A snapshot new to the store goes straight into `staff_record` ([`Target::Records`]):
+//! nothing stored can conflict with it, and a person given twice is found there by line. A
+//! snapshot that replaces a stored one goes to the staging table ([`Target::Stage`]): once
+//! the whole file is read, its rows are checked against the stored snapshot's (record keys
+//! are permanent), then copied into `staff_record` in one pass.
+//!
+//! The staging table is temporary: only the import's connection sees it, and it goes with
+//! the transaction (PostgreSQL: `ON COMMIT DROP`; SQLite: dropped before commit, and its
 //! creation is rolled back with everything else).
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
@@ -25,6 +28,10 @@ const ROWS_PER_INSERT: usize = 1_000;
 /// A staff record ready to write, every name resolved to an id.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewRecord<'a> {
+    /// Employer id.
+    pub employer_id: i32,
+    /// The snapshot's year.
+    pub year: i32,
     /// The keyed hash of the person reference.
     pub person_hash: &'a str,
     /// Business unit id.
@@ -52,7 +59,8 @@ pub struct NewRecord<'a> {
 pub struct StagedRecord<'a> {
     /// Its line in the file.
     pub line: u64,
-    /// Which of the file's snapshots it belongs to (the caller's numbering).
+    /// The snapshot it belongs to: for [`Target::Stage`], the caller's numbering of the
+    /// file's snapshots; for [`Target::Records`], the stored snapshot's id.
     pub snapshot: i32,
     /// The record key the file gives, if any (checked against a stored one).
     pub key_given: Option<u8>,
@@ -60,9 +68,59 @@ pub struct StagedRecord<'a> {
     pub record: NewRecord<'a>,
 }
 
-const COLUMNS: &str = "line, snap, key_given, person_hash, business_unit_id, grade_id, \
+/// Where a batch of rows is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// The staging table, for a snapshot that replaces a stored one.
+    Stage,
+    /// `staff_record`, for a snapshot new to the store.
+    Records,
+}
+
+/// The columns both tables take, in the order rows are written; the staging table then
+/// takes `key_given`.
+const SHARED: &str = "line, employer_id, year, person_hash, business_unit_id, grade_id, \
     grade_level, work_area, work_region, joined_year, parental_occupation, school_type, \
     free_school_meals, parental_degree, self_assessed, engagement, record_key";
+
+/// How many columns [`SHARED`] names.
+const SHARED_COUNT: usize = 17;
+
+impl Target {
+    /// The table.
+    fn table(self) -> &'static str {
+        match self {
+            Target::Stage => ROWS,
+            Target::Records => "staff_record",
+        }
+    }
+
+    /// The column of the snapshot a row belongs to.
+    fn snapshot_column(self) -> &'static str {
+        match self {
+            Target::Stage => "snap",
+            Target::Records => "snapshot_id",
+        }
+    }
+
+    /// Every column written, in order: the snapshot's, [`SHARED`], then the given key when
+    /// staging.
+    fn columns(self) -> String {
+        let snapshot = self.snapshot_column();
+        match self {
+            Target::Stage => format!("{snapshot}, {SHARED}, key_given"),
+            Target::Records => format!("{snapshot}, {SHARED}"),
+        }
+    }
+
+    /// How many columns [`Target::columns`] names.
+    fn column_count(self) -> usize {
+        match self {
+            Target::Stage => SHARED_COUNT + 2,
+            Target::Records => SHARED_COUNT + 1,
+        }
+    }
+}
 
 /// Creates the (empty) staging table for this transaction.
 pub async fn create(db: &impl ConnectionTrait) -> Result<(), StoreError> {
@@ -75,12 +133,13 @@ pub async fn create(db: &impl ConnectionTrait) -> Result<(), StoreError> {
             .await?;
     }
     db.execute_unprepared(&format!(
-        "CREATE TEMPORARY TABLE {MAP} (snap INTEGER NOT NULL, snapshot_id INTEGER NOT NULL, \
-         employer_id INTEGER NOT NULL, year INTEGER NOT NULL){on_commit}"
+        "CREATE TEMPORARY TABLE {MAP} (snap INTEGER NOT NULL, snapshot_id INTEGER NOT NULL)\
+         {on_commit}"
     ))
     .await?;
     db.execute_unprepared(&format!(
         "CREATE TEMPORARY TABLE staff_stage (line BIGINT NOT NULL, snap INTEGER NOT NULL, \
+         employer_id INTEGER NOT NULL, year INTEGER NOT NULL, \
          key_given INTEGER, person_hash TEXT NOT NULL, business_unit_id INTEGER NOT NULL, \
          grade_id INTEGER NOT NULL, grade_level INTEGER NOT NULL, work_area TEXT NOT NULL, \
          work_region TEXT NOT NULL, joined_year INTEGER, parental_occupation TEXT, \
@@ -102,35 +161,37 @@ pub async fn drop(db: &impl ConnectionTrait) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Writes a batch of rows to the staging table: through `COPY` when the transaction is a
+/// Writes a batch of rows to `target`: through `COPY` when the transaction is a
 /// [`BulkSession`], else by statements.
 pub async fn write(
     db: &impl ConnectionTrait,
     bulk: Option<&BulkSession>,
+    target: Target,
     rows: &[StagedRecord<'_>],
 ) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
     if let Some(session) = bulk {
-        let statement = format!("COPY {ROWS} ({COLUMNS}) FROM STDIN");
+        let statement = format!("COPY {} ({}) FROM STDIN", target.table(), target.columns());
         session
-            .copy_in(&statement, copy_rows(rows).as_bytes())
+            .copy_in(&statement, copy_rows(target, rows).as_bytes())
             .await?;
         return Ok(());
     }
     if db.get_database_backend() == DbBackend::Postgres {
-        return write_unnest(db, rows).await;
+        return write_unnest(db, target, rows).await;
     }
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * COLUMN_COUNT);
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * target.column_count());
         for r in chunk {
             let n = &r.record;
             let [po, school, fsm, degree, own] = n.answers;
             values.extend([
-                (r.line as i64).into(),
                 r.snapshot.into(),
-                r.key_given.map(i32::from).into(),
+                (r.line as i64).into(),
+                n.employer_id.into(),
+                n.year.into(),
                 n.person_hash.into(),
                 n.business_unit_id.into(),
                 n.grade_id.into(),
@@ -146,10 +207,13 @@ pub async fn write(
                 n.engagement.into(),
                 i32::from(n.record_key).into(),
             ]);
+            if target == Target::Stage {
+                values.push(r.key_given.map(i32::from).into());
+            }
         }
         db.execute_raw(Statement::from_sql_and_values(
             DbBackend::Sqlite,
-            sqlite_insert(chunk.len()),
+            sqlite_insert(target, chunk.len()),
             values,
         ))
         .await?;
@@ -157,16 +221,15 @@ pub async fn write(
     Ok(())
 }
 
-const COLUMN_COUNT: usize = 17;
-
-/// The rows for `COPY`, columns in the order of [`COLUMNS`].
-fn copy_rows(rows: &[StagedRecord<'_>]) -> CopyRows {
-    let mut out = CopyRows::with_capacity(rows.len() * 160);
+/// The rows for `COPY`, columns in the order of [`Target::columns`].
+fn copy_rows(target: Target, rows: &[StagedRecord<'_>]) -> CopyRows {
+    let mut out = CopyRows::with_capacity(rows.len() * 170);
     for r in rows {
         let n = &r.record;
-        out.number(r.line)
-            .number(r.snapshot)
-            .maybe(r.key_given, |o, key| _ = o.number(key))
+        out.number(r.snapshot)
+            .number(r.line)
+            .number(n.employer_id)
+            .number(n.year)
             .text(n.person_hash)
             .number(n.business_unit_id)
             .number(n.grade_id)
@@ -178,33 +241,40 @@ fn copy_rows(rows: &[StagedRecord<'_>]) -> CopyRows {
             out.maybe(answer, |o, code| _ = o.text(code));
         }
         out.maybe(n.engagement, |o, score| _ = o.double(score))
-            .number(n.record_key)
-            .end_row();
+            .number(n.record_key);
+        if target == Target::Stage {
+            out.maybe(r.key_given, |o, key| _ = o.number(key));
+        }
+        out.end_row();
     }
     out
 }
 
-/// SQLite's `INSERT` of `rows` rows: the same text for every full chunk, made once, so the
-/// driver's statement cache prepares it once (building the statement anew for each chunk
-/// cost more than SQLite's insert).
-fn sqlite_insert(rows: usize) -> String {
-    static FULL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let build = |rows: usize| {
-        let row = format!("({})", vec!["?"; COLUMN_COUNT].join(", "));
+/// SQLite's `INSERT` of `rows` rows into `target`: the same text for every full chunk, made
+/// once, so the driver's statement cache prepares it once (building the statement anew for
+/// each chunk cost more than SQLite's insert).
+fn sqlite_insert(target: Target, rows: usize) -> String {
+    static FULL: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
+    let build = |target: Target, rows: usize| {
+        let row = format!("({})", vec!["?"; target.column_count()].join(", "));
         format!(
-            "INSERT INTO {ROWS} ({COLUMNS}) VALUES {}",
+            "INSERT INTO {} ({}) VALUES {}",
+            target.table(),
+            target.columns(),
             vec![row.as_str(); rows].join(", ")
         )
     };
     if rows == ROWS_PER_INSERT {
-        FULL.get_or_init(|| build(ROWS_PER_INSERT)).clone()
+        let full = FULL
+            .get_or_init(|| [Target::Stage, Target::Records].map(|t| build(t, ROWS_PER_INSERT)));
+        full[target as usize].clone()
     } else {
-        build(rows)
+        build(target, rows)
     }
 }
 
 /// PostgreSQL: one array per column, unnested server-side. Parsing and binding a 17,000
-/// parameter `VALUES` list costs PostgreSQL more than the insert itself; 17 arrays cost
+/// parameter `VALUES` list costs PostgreSQL more than the insert itself; 19 arrays cost
 /// almost nothing.
 ///
 /// The database driver binds arrays without NULL elements, so a missing value travels as a
@@ -212,17 +282,26 @@ fn sqlite_insert(rows: usize) -> String {
 /// `NULLIF` restores the NULL.
 async fn write_unnest(
     db: &impl ConnectionTrait,
+    target: Target,
     rows: &[StagedRecord<'_>],
 ) -> Result<(), StoreError> {
+    let (key_given, key_array) = match target {
+        Target::Stage => (", NULLIF(t.kg, -1)", ", $19::int4[]"),
+        Target::Records => ("", ""),
+    };
     let sql = format!(
-        "INSERT INTO staff_stage ({COLUMNS}) \
-         SELECT t.line, t.snap, NULLIF(t.kg, -1), t.h, t.u, t.g, t.l, t.a, t.r, NULLIF(t.j, 0), \
+        "INSERT INTO {} ({}) \
+         SELECT t.snap, t.line, t.emp, t.yr, t.h, t.u, t.g, t.l, t.a, t.r, NULLIF(t.j, 0), \
            NULLIF(t.a1, ''), NULLIF(t.a2, ''), NULLIF(t.a3, ''), NULLIF(t.a4, ''), \
-           NULLIF(t.a5, ''), NULLIF(t.e, -1), t.k \
-         FROM UNNEST($1::int8[], $2::int4[], $3::int4[], $4::text[], $5::int4[], $6::int4[], \
-           $7::int4[], $8::text[], $9::text[], $10::int4[], $11::text[], $12::text[], \
-           $13::text[], $14::text[], $15::text[], $16::float8[], $17::int4[]) \
-           AS t(line, snap, kg, h, u, g, l, a, r, j, a1, a2, a3, a4, a5, e, k)"
+           NULLIF(t.a5, ''), NULLIF(t.e, -1), t.k{key_given} \
+         FROM UNNEST($1::int4[], $2::int8[], $3::int4[], $4::int4[], $5::text[], $6::int4[], \
+           $7::int4[], $8::int4[], $9::text[], $10::text[], $11::int4[], $12::text[], \
+           $13::text[], $14::text[], $15::text[], $16::text[], $17::float8[], \
+           $18::int4[]{key_array}) \
+           AS t(snap, line, emp, yr, h, u, g, l, a, r, j, a1, a2, a3, a4, a5, e, k{kg})",
+        target.table(),
+        target.columns(),
+        kg = if target == Target::Stage { ", kg" } else { "" },
     );
     fn texts(rows: &[StagedRecord<'_>], column: impl Fn(&StagedRecord<'_>) -> String) -> Value {
         rows.iter().map(column).collect::<Vec<String>>().into()
@@ -231,13 +310,14 @@ async fn write_unnest(
         rows.iter().map(column).collect::<Vec<i32>>().into()
     };
     let answer = |i: usize| texts(rows, |r| r.record.answers[i].unwrap_or("").to_owned());
-    let values = vec![
+    let mut values = vec![
+        ints(&|r| r.snapshot),
         rows.iter()
             .map(|r| r.line as i64)
             .collect::<Vec<i64>>()
             .into(),
-        ints(&|r| r.snapshot),
-        ints(&|r| r.key_given.map_or(-1, i32::from)),
+        ints(&|r| r.record.employer_id),
+        ints(&|r| r.record.year),
         texts(rows, |r| r.record.person_hash.to_owned()),
         ints(&|r| r.record.business_unit_id),
         ints(&|r| r.record.grade_id),
@@ -256,6 +336,9 @@ async fn write_unnest(
             .into(),
         ints(&|r| i32::from(r.record.record_key)),
     ];
+    if target == Target::Stage {
+        values.push(ints(&|r| r.key_given.map_or(-1, i32::from)));
+    }
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         sql,
@@ -308,26 +391,43 @@ async fn execute(
     Ok(())
 }
 
-/// A staged row that repeats a person of its snapshot: its line, its snapshot and the line
-/// where the person first appears.
+/// A row that repeats a person already written for the same snapshot: its line, its
+/// snapshot and the line where the person first appears.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repeat {
     /// The repeating row's line.
     pub line: u64,
-    /// Its snapshot (the caller's numbering).
+    /// Its snapshot, as [`StagedRecord::snapshot`] numbers it for the target.
     pub snapshot: i32,
     /// The person's first line.
     pub first: u64,
 }
 
-/// Every staged row that repeats a person already staged for the same snapshot, by line.
-pub async fn repeats(db: &impl ConnectionTrait) -> Result<Vec<Repeat>, StoreError> {
-    let sql = "SELECT s.line, s.snap, f.first FROM staff_stage s \
-        JOIN (SELECT snap, person_hash, MIN(line) AS first FROM staff_stage \
-              GROUP BY snap, person_hash HAVING COUNT(*) > 1) f \
-          ON f.snap = s.snap AND f.person_hash = s.person_hash \
-        WHERE s.line > f.first ORDER BY s.line";
-    rows_of(db, sql, Vec::new())
+/// Every row written to `target` for one of `snapshots` that repeats a person already
+/// written for the same snapshot, by line.
+pub async fn repeats(
+    db: &impl ConnectionTrait,
+    target: Target,
+    snapshots: &[i32],
+) -> Result<Vec<Repeat>, StoreError> {
+    if snapshots.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (table, snap) = (target.table(), target.snapshot_column());
+    let list = snapshots
+        .iter()
+        .map(i32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT s.line, s.{snap}, f.first FROM {table} s \
+        JOIN (SELECT {snap}, person_hash, MIN(line) AS first FROM {table} \
+              WHERE {snap} IN ({list}) \
+              GROUP BY {snap}, person_hash HAVING COUNT(*) > 1) f \
+          ON f.{snap} = s.{snap} AND f.person_hash = s.person_hash \
+        WHERE s.line > f.first ORDER BY s.line"
+    );
+    rows_of(db, &sql, Vec::new())
         .await?
         .iter()
         .map(|row| {
@@ -444,37 +544,27 @@ pub async fn keep_keys(
     Ok(groups)
 }
 
-/// Records that staged snapshot `snapshot` becomes snapshot `snapshot_id` of the employer
-/// and year.
+/// Records that staged snapshot `snapshot` becomes snapshot `snapshot_id`.
 pub async fn map(
     db: &impl ConnectionTrait,
     snapshot: i32,
-    [snapshot_id, employer_id, year]: [i32; 3],
+    snapshot_id: i32,
 ) -> Result<(), StoreError> {
-    let sql =
-        format!("INSERT INTO {MAP} (snap, snapshot_id, employer_id, year) VALUES ($1, $2, $3, $4)");
-    let values = vec![
-        snapshot.into(),
-        snapshot_id.into(),
-        employer_id.into(),
-        year.into(),
-    ];
-    execute(db, &sql, values).await
+    let sql = format!("INSERT INTO {MAP} (snap, snapshot_id) VALUES ($1, $2)");
+    execute(db, &sql, vec![snapshot.into(), snapshot_id.into()]).await
 }
 
 /// Copies every staged row into `staff_record`, in the snapshot its staged snapshot is
 /// mapped to.
 pub async fn publish(db: &impl ConnectionTrait) -> Result<(), StoreError> {
     let sql = format!(
-        "INSERT INTO staff_record (snapshot_id, person_hash, employer_id, year, \
-          business_unit_id, grade_id, grade_level, work_area, work_region, joined_year, \
-          parental_occupation, school_type, free_school_meals, parental_degree, self_assessed, \
-          engagement, record_key) \
-        SELECT m.snapshot_id, s.person_hash, m.employer_id, m.year, s.business_unit_id, \
-          s.grade_id, s.grade_level, s.work_area, s.work_region, s.joined_year, \
-          s.parental_occupation, s.school_type, s.free_school_meals, s.parental_degree, \
-          s.self_assessed, s.engagement, s.record_key \
-        FROM {ROWS} s JOIN {MAP} m ON m.snap = s.snap"
+        "INSERT INTO staff_record (snapshot_id, {SHARED}) \
+        SELECT m.snapshot_id, {shared} FROM {ROWS} s JOIN {MAP} m ON m.snap = s.snap",
+        shared = SHARED
+            .split(", ")
+            .map(|c| format!("s.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     execute(db, &sql, Vec::new()).await
 }

@@ -165,6 +165,18 @@ pub async fn replace_snapshot(
     if let Some(old) = existing {
         delete_snapshot_by_id(db, old.id).await?;
     }
+    let id = create_snapshot(db, [employer_id, year], source, records, imported_at).await?;
+    Ok((id, replaced))
+}
+
+/// Creates the employer's snapshot of `year`, which must not exist; returns its id.
+pub async fn create_snapshot(
+    db: &impl ConnectionTrait,
+    [employer_id, year]: [i32; 2],
+    source: &str,
+    records: i64,
+    imported_at: i64,
+) -> Result<i32, StoreError> {
     let created = workforce_snapshot::ActiveModel {
         employer_id: Set(employer_id),
         year: Set(year),
@@ -175,7 +187,21 @@ pub async fn replace_snapshot(
     }
     .insert(db)
     .await?;
-    Ok((created.id, replaced))
+    Ok(created.id)
+}
+
+/// Records how many staff records snapshot `id` holds, once they are all written.
+pub async fn set_records(
+    db: &impl ConnectionTrait,
+    id: i32,
+    records: i64,
+) -> Result<(), StoreError> {
+    workforce_snapshot::Entity::update_many()
+        .col_expr(workforce_snapshot::Column::Records, records.into())
+        .filter(workforce_snapshot::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Deletes a snapshot with its records and cells.
