@@ -154,6 +154,8 @@ impl App {
                 types: Arc::new(types),
                 rate_limits: Arc::new(RateLimits::new(&config.rate_limits)),
                 disclosure_note: config.disclosure.describe(),
+                person_key: config.person_key.clone(),
+                submission_max_bytes: config.submission_max_bytes,
             },
             config,
             statements,

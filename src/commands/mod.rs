@@ -8,6 +8,7 @@
 
 mod employers;
 mod files;
+mod keys;
 mod output;
 mod schema;
 mod server;
@@ -44,6 +45,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Some(Command::Migrate { action, store }) => migrate(action, &store).await,
         Some(Command::LoadReference { store }) => load_reference(&store).await,
         Some(Command::Snapshots { action }) => snapshots::snapshots(action).await,
+        Some(Command::Keys { action }) => keys::keys(action).await,
+        Some(Command::Audit { limit, store }) => keys::audit(limit, &store).await,
         Some(Command::Employers { action }) => employers::employers(action).await,
         Some(Command::Import {
             kind:
@@ -63,6 +66,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
                 } else {
                     NewEmployers::Only(new_employer)
                 },
+                only_employer: None,
+                idempotency: None,
             };
             import_workforce(&file, &mode, &store, &key).await
         }

@@ -87,6 +87,22 @@ pub enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Create, list or revoke API keys (admin, employer or partner).
+    Keys {
+        /// What to do.
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+    /// Show the audit log: submissions, releases, keys created and revoked, and refusals,
+    /// newest first.
+    Audit {
+        /// How many events to show.
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// List or delete the workforce snapshots (one per employer and year).
     Snapshots {
         /// What to do.
@@ -155,6 +171,41 @@ pub enum DemoKind {
     Indicators,
     /// Programme activity by local authority.
     Programmes,
+}
+
+/// What `keys` does.
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Create a key and print it, once: only a salted hash of it is stored.
+    Create {
+        /// What it may do: `admin` (everything), `employer` (submit its employer's returns,
+        /// see its drafts) or `partner` (read published figures under its name).
+        #[arg(long)]
+        role: String,
+        /// The employer of an `employer` key (its code).
+        #[arg(long)]
+        employer: Option<String>,
+        /// Who holds it, in words.
+        #[arg(long)]
+        name: String,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Every key: id, role, employer, holder, created, revoked.
+    List {
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a key: every request with it is refused from then on.
+    Revoke {
+        /// The key's id (`keys list`).
+        id: i32,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// What `snapshots` does.
@@ -409,6 +460,14 @@ pub struct ServeArgs {
     /// (including its database statements) is stopped.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+
+    /// Largest file a submission (`POST /submissions/...`) may send, in bytes.
+    #[arg(long, env = "SUBMISSION_MAX_BYTES", default_value_t = 536_870_912)]
+    pub submission_max_bytes: u64,
+
+    /// Longest a submission may take, in seconds (it streams and imports a whole file).
+    #[arg(long, env = "SUBMISSION_TIMEOUT_SECS", default_value_t = 600)]
+    pub submission_timeout_secs: u64,
 
     /// Longest a client may take to send a request's headers, in seconds, before the
     /// connection is closed.

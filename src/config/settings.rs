@@ -25,6 +25,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Longest a request may take.
     pub request_timeout: Duration,
+    /// Largest file a submission may send, in bytes.
+    pub submission_max_bytes: u64,
+    /// Longest a submission may take.
+    pub submission_timeout: Duration,
     /// Longest a client may take to send a request's headers.
     pub header_read_timeout: Duration,
     /// Most GraphQL requests served at once.
@@ -70,8 +74,8 @@ pub struct RateLimitSettings {
     pub trust_forwarded_for: bool,
 }
 
-fn positive(name: &'static str, value: usize) -> Result<usize, ConfigError> {
-    if value == 0 {
+fn positive<T: PartialEq + Default>(name: &'static str, value: T) -> Result<T, ConfigError> {
+    if value == T::default() {
         return Err(ConfigError {
             name,
             reason: "must be greater than 0".to_owned(),
@@ -107,6 +111,8 @@ impl TryFrom<&ServeArgs> for Config {
             },
             max_body_bytes: positive("MAX_BODY_BYTES", args.max_body_bytes)?,
             request_timeout: seconds("REQUEST_TIMEOUT_SECS", args.request_timeout_secs)?,
+            submission_max_bytes: positive("SUBMISSION_MAX_BYTES", args.submission_max_bytes)?,
+            submission_timeout: seconds("SUBMISSION_TIMEOUT_SECS", args.submission_timeout_secs)?,
             header_read_timeout: seconds(
                 "HEADER_READ_TIMEOUT_SECS",
                 args.header_read_timeout_secs,
@@ -176,6 +182,8 @@ impl Config {
             limits: Limits::default(),
             max_body_bytes: 1_048_576,
             request_timeout: Duration::from_secs(30),
+            submission_max_bytes: 536_870_912,
+            submission_timeout: Duration::from_secs(600),
             header_read_timeout: Duration::from_secs(10),
             max_concurrent_requests: 64,
             pool: PoolSettings {

@@ -1,5 +1,6 @@
 //! The rules of the explorer, free of HTTP, GraphQL and storage: unit-tested in place.
 
+pub mod access;
 pub mod cells;
 pub mod disclosure;
 pub mod formats;

@@ -1,6 +1,7 @@
 //! HTTP: the only module that knows axum. Routes, and the layers every request passes.
 
 mod answer;
+mod auth;
 mod graphiql;
 mod graphql;
 mod health;
@@ -11,6 +12,7 @@ mod refusals;
 pub mod response_cache;
 mod server;
 mod state;
+mod submissions;
 mod tabular;
 
 pub use server::serve;
@@ -22,7 +24,7 @@ use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::LoadShedLayer;
@@ -102,6 +104,15 @@ pub fn router(state: AppState, config: &Config) -> Router {
             get(move |state: State<AppState>| metrics::scrape(state, counted.clone())),
         );
     }
+    // Submissions stream whole files: a cap and a time of their own, and outside the
+    // concurrency cap of queries (an import is one request, not a flood).
+    let submissions = Router::new()
+        .route("/submissions/workforce", post(submissions::workforce))
+        .with_state(state.clone())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            config.submission_timeout,
+        ));
     let router = routes
         .fallback(not_found)
         .with_state(state)
@@ -110,6 +121,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             config.request_timeout,
         ))
+        .merge(submissions)
         // Outside the two layers above, so it sees the refusals they produce.
         .layer(axum::middleware::map_response(json_refusals))
         .layer(CompressionLayer::new().gzip(true))

@@ -40,4 +40,9 @@ pub struct AppState {
     pub rate_limits: Arc<RateLimits>,
     /// The disclosure control of workforce figures, in words, for tables' metadata.
     pub disclosure_note: String,
+    /// The key of the hash that replaces person references in submissions; without it
+    /// submissions are refused.
+    pub person_key: Option<crate::domain::workforce::PersonKey>,
+    /// Largest file a submission may send, in bytes.
+    pub submission_max_bytes: u64,
 }

@@ -31,7 +31,7 @@ macro_rules! bundled {
 pub(crate) use bundled;
 
 /// One thing wrong with an input file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {
     /// The file (or bundled data set) the problem is in.
     pub file: String,
@@ -117,6 +117,10 @@ pub enum ImportError {
     /// The input is invalid; nothing was written.
     #[error("{}", summarise(.0))]
     Invalid(Vec<Problem>),
+    /// The input names what its submitter may not write (another employer's rows), among
+    /// other problems perhaps; nothing was written.
+    #[error("{}", summarise(.0))]
+    Forbidden(Vec<Problem>),
     /// The store failed; the transaction was rolled back.
     #[error(transparent)]
     Store(#[from] StoreError),

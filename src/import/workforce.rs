@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::io::Read;
+use std::sync::{Arc, OnceLock};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 
@@ -161,6 +162,10 @@ struct Checker {
     employer_folded: HashMap<String, usize>,
     /// The codes (upper case) of the employers the file may create; `None`: any.
     new_employers: Option<Vec<String>>,
+    /// The one employer (upper case) the file may name, for a submission by its key.
+    only_employer: Option<String>,
+    /// Whether a row named another employer than `only_employer`.
+    foreign: bool,
 }
 
 impl Checker {
@@ -373,7 +378,16 @@ impl Checker {
                 i
             }
             Ok(Named::First(code)) => {
-                if let Some(reason) = self.refused_as_new(&code) {
+                if let Some(only) = self.only_employer.as_deref()
+                    && code.to_uppercase() != only
+                {
+                    self.foreign = true;
+                    problems.push(r.problem(
+                        "employer",
+                        employer_code,
+                        format!("this submission may hold {only}'s rows only"),
+                    ));
+                } else if let Some(reason) = self.refused_as_new(&code) {
                     problems.push(r.problem("employer", employer_code, reason));
                 }
                 self.employers.push(FileEmployer {
@@ -574,6 +588,8 @@ pub async fn import(
     let mode = Mode {
         ending: Ending::Commit,
         new_employers: NewEmployers::Any,
+        only_employer: None,
+        idempotency: None,
     };
     import_as(db, file, input, key, &mode).await
 }
@@ -590,13 +606,32 @@ pub enum NewEmployers {
 }
 
 /// How an import goes: committed or a dry run, and which employers it may create.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Mode {
     /// [`Ending::RollBack`] is a dry run, which checks everything an import checks and says
     /// what it would write, and writes nothing.
     pub ending: Ending,
     /// Which employers the file may create.
     pub new_employers: NewEmployers,
+    /// The one employer the file may name (an employer's own submission): a row naming
+    /// another makes the import [`ImportError::Forbidden`].
+    pub only_employer: Option<String>,
+    /// Keep an answer to the submission, in the import's own transaction.
+    pub idempotency: Option<Idempotency>,
+}
+
+/// The answer to keep for a submission made with an idempotency key: kept in the import's
+/// own transaction, so exactly when its data is, and a retry finds it.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    /// The submitting key.
+    pub key_id: i32,
+    /// The client's idempotency key.
+    pub key: String,
+    /// The body's SHA-256, hex, set by the body's reader once it has read the whole body.
+    pub body_sha256: Arc<OnceLock<String>>,
+    /// The status and JSON answer to keep for what was written.
+    pub answer: fn(&Summary) -> (u16, String),
 }
 
 /// [`import`] as `mode` says.
@@ -608,17 +643,44 @@ pub async fn import_as(
     mode: &Mode,
 ) -> Result<Summary, ImportError> {
     let ending = mode.ending;
-    let checker = Checker::for_store(db, key, &mode.new_employers).await?;
+    let mut checker = Checker::for_store(db, key, &mode.new_employers).await?;
+    checker.only_employer = mode.only_employer.as_deref().map(str::to_uppercase);
     if db.get_database_backend() != DbBackend::Postgres {
         return pipeline::transaction(db, ending, async |txn| {
-            streamed(txn, None, file, input, checker).await
+            let summary = streamed(txn, None, file, input, checker).await?;
+            kept(txn, mode.idempotency.as_ref(), summary).await
         })
         .await;
     }
     pipeline::bulk_transaction(db, ending, async |session| {
-        streamed(session.db(), Some(session), file, input, checker).await
+        let summary = streamed(session.db(), Some(session), file, input, checker).await?;
+        kept(session.db(), mode.idempotency.as_ref(), summary).await
     })
     .await
+}
+
+/// Keeps the answer to the submission `idempotency` describes, if any, in the transaction
+/// `txn` that wrote `summary`.
+async fn kept(
+    txn: &impl ConnectionTrait,
+    idempotency: Option<&Idempotency>,
+    summary: Summary,
+) -> Result<Summary, ImportError> {
+    let Some(i) = idempotency else {
+        return Ok(summary);
+    };
+    let body_sha256 =
+        i.body_sha256.get().cloned().ok_or_else(|| {
+            store::StoreError::Corrupt("the body was not read to its end".to_owned())
+        })?;
+    let (status, answer) = (i.answer)(&summary);
+    let kept = store::access::KeptAnswer {
+        body_sha256,
+        status,
+        answer,
+    };
+    store::access::keep_answer(txn, i.key_id, &i.key, &kept).await?;
+    Ok(summary)
 }
 
 /// [`import`] in a transaction of `db`, which may be one itself (the demo data loaded at
@@ -673,6 +735,8 @@ impl Checker {
             repeats: RepeatSieve::default(),
             stored,
             employer_folded: HashMap::new(),
+            only_employer: None,
+            foreign: false,
             new_employers: match new_employers {
                 NewEmployers::Any => None,
                 NewEmployers::Only(codes) => {
@@ -852,6 +916,9 @@ async fn streamed(
         }
     }
     tracing::debug!(elapsed = ?started.elapsed(), "checked the rows");
+    if !problems.is_empty() && checker.foreign {
+        return Err(ImportError::Forbidden(problems));
+    }
     if !problems.is_empty() {
         return Err(ImportError::Invalid(problems));
     }

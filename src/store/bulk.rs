@@ -68,6 +68,14 @@ impl BulkSession {
             open: true,
         };
         session.db.execute_unprepared("BEGIN").await?;
+        // The server's connections stop a statement at the request timeout; an import's
+        // statements over millions of rows may take longer. Its caller bounds it instead (a
+        // submission's own timeout drops the session, which closes the connection and so
+        // rolls back).
+        session
+            .db
+            .execute_unprepared("SET LOCAL statement_timeout = 0")
+            .await?;
         Ok(session)
     }
 

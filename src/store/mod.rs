@@ -3,6 +3,7 @@
 //! Functions take `&impl ConnectionTrait` so the same query runs on the pool or inside a
 //! transaction, on SQLite and on PostgreSQL alike.
 
+pub mod access;
 pub mod areas;
 pub mod bulk;
 mod error;

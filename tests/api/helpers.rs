@@ -225,6 +225,11 @@ impl TestApp {
         }
     }
 
+    /// The URL of the store this app owns.
+    pub fn store_url(&self) -> &str {
+        &self.store.as_ref().expect("the app owns its store").url
+    }
+
     /// The PostgreSQL database's name, when the server runs on one this app owns.
     pub fn postgres_name(&self) -> Option<&str> {
         self.store.as_ref().and_then(TestStore::postgres_name)

@@ -21,4 +21,5 @@ mod programmes;
 mod schema;
 mod staff;
 mod startup;
+mod submissions;
 mod workforce;

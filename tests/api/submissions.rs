@@ -1,0 +1,283 @@
+//! Employers' submissions over real HTTP: keys made by the command line, every refusal with
+//! its status and nothing written, an idempotent retry, and the audit log of all of it.
+
+use std::process::Command;
+
+use mobility_explorer::domain::workforce::PersonKey;
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::Value;
+
+use crate::helpers::{Store, TestApp, error_code};
+use crate::on_both_stores;
+use crate::staff::HEADER_WITHOUT_KEYS as HEADER;
+
+/// Runs the binary on the app's store; its standard output, when it succeeds.
+fn cli(app: &TestApp, args: &[&str]) -> Result<String, String> {
+    let output = Command::new(env!("CARGO_BIN_EXE_mobility-explorer"))
+        .args(args)
+        .env("DATABASE_URL", app.store_url())
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    if output.status.success() {
+        Ok(stdout)
+    } else {
+        Err(stderr)
+    }
+}
+
+/// A new key of `role`, as printed (once) by `keys create`.
+fn new_key(app: &TestApp, role: &str, employer: Option<&str>) -> String {
+    let mut args = vec!["keys", "create", "--role", role, "--name", "test holder"];
+    if let Some(code) = employer {
+        args.extend(["--employer", code]);
+    }
+    let out = cli(app, &args).expect("keys create");
+    let key = out.lines().next().expect("the key").trim().to_owned();
+    assert!(key.starts_with("mx_"), "{out}");
+    key
+}
+
+/// Staff rows of `employer` in 2024, one per person.
+fn csv(employer: &str, people: &[&str]) -> String {
+    let mut text = format!("{HEADER}\n");
+    for p in people {
+        text.push_str(&format!(
+            "{p},{employer},2024,Ops,AO,1,E08000025,2020,routine,,,,,\n"
+        ));
+    }
+    text
+}
+
+/// POSTs `body` to the workforce submissions with `key` and extra headers.
+async fn submit(
+    app: &TestApp,
+    key: Option<&str>,
+    headers: &[(&str, &str)],
+    body: impl Into<reqwest::Body>,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    let mut request = app
+        .client
+        .post(app.url("/submissions/workforce"))
+        .header("content-type", "text/csv")
+        .body(body);
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("sent");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, headers, body)
+}
+
+/// How many staff records and snapshots the store holds.
+async fn stored(app: &TestApp) -> (i64, i64) {
+    let count = |table: &str| {
+        let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+        async move {
+            app.db
+                .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql))
+                .await
+                .expect("counted")
+                .expect("a row")
+                .try_get::<i64>("", "n")
+                .expect("a number")
+        }
+    };
+    (
+        count("staff_record").await,
+        count("workforce_snapshot").await,
+    )
+}
+
+async fn employers_submit_over_http_with_keys_and_every_refusal_is_recorded(store: Store) {
+    let Some(app) = TestApp::spawn_with(store, |c| {
+        c.person_key = PersonKey::new(b"the submissions test person key");
+        c.submission_max_bytes = 2_000;
+    })
+    .await
+    else {
+        return;
+    };
+    let admin = new_key(&app, "admin", None);
+    let employer = new_key(&app, "employer", Some("EMP-S"));
+    let partner = new_key(&app, "partner", None);
+    let good = csv("EMP-S", &["P1", "P2"]);
+    let problems = |body: &Value| body["errors"][0]["extensions"]["problems"].clone();
+
+    // No key, a partner's key, a forged key.
+    let (status, headers, body) = submit(&app, None, &[], good.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    assert_eq!(headers["www-authenticate"], "Bearer");
+    let (status, _, body) = submit(&app, Some(&partner), &[], good.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&body), "FORBIDDEN");
+    let forged = format!("{}0", &employer[..employer.len() - 1]);
+    let forged = if forged == employer {
+        format!("{}1", &employer[..employer.len() - 1])
+    } else {
+        forged
+    };
+    let (status, _, body) = submit(&app, Some(&forged), &[], good.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+
+    // Another employer's rows, a bad file, a file over the cap.
+    let theirs = csv("EMP-T", &["P1"]);
+    let (status, _, body) = submit(&app, Some(&employer), &[], theirs).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(problems(&body)[0]["line"], 2);
+    assert_eq!(problems(&body)[0]["column"], "employer");
+    assert_eq!(problems(&body)[0]["value"], "EMP-T");
+    let bad = good.replace("E08000025", "X99999999");
+    let (status, _, body) = submit(&app, Some(&employer), &[], bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(error_code(&body), "INVALID_FILE");
+    let listed: Vec<(u64, String)> = problems(&body)
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| {
+            (
+                p["line"].as_u64().expect("line"),
+                p["value"].as_str().expect("value").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [(2, "X99999999".to_owned()), (3, "X99999999".to_owned())]
+    );
+    let people: Vec<String> = (0..40).map(|i| format!("P{i}")).collect();
+    let people: Vec<&str> = people.iter().map(String::as_str).collect();
+    let (status, _, body) = submit(&app, Some(&employer), &[], csv("EMP-S", &people)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    // Streamed without a length, the cap holds as the bytes arrive.
+    let chunks: Vec<Result<String, std::io::Error>> = csv("EMP-S", &people)
+        .lines()
+        .map(|l| Ok(format!("{l}\n")))
+        .collect();
+    let streamed = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+    let (status, _, body) = submit(&app, Some(&employer), &[], streamed).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(stored(&app).await, (0, 0), "nothing was written");
+
+    // Accepted, as a multipart upload, then retried: the same answer, nothing imported twice.
+    let boundary = "x-boundary-1";
+    let multipart = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"emp-s-2024.csv\"\r\nContent-Type: text/csv\r\n\r\n{good}\r\n--{boundary}--\r\n"
+    );
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let send = |body: String| {
+        app.client
+            .post(app.url("/submissions/workforce"))
+            .bearer_auth(&employer)
+            .header("content-type", &content_type)
+            .header("idempotency-key", "emp-s-2024-first")
+            .body(body)
+            .send()
+    };
+    let first = send(multipart.clone()).await.expect("sent");
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.expect("json");
+    assert_eq!(first["rows"], 2);
+    assert_eq!(first["snapshots"][0]["employer"], "EMP-S");
+    assert_eq!(stored(&app).await, (2, 1));
+    let again = send(multipart.clone()).await.expect("sent");
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.expect("json"), first);
+    assert_eq!(stored(&app).await, (2, 1), "the retry imported nothing");
+    let other = send(multipart.replace("P2", "P3")).await.expect("sent");
+    assert_eq!(other.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        error_code(&other.json().await.expect("json")),
+        "IDEMPOTENCY_KEY_REUSED"
+    );
+    let snapshots = cli(&app, &["snapshots", "list"]).expect("listed");
+    assert!(
+        snapshots.contains("EMP-S\t2024\t2\temp-s-2024.csv"),
+        "{snapshots}"
+    );
+
+    // An admin may submit for any employer it names; a revoked key is refused.
+    let (status, _, body) = submit(&app, Some(&admin), &[], csv("EMP-T", &["Q1"])).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a new employer must be named: {body}"
+    );
+    let response = app
+        .client
+        .post(app.url("/submissions/workforce?new_employer=EMP-T&file=t.csv"))
+        .bearer_auth(&admin)
+        .body(csv("EMP-T", &["Q1"]))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let id = employer.split('_').nth(1).expect("id");
+    cli(&app, &["keys", "revoke", id]).expect("revoked");
+    let (status, _, body) = submit(&app, Some(&employer), &[], good.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("revoked")
+    );
+    let keys = cli(&app, &["keys", "list"]).expect("listed");
+    assert!(!keys.contains("mx_"), "no secret is listed: {keys}");
+
+    // The audit log holds all of it, oldest last.
+    let log = cli(&app, &["audit"]).expect("the audit log");
+    let mut lines: Vec<&str> = log.lines().skip(1).collect();
+    lines.reverse();
+    let outcomes: Vec<(String, String)> = lines
+        .into_iter()
+        .map(|l| {
+            let fields: Vec<&str> = l.split('\t').collect();
+            let outcome = fields[5].split(':').next().expect("outcome").to_owned();
+            (fields[3].to_owned(), outcome)
+        })
+        .collect();
+    let expected = [
+        ("key.create", "created"),
+        ("key.create", "created"),
+        ("key.create", "created"),
+        ("submission.workforce", "refused (401)"),
+        ("submission.workforce", "refused (403)"),
+        ("authenticate", "refused (401)"),
+        ("submission.workforce", "refused (403)"),
+        ("submission.workforce", "refused (422)"),
+        ("submission.workforce", "refused (413)"),
+        ("submission.workforce", "refused (413)"),
+        ("submission.workforce", "accepted"),
+        ("submission.workforce", "replayed"),
+        ("submission.workforce", "refused (422)"),
+        ("submission.workforce", "refused (422)"),
+        ("submission.workforce", "accepted"),
+        ("key.revoke", "revoked"),
+        ("authenticate", "refused (401)"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(a, o)| (a.to_string(), o.to_string()))
+        .collect();
+    assert_eq!(outcomes, expected, "{log}");
+    assert!(
+        log.contains("\t2\n") || log.contains("\t2"),
+        "accepted rows are recorded: {log}"
+    );
+    app.stop().await;
+}
+
+on_both_stores!(employers_submit_over_http_with_keys_and_every_refusal_is_recorded);
