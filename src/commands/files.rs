@@ -60,7 +60,12 @@ pub(super) async fn import_workforce(
 
     let started = std::time::Instant::now();
     let dry_run = mode.ending == Ending::RollBack;
-    let summary = import::workforce::import_as(&db, &name, file, &key, mode).await?;
+    let outcome = import::workforce::import_as(&db, &name, file, &key, mode).await;
+    if !dry_run {
+        let rows = outcome.as_ref().ok().map(|s| s.rows);
+        audited(&db, ("import.workforce", &name), &outcome, rows).await;
+    }
+    let summary = outcome?;
     if !dry_run {
         store::workforce::refresh_statistics(&db).await?;
     }
@@ -166,9 +171,19 @@ pub(super) async fn import_pair(
     };
     let (main, companion) = with_companion(path, companion, usual)?;
     let db = prepared_store(&url).await?;
+    let dry_run = ending == Ending::RollBack;
+    let name = main.name.clone();
     let (what, per_code, noun) = match kind {
         Pair::Indicators => {
-            let summary = import::indicators::import_as(&db, main, companion, ending).await?;
+            let outcome = import::indicators::import_as(&db, main, companion, ending).await;
+            if !dry_run {
+                let rows = outcome
+                    .as_ref()
+                    .ok()
+                    .map(|s| s.values.values().sum::<usize>() as u64);
+                audited(&db, ("import.indicators", &name), &outcome, rows).await;
+            }
+            let summary = outcome?;
             let n = summary.definitions;
             (
                 format!("{n} indicator definition(s)"),
@@ -177,13 +192,20 @@ pub(super) async fn import_pair(
             )
         }
         Pair::Programmes => {
-            let summary = import::programmes::import_as(&db, main, companion, ending).await?;
+            let outcome = import::programmes::import_as(&db, main, companion, ending).await;
+            if !dry_run {
+                let rows = outcome
+                    .as_ref()
+                    .ok()
+                    .map(|s| s.figures.values().sum::<usize>() as u64);
+                audited(&db, ("import.programmes", &name), &outcome, rows).await;
+            }
+            let summary = outcome?;
             let n = summary.programmes;
             (format!("{n} programme(s)"), summary.figures, "figure")
         }
     };
     let total: usize = per_code.values().sum();
-    let dry_run = ending == Ending::RollBack;
     let done = if dry_run {
         "the dry run wrote nothing"
     } else {
@@ -290,5 +312,38 @@ fn csv_io_error(e: csv::Error) -> io::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(source) => source,
         other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// Records a committed import's outcome (`action` on the file `name`) in the audit log; a
+/// log that cannot be written is noted, and the import's own outcome stands.
+async fn audited<T>(
+    db: &sea_orm::DatabaseConnection,
+    (action, name): (&str, &str),
+    outcome: &Result<T, import::ImportError>,
+    rows: Option<u64>,
+) {
+    let (outcome, detail) = match outcome {
+        Ok(_) => ("accepted".to_owned(), None),
+        Err(import::ImportError::Invalid(problems) | import::ImportError::Forbidden(problems)) => (
+            format!(
+                "refused: {} problem(s), nothing was written",
+                problems.len()
+            ),
+            serde_json::to_value(problems).ok(),
+        ),
+        Err(import::ImportError::Store(e)) => (format!("failed: {e}"), None),
+    };
+    let event = store::access::Event {
+        actor: "command line".to_owned(),
+        action: action.to_owned(),
+        subject: Some(name.to_owned()),
+        outcome,
+        rows: rows.map(|r| r as i64),
+        detail,
+        ..Default::default()
+    };
+    if let Err(e) = store::access::record(db, event).await {
+        super::output::note(&format!("note: the audit log could not be written: {e}"));
     }
 }

@@ -17,6 +17,7 @@ fn cli(app: &TestApp, args: &[&str]) -> Result<String, String> {
     let output = Command::new(env!("CARGO_BIN_EXE_mobility-explorer"))
         .args(args)
         .env("DATABASE_URL", app.store_url())
+        .env("PERSON_KEY", "the command line's person key")
         .env("RUST_LOG", "error")
         .output()
         .expect("the binary runs");
@@ -280,4 +281,44 @@ async fn employers_submit_over_http_with_keys_and_every_refusal_is_recorded(stor
     app.stop().await;
 }
 
-on_both_stores!(employers_submit_over_http_with_keys_and_every_refusal_is_recorded);
+async fn command_line_imports_are_in_the_audit_log(store: Store) {
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, csv("EMP-C", &["P1", "P2", "P3"])).expect("written");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, csv("EMP-C", &["P1", "P1"])).expect("written");
+    let path = |p: &std::path::Path| p.to_str().expect("utf-8").to_owned();
+    let args =
+        |file: &str| ["import", "workforce", "--new-employer", "EMP-C", file].map(str::to_owned);
+    let run = |file: &str| cli(&app, &args(file).each_ref().map(String::as_str));
+    run(&path(&good)).expect("imported");
+    assert!(run(&path(&bad)).is_err(), "a person twice is refused");
+    let dry = cli(&app, &["import", "workforce", "--dry-run", &path(&good)]);
+    assert!(dry.is_ok(), "{dry:?}");
+
+    let log = cli(&app, &["audit"]).expect("the audit log");
+    let events: Vec<Vec<&str>> = log
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
+    // Newest first; the dry run wrote nothing and is not an event.
+    assert_eq!(events.len(), 2, "{log}");
+    assert_eq!(
+        events[1][2..5],
+        ["command line", "import.workforce", "good.csv"]
+    );
+    assert_eq!(events[1][5], "accepted");
+    assert_eq!(events[1][6], "3");
+    assert_eq!(events[0][4], "bad.csv");
+    assert!(events[0][5].starts_with("refused: 1 problem(s)"), "{log}");
+    app.stop().await;
+}
+
+on_both_stores!(
+    employers_submit_over_http_with_keys_and_every_refusal_is_recorded,
+    command_line_imports_are_in_the_audit_log,
+);
