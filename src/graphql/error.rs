@@ -20,6 +20,10 @@ pub enum ApiError {
     /// The answer would be longer than the field's documented maximum; the message names
     /// the field and how to ask for less.
     ResultTooLarge(String),
+    /// The field needs a key and the request sent none.
+    Unauthenticated(String),
+    /// The request's key may not read the field.
+    Forbidden(String),
     /// The store cannot be reached (down, or every connection busy past the wait allowed).
     /// Logged; the client sees an opaque message and HTTP 503, and may retry.
     Unavailable(String),
@@ -34,6 +38,8 @@ impl ApiError {
             ApiError::BadUserInput(_) => "BAD_USER_INPUT",
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::ResultTooLarge(_) => "RESULT_TOO_LARGE",
+            ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
+            ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Unavailable(_) => UNAVAILABLE,
             ApiError::Internal(_) => "INTERNAL",
         }
@@ -42,7 +48,11 @@ impl ApiError {
     /// The message the client sees.
     pub fn message(&self) -> &str {
         match self {
-            ApiError::BadUserInput(m) | ApiError::NotFound(m) | ApiError::ResultTooLarge(m) => m,
+            ApiError::BadUserInput(m)
+            | ApiError::NotFound(m)
+            | ApiError::ResultTooLarge(m)
+            | ApiError::Unauthenticated(m)
+            | ApiError::Forbidden(m) => m,
             ApiError::Unavailable(_) => "the data store is unavailable; try again shortly",
             ApiError::Internal(_) => "internal error",
         }
@@ -73,6 +83,8 @@ impl From<ServiceError> for ApiError {
         match e {
             ServiceError::Invalid(m) => ApiError::BadUserInput(m),
             ServiceError::NotFound(m) => ApiError::NotFound(m),
+            ServiceError::Unauthenticated(m) => ApiError::Unauthenticated(m),
+            ServiceError::Forbidden(m) => ApiError::Forbidden(m),
             ServiceError::Store(e) => ApiError::from(&e),
         }
     }
@@ -94,7 +106,11 @@ impl From<ApiError> for async_graphql::Error {
             ApiError::Unavailable(source) => {
                 tracing::warn!(error = %source, "store unavailable while resolving a query");
             }
-            ApiError::BadUserInput(_) | ApiError::NotFound(_) | ApiError::ResultTooLarge(_) => {}
+            ApiError::BadUserInput(_)
+            | ApiError::NotFound(_)
+            | ApiError::ResultTooLarge(_)
+            | ApiError::Unauthenticated(_)
+            | ApiError::Forbidden(_) => {}
         }
         async_graphql::Error::new(e.message()).extend_with(|_, ext| ext.set("code", e.code()))
     }

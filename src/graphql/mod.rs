@@ -1,5 +1,6 @@
 //! The GraphQL schema: one query module per domain, merged into one root; no HTTP in here.
 
+pub mod access;
 pub mod context;
 pub mod cost;
 pub mod document;
@@ -28,6 +29,7 @@ pub use self::limits::Limits;
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct QueryRoot(
+    access::AccessQuery,
     geography::GeographyQuery,
     indicators::IndicatorQuery,
     programmes::ProgrammeQuery,

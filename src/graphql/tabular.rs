@@ -260,6 +260,10 @@ const FIGURES: &[FigureSpec] = &[
 
 /// Numeric fields that say which group a figure belongs to, not how many: dimensions.
 const NUMERIC_DIMENSIONS: &[(&str, &str)] = &[
+    ("AuditEvent", "id"),
+    ("AuditEvent", "at"),
+    ("AuditEvent", "keyId"),
+    ("AuditEvent", "rows"),
     ("GradeNode", "level"),
     ("GroupKey", "year"),
     ("GroupKey", "gradeLevel"),

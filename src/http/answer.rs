@@ -261,6 +261,35 @@ pub(super) async fn execute(
     (failed(response, graphql_media), false)
 }
 
+/// Runs a request that carries its caller's key: its answer may be the caller's own (the
+/// audit log), so it is neither taken from nor kept in the cache, and no one may store it.
+pub(super) async fn execute_private(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> Response {
+    let graphql_media = wants_graphql_response(headers);
+    let response = state.schema.execute(request).await;
+    let mut answer = if response.errors.is_empty() {
+        let content_type = if graphql_media {
+            GRAPHQL_RESPONSE_JSON
+        } else {
+            "application/json"
+        };
+        match serde_json::to_vec(&response) {
+            Ok(body) => ([(header::CONTENT_TYPE, content_type)], body).into_response(),
+            Err(_) => failed(response, graphql_media),
+        }
+    } else {
+        failed(response, graphql_media)
+    };
+    answer.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("private, no-store"),
+    );
+    answer
+}
+
 /// A complete answer made now: kept for later clients when the cache has room, and sent.
 fn keep(
     state: &AppState,

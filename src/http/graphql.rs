@@ -19,6 +19,7 @@ use super::metrics::OperationLabel;
 use super::refusals::error_response;
 use super::state::AppState;
 use super::tabular::Format;
+use crate::domain::access::Caller;
 use crate::graphql::persisted::sha256_hex;
 
 /// A request that could not be read as GraphQL: 400, or 413 when too large.
@@ -164,7 +165,17 @@ pub async fn post_graphql(
         Ok(standing) => standing,
         Err(refused) => return *refused,
     };
+    let caller = match super::auth::caller(&state, &headers).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
     let mut response = match resolve_document(&state, &mut request) {
+        Ok(name) if caller != Caller::Public => {
+            let request = request.data(caller);
+            let mut response = answer::execute_private(&state, &headers, request).await;
+            label_operation(&mut response, name);
+            response
+        }
         Ok(name) => {
             let version = state.live.current().version;
             let mut response = answer::execute(&state, &headers, request, version).await.0;
@@ -223,6 +234,25 @@ pub async fn get_graphql(
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
+    }
+    // A key's GraphQL answers may be its own: run apart from the shared cache. Tables are
+    // public answers, made without the key.
+    if format == Format::Graphql {
+        let caller = match super::auth::caller(&state, &headers).await {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
+        if caller != Caller::Public {
+            let standing = match state.rate_limits.check(&headers, answer::address(peer)) {
+                Ok(standing) => standing,
+                Err(refused) => return *refused,
+            };
+            let request = request.data(caller);
+            let mut response = answer::execute_private(&state, &headers, request).await;
+            label_operation(&mut response, name);
+            standing.apply(&mut response);
+            return response;
+        }
     }
     let title = name.clone().unwrap_or_else(|| "GraphQL query".to_owned());
     let mut response = answer::get(

@@ -2,6 +2,7 @@
 //! checked and answered from the store through the domain's rules. Nothing here knows
 //! GraphQL or HTTP; resolvers translate these answers into the schema's types.
 
+pub mod access;
 pub mod geography;
 pub mod index;
 pub mod indicators;
@@ -19,6 +20,12 @@ pub enum ServiceError {
     /// Something the question names does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The question needs a key and none was given.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller's key may not ask it.
+    #[error("{0}")]
+    Forbidden(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

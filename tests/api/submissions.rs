@@ -274,9 +274,71 @@ async fn employers_submit_over_http_with_keys_and_every_refusal_is_recorded(stor
         .map(|(a, o)| (a.to_string(), o.to_string()))
         .collect();
     assert_eq!(outcomes, expected, "{log}");
-    assert!(
-        log.contains("\t2\n") || log.contains("\t2"),
+    let accepted_rows: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("\tsubmission.workforce\t") && l.contains("\taccepted\t"))
+        .map(|l| l.rsplit('\t').next().expect("rows"))
+        .collect();
+    assert_eq!(
+        accepted_rows,
+        ["1", "2"],
         "accepted rows are recorded: {log}"
+    );
+
+    // Over GraphQL, for admin keys only, and never from or into the shared cache.
+    let query = "{ auditLog(first: 3) { action outcome rows keyId } }";
+    let ask = |key: Option<&str>| {
+        let mut request = app
+            .client
+            .get(app.url("/graphql"))
+            .query(&[("query", query)]);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        request.send()
+    };
+    let answer = ask(Some(&admin)).await.expect("sent");
+    assert_eq!(answer.headers()["cache-control"], "private, no-store");
+    assert!(answer.headers().get("etag").is_none());
+    let body: Value = answer.json().await.expect("json");
+    let newest = &body["data"]["auditLog"];
+    assert_eq!(newest.as_array().map(Vec::len), Some(3), "{body}");
+    assert_eq!(newest[0]["action"], "authenticate");
+    assert_eq!(newest[1]["action"], "key.revoke");
+    assert_eq!(newest[2]["outcome"], "accepted");
+    assert_eq!(newest[2]["rows"], 1);
+    for (key, code) in [
+        (None, "UNAUTHENTICATED"),
+        (Some(partner.as_str()), "FORBIDDEN"),
+    ] {
+        let body: Value = ask(key).await.expect("sent").json().await.expect("json");
+        assert_eq!(error_code(&body), code, "{body}");
+        assert!(body["data"].is_null(), "{body}");
+    }
+    let posted: Value = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({ "query": query }))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(posted["data"]["auditLog"][0]["action"], "authenticate");
+    let forged_query = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[("query", "{ __typename }")])
+        .bearer_auth(&forged)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        forged_query.status(),
+        StatusCode::UNAUTHORIZED,
+        "a bad key is never taken for the public"
     );
     app.stop().await;
 }
