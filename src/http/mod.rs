@@ -108,6 +108,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
     // concurrency cap of queries (an import is one request, not a flood).
     let submissions = Router::new()
         .route("/submissions/workforce", post(submissions::workforce))
+        .route("/submissions/programmes", post(submissions::programmes))
         .with_state(state.clone())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -4,6 +4,12 @@
 //! the same checks and messages: all or nothing, every problem listed. Person references
 //! are hashed here, with the server's key; the file never touches the disk.
 //!
+//! `POST /submissions/programmes` takes programme figures the same way, for admin keys: a
+//! CSV body of figures, or a multipart body with a `figures` part and optionally a
+//! `programmes` part (the programme definitions), as `import programmes` takes them. These
+//! files are small (published figures), so they are read whole, within the same cap; a
+//! figure replaces the stored one with the same key, so sending them twice writes the same.
+//!
 //! With an `Idempotency-Key` header, the answer to an accepted file is kept in the import's
 //! own transaction, and a retry with the same key and body gets it back without importing
 //! again (`Idempotent-Replayed: true`); the same key with another body is refused.
@@ -23,7 +29,7 @@ use super::auth::{self, audit, forbid, unavailable};
 use super::refusals::error_response;
 use super::state::AppState;
 use crate::domain::access::{Caller, KeyHolder, Role};
-use crate::import::pipeline::{Ending, Problem};
+use crate::import::pipeline::{Ending, Input, Problem};
 use crate::import::workforce::{Idempotency, Mode, NewEmployers, Summary};
 use crate::import::{ImportError, workforce};
 use crate::store::access::{Event, kept_answer};
@@ -134,23 +140,18 @@ pub async fn workforce(
                 Some(code) => format!("this key submits {code}'s returns only"),
                 None => "this key may not submit these rows".to_owned(),
             };
-            let detail = serde_json::to_value(&problems).ok();
-            audit(&state, event(format!("refused (403): {why}"), None, detail)).await;
-            refused_file(StatusCode::FORBIDDEN, "FORBIDDEN", &why, &problems)
+            let event = event(String::new(), None, None);
+            let answer = (StatusCode::FORBIDDEN, "FORBIDDEN");
+            refused_and_recorded(&state, event, answer, &why, &problems).await
         }
         Err(ImportError::Invalid(problems)) => {
             let why = format!(
                 "{} problem(s) in the file; nothing was written",
                 problems.len()
             );
-            let detail = serde_json::to_value(&problems).ok();
-            audit(&state, event(format!("refused (422): {why}"), None, detail)).await;
-            refused_file(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "INVALID_FILE",
-                &why,
-                &problems,
-            )
+            let event = event(String::new(), None, None);
+            let answer = (StatusCode::UNPROCESSABLE_ENTITY, "INVALID_FILE");
+            refused_and_recorded(&state, event, answer, &why, &problems).await
         }
         Err(ImportError::Store(e)) => {
             // A retry racing its first attempt: the first kept its answer, the second's
@@ -415,8 +416,17 @@ async fn replay(
     }
 }
 
-/// 413, recorded.
+/// 413 for a workforce file, recorded.
 async fn too_large(state: &AppState, caller: &Caller, file: String) -> Response {
+    too_large_for(state, caller, (ACTION, file)).await
+}
+
+/// 413 for `action` on `file`, recorded.
+async fn too_large_for(
+    state: &AppState,
+    caller: &Caller,
+    (action, file): (&str, String),
+) -> Response {
     let why = format!(
         "the file is larger than this server accepts ({} bytes; SUBMISSION_MAX_BYTES)",
         state.submission_max_bytes
@@ -426,7 +436,7 @@ async fn too_large(state: &AppState, caller: &Caller, file: String) -> Response 
         Event {
             key_id: caller.key_id(),
             actor: caller.describe(),
-            action: ACTION.to_owned(),
+            action: action.to_owned(),
             subject: Some(file),
             outcome: format!("refused (413): {why}"),
             ..Event::default()
@@ -434,6 +444,20 @@ async fn too_large(state: &AppState, caller: &Caller, file: String) -> Response 
     )
     .await;
     error_response(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", &why)
+}
+
+/// A refused file, recorded in the audit log with its problems and answered with each.
+async fn refused_and_recorded(
+    state: &AppState,
+    mut event: Event,
+    (status, code): (StatusCode, &str),
+    why: &str,
+    problems: &[Problem],
+) -> Response {
+    event.outcome = format!("refused ({}): {why}", status.as_u16());
+    event.detail = serde_json::to_value(problems).ok();
+    audit(state, event).await;
+    refused_file(status, code, why, problems)
 }
 
 /// A refused file: the error with every problem.
@@ -445,4 +469,197 @@ fn refused_file(status: StatusCode, code: &str, message: &str, problems: &[Probl
         }]
     });
     (status, axum::Json(body)).into_response()
+}
+
+/// The action the audit log records for a programme submission.
+const PROGRAMMES: &str = "submission.programmes";
+
+/// `POST /submissions/programmes`.
+pub async fn programmes(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let caller = match auth::caller(&state, &headers).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
+    let holder = match &caller {
+        Caller::Public => {
+            let why = "programme figures need an admin key in `Authorization: Bearer`";
+            return auth::refuse(&state, None, PROGRAMMES, why).await;
+        }
+        Caller::Key(k) if k.role != Role::Admin => {
+            let why = format!(
+                "programme figures are submitted with an admin key; this is a {} key",
+                k.role
+            );
+            return forbid(&state, &caller, (PROGRAMMES, None), &why).await;
+        }
+        Caller::Key(k) => k.clone(),
+    };
+    let file =
+        match serde_urlencoded::from_str::<Vec<(String, String)>>(query.as_deref().unwrap_or("")) {
+            Ok(pairs) => match pairs.as_slice() {
+                [] => "figures.csv".to_owned(),
+                [(name, value)] if name == "file" && !value.trim().is_empty() => {
+                    value.trim().to_owned()
+                }
+                _ => {
+                    let why = "the only parameter is `file`, the figures file's name";
+                    return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", why);
+                }
+            },
+            Err(e) => {
+                let why = format!("the query string cannot be read: {e}");
+                return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &why);
+            }
+        };
+    let parts = match ProgrammeParts::read(&headers, body, state.submission_max_bytes).await {
+        Ok(parts) => parts,
+        Err(PartsError::TooLarge) => {
+            return too_large_for(&state, &caller, (PROGRAMMES, file)).await;
+        }
+        Err(PartsError::Unreadable(why)) => {
+            return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &why);
+        }
+    };
+    let Some((figures_name, figures)) = parts.figures else {
+        let why = "the body holds no figures: send them as the body (CSV), or as a multipart part named `figures`";
+        return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", why);
+    };
+    let figures_name = figures_name.unwrap_or(file);
+    let outcome = crate::import::programmes::import_as(
+        &state.db,
+        Input {
+            name: figures_name.clone(),
+            reader: &figures[..],
+        },
+        parts.programmes.as_ref().map(|(name, bytes)| Input {
+            name: name.clone().unwrap_or_else(|| "programmes.csv".to_owned()),
+            reader: &bytes[..],
+        }),
+        Ending::Commit,
+    )
+    .await;
+    let event = |outcome: String, rows: Option<usize>, detail: Option<serde_json::Value>| Event {
+        key_id: Some(holder.id),
+        actor: holder.describe(),
+        action: PROGRAMMES.to_owned(),
+        subject: Some(figures_name.clone()),
+        outcome,
+        rows: rows.map(|r| r as i64),
+        detail,
+    };
+    match outcome {
+        Ok(summary) => {
+            let written: usize = summary.figures.values().sum();
+            let body = serde_json::json!({
+                "status": "accepted",
+                "programmes": summary.programmes,
+                "figures": summary.figures,
+            });
+            audit(
+                &state,
+                event("accepted".to_owned(), Some(written), Some(body.clone())),
+            )
+            .await;
+            json(StatusCode::CREATED.as_u16(), body.to_string())
+        }
+        Err(ImportError::Invalid(problems) | ImportError::Forbidden(problems)) => {
+            let why = format!(
+                "{} problem(s) in the files; nothing was written",
+                problems.len()
+            );
+            let event = event(String::new(), None, None);
+            let answer = (StatusCode::UNPROCESSABLE_ENTITY, "INVALID_FILE");
+            refused_and_recorded(&state, event, answer, &why, &problems).await
+        }
+        Err(ImportError::Store(e)) => {
+            audit(&state, event(format!("failed: {e}"), None, None)).await;
+            unavailable(&e)
+        }
+    }
+}
+
+/// A file read whole: its name, when the upload gives one, and its bytes.
+type WholeFile = (Option<String>, Vec<u8>);
+
+/// The files of a programme submission.
+#[derive(Default)]
+struct ProgrammeParts {
+    figures: Option<WholeFile>,
+    programmes: Option<WholeFile>,
+}
+
+/// Why a programme submission's body cannot be used.
+enum PartsError {
+    /// More than the cap.
+    TooLarge,
+    /// Not a body of the expected shape.
+    Unreadable(String),
+}
+
+impl ProgrammeParts {
+    async fn read(
+        headers: &HeaderMap,
+        body: Body,
+        max_bytes: u64,
+    ) -> Result<ProgrammeParts, PartsError> {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("text/csv");
+        let stream = body.into_data_stream().map_err(std::io::Error::other);
+        let mut read = 0u64;
+        let mut parts = ProgrammeParts::default();
+        if !content_type.starts_with("multipart/form-data") {
+            parts.figures = Some((None, whole(stream, &mut read, max_bytes).await?));
+            return Ok(parts);
+        }
+        let boundary = multer::parse_boundary(content_type).map_err(|e| {
+            PartsError::Unreadable(format!("the multipart body has no boundary: {e}"))
+        })?;
+        let mut multipart = multer::Multipart::new(stream, boundary);
+        while let Some(part) = multipart.next_field().await.map_err(|e| {
+            PartsError::Unreadable(format!("the multipart body cannot be read: {e}"))
+        })? {
+            let name = part.name().map(str::to_owned);
+            let file_name = part.file_name().map(str::to_owned);
+            let bytes = whole(part.map_err(std::io::Error::other), &mut read, max_bytes).await?;
+            let slot = match name.as_deref() {
+                Some("figures") => &mut parts.figures,
+                Some("programmes") => &mut parts.programmes,
+                other => {
+                    return Err(PartsError::Unreadable(format!(
+                        "unknown part `{}`: send `figures` and, optionally, `programmes`",
+                        other.unwrap_or("")
+                    )));
+                }
+            };
+            *slot = Some((file_name, bytes));
+        }
+        Ok(parts)
+    }
+}
+
+/// Every byte of `stream`, counting into `read`, refused once past `max_bytes`.
+async fn whole(
+    stream: impl Stream<Item = std::io::Result<Bytes>>,
+    read: &mut u64,
+    max_bytes: u64,
+) -> Result<Vec<u8>, PartsError> {
+    let mut stream = std::pin::pin!(stream);
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|e| PartsError::Unreadable(format!("the body could not be read: {e}")))?;
+        *read += chunk.len() as u64;
+        if *read > max_bytes {
+            return Err(PartsError::TooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }

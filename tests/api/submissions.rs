@@ -380,7 +380,98 @@ async fn command_line_imports_are_in_the_audit_log(store: Store) {
     app.stop().await;
 }
 
+async fn admins_submit_programme_figures_over_http(store: Store) {
+    let Some(app) = TestApp::spawn(store).await else {
+        return;
+    };
+    let admin = new_key(&app, "admin", None);
+    let employer = new_key(&app, "employer", Some("EMP-P"));
+    let programmes = "code,name,description,stage,owner,owner_name,source,licence\n\
+        club,Club,After-school club,outreach,ACME,Acme,Acme annual report 2024,CC BY 4.0\n";
+    let figures = "programme,metric,unit,period,kind,value,area_code,note\n\
+        club,visits,events,2023,actual,5,E08000026,\n\
+        club,visits,events,2024,actual,7,E08000026,\n";
+    let boundary = "programme-parts";
+    let multipart = |figures: &str| {
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"programmes\"; filename=\"club.csv\"\r\n\r\n{programmes}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"figures\"; filename=\"club-figures.csv\"\r\n\r\n{figures}\r\n\
+             --{boundary}--\r\n"
+        )
+    };
+    let send = |key: Option<&str>, body: String| {
+        let mut request = app
+            .client
+            .post(app.url("/submissions/programmes"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        request.send()
+    };
+    let club = || {
+        app.data(r#"{ programme(code: "club") { series(metric: "visits") { period actual } } }"#)
+    };
+
+    let refused = send(None, multipart(figures)).await.expect("sent");
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let refused = send(Some(&employer), multipart(figures))
+        .await
+        .expect("sent");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let bad = figures.replace(",5,", ",-5,");
+    let refused = send(Some(&admin), multipart(&bad)).await.expect("sent");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().await.expect("json");
+    let problems = &body["errors"][0]["extensions"]["problems"];
+    assert_eq!(problems[0]["file"], "club-figures.csv", "{body}");
+    assert_eq!(problems[0]["line"], 2, "{body}");
+    assert!(club().await["programme"].is_null(), "nothing was written");
+
+    let accepted = send(Some(&admin), multipart(figures)).await.expect("sent");
+    assert_eq!(accepted.status(), StatusCode::CREATED);
+    let body: Value = accepted.json().await.expect("json");
+    assert_eq!(body["programmes"], 1);
+    assert_eq!(body["figures"]["club"], 2);
+    let series = club().await;
+    assert_eq!(
+        series["programme"]["series"],
+        serde_json::json!([{ "period": "2023", "actual": 5.0 }, { "period": "2024", "actual": 7.0 }])
+    );
+
+    let log = cli(&app, &["audit"]).expect("the audit log");
+    let outcomes: Vec<String> = log
+        .lines()
+        .filter(|l| l.contains("\tsubmission.programmes\t"))
+        .map(|l| {
+            l.split('\t')
+                .nth(5)
+                .expect("outcome")
+                .split(':')
+                .next()
+                .expect("x")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "accepted",
+            "refused (422)",
+            "refused (403)",
+            "refused (401)"
+        ],
+        "{log}"
+    );
+    app.stop().await;
+}
+
 on_both_stores!(
     employers_submit_over_http_with_keys_and_every_refusal_is_recorded,
     command_line_imports_are_in_the_audit_log,
+    admins_submit_programme_figures_over_http,
 );
