@@ -85,6 +85,11 @@ pub(super) async fn get(
     peer: Option<SocketAddr>,
     get: GetRequest<'_>,
 ) -> Response {
+    // A bad key is refused before anything else; a good one counts against its own limit.
+    let caller = match super::auth::caller(state, headers).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
     // One version for the tag and the answer, even if a newer one arrives meanwhile.
     let data = state.live.current();
     let version = data.version;
@@ -105,7 +110,7 @@ pub(super) async fn get(
         add_headers(&mut response, &caching);
         return response;
     }
-    let standing = match state.rate_limits.check(headers, peer) {
+    let standing = match state.rate_limits.check(headers, peer, caller.key_id()) {
         Ok(standing) => standing,
         Err(refused) => return *refused,
     };

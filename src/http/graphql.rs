@@ -161,13 +161,14 @@ pub async fn post_graphql(
         Ok(request) => request.into_inner(),
         Err(e) => return e.into_response(),
     };
-    let standing = match state.rate_limits.check(&headers, answer::address(peer)) {
-        Ok(standing) => standing,
-        Err(refused) => return *refused,
-    };
     let caller = match super::auth::caller(&state, &headers).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
+    };
+    let address = answer::address(peer);
+    let standing = match state.rate_limits.check(&headers, address, caller.key_id()) {
+        Ok(standing) => standing,
+        Err(refused) => return *refused,
     };
     let mut response = match resolve_document(&state, &mut request) {
         Ok(name) if caller != Caller::Public => {
@@ -243,7 +244,8 @@ pub async fn get_graphql(
             Err(refused) => return refused,
         };
         if caller != Caller::Public {
-            let standing = match state.rate_limits.check(&headers, answer::address(peer)) {
+            let address = answer::address(peer);
+            let standing = match state.rate_limits.check(&headers, address, caller.key_id()) {
                 Ok(standing) => standing,
                 Err(refused) => return *refused,
             };

@@ -50,6 +50,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
             header::ACCEPT,
             header::IF_NONE_MATCH,
             header::HeaderName::from_static(rate_limit::API_KEY_HEADER),
+            // Keys travel in `Authorization`, never in cookies, so any origin may send one:
+            // a page can only send a key its user gave it.
+            header::AUTHORIZATION,
+            header::HeaderName::from_static("idempotency-key"),
         ])
         .expose_headers([
             header::ETAG,
@@ -60,6 +64,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
             header::HeaderName::from_static("ratelimit-limit"),
             header::HeaderName::from_static("ratelimit-remaining"),
             header::HeaderName::from_static("ratelimit-reset"),
+            header::HeaderName::from_static("idempotent-replayed"),
         ])
         .max_age(std::time::Duration::from_secs(86_400));
     let graphiql = config.graphiql;

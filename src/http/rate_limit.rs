@@ -31,6 +31,8 @@ pub const API_KEY_HEADER: &str = "x-api-key";
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Client {
     Key(Arc<str>),
+    /// A key of the store's (`Authorization: Bearer`), by its id.
+    Bearer(i32),
     Address(IpAddr),
 }
 
@@ -100,12 +102,15 @@ impl RateLimits {
         }
     }
 
-    /// Counts one request of the client sending `headers` from `peer`: its standing, or the
-    /// answer refusing it (429 over the limit, 401 for a key this server does not know).
+    /// Counts one request of the client sending `headers` from `peer`, with the checked
+    /// key of id `bearer` if it sent one: its standing, or the answer refusing it (429 over
+    /// the limit, 401 for an `x-api-key` this server does not know). A key, either kind, has
+    /// the key's limit; any other client its address's.
     pub fn check(
         &self,
         headers: &HeaderMap,
         peer: Option<SocketAddr>,
+        bearer: Option<i32>,
     ) -> Result<Standing, Box<Response>> {
         let (client, limiter) = match headers.get(API_KEY_HEADER) {
             Some(secret) => {
@@ -120,10 +125,13 @@ impl RateLimits {
                 };
                 (Client::Key(name.clone()), &self.by_key)
             }
-            None => (
-                Client::Address(self.address(headers, peer)),
-                &self.by_address,
-            ),
+            None => match bearer {
+                Some(id) => (Client::Bearer(id), &self.by_key),
+                None => (
+                    Client::Address(self.address(headers, peer)),
+                    &self.by_address,
+                ),
+            },
         };
         let Some(limiter) = limiter else {
             return Ok(Standing::default());
@@ -219,14 +227,14 @@ mod tests {
         let headers = HeaderMap::new();
         let one = peer("192.0.2.1");
         for _ in 0..3 {
-            limits.check(&headers, one).expect("within the quota");
+            limits.check(&headers, one, None).expect("within the quota");
         }
-        let refused = limits.check(&headers, one).expect_err("over it");
+        let refused = limits.check(&headers, one, None).expect_err("over it");
         assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
         assert!(refused.headers().contains_key("retry-after"));
         assert_eq!(refused.headers()["ratelimit-remaining"], "0");
         limits
-            .check(&headers, peer("192.0.2.2"))
+            .check(&headers, peer("192.0.2.2"), None)
             .expect("another address has its own quota");
     }
 
@@ -234,15 +242,17 @@ mod tests {
     fn addresses_of_one_ipv6_subscriber_share_a_quota() {
         let limits = limits(2);
         let headers = HeaderMap::new();
-        limits.check(&headers, peer("2001:db8::1")).expect("first");
         limits
-            .check(&headers, peer("2001:db8::2:3"))
+            .check(&headers, peer("2001:db8::1"), None)
+            .expect("first");
+        limits
+            .check(&headers, peer("2001:db8::2:3"), None)
             .expect("second");
         limits
-            .check(&headers, peer("2001:db8::ffff"))
+            .check(&headers, peer("2001:db8::ffff"), None)
             .expect_err("the same /64");
         limits
-            .check(&headers, peer("2001:db8:0:1::1"))
+            .check(&headers, peer("2001:db8:0:1::1"), None)
             .expect("another /64");
     }
 
@@ -250,13 +260,13 @@ mod tests {
     fn a_known_key_has_its_own_quota_and_an_unknown_one_is_refused() {
         let limits = limits(1);
         let one = peer("192.0.2.1");
-        limits.check(&HeaderMap::new(), one).expect("first");
+        limits.check(&HeaderMap::new(), one, None).expect("first");
         let mut keyed = HeaderMap::new();
         keyed.insert(
             API_KEY_HEADER,
             HeaderValue::from_static("s3cret-key-of-a-partner"),
         );
-        let standing = limits.check(&keyed, one).expect("the key's quota");
+        let standing = limits.check(&keyed, one, None).expect("the key's quota");
         let headers: Vec<_> = standing
             .headers
             .iter()
@@ -264,7 +274,28 @@ mod tests {
             .collect();
         assert!(headers.contains(&("ratelimit-limit", "10")), "{headers:?}");
         keyed.insert(API_KEY_HEADER, HeaderValue::from_static("guessed"));
-        let refused = limits.check(&keyed, one).expect_err("unknown key");
+        let refused = limits.check(&keyed, one, None).expect_err("unknown key");
         assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    #[test]
+    fn each_bearer_key_has_the_key_quota_of_its_own() {
+        let limits = limits(1);
+        let (one, none) = (peer("192.0.2.1"), HeaderMap::new());
+        limits
+            .check(&none, one, None)
+            .expect("the address's one request");
+        for _ in 0..10 {
+            limits.check(&none, one, Some(7)).expect("key 7's quota");
+        }
+        limits
+            .check(&none, one, Some(7))
+            .expect_err("past key 7's quota");
+        limits
+            .check(&none, one, Some(8))
+            .expect("key 8 has its own");
+        limits
+            .check(&none, one, None)
+            .expect_err("the address is still spent");
     }
 }

@@ -470,8 +470,119 @@ async fn admins_submit_programme_figures_over_http(store: Store) {
     app.stop().await;
 }
 
+/// Attacks on the key header and the upload: each is refused with a clean status and writes
+/// nothing; a good key is counted against its own rate limit.
+async fn odd_keys_and_uploads_are_refused_cleanly(store: Store) {
+    let Some(app) = TestApp::spawn_with(store, |c| {
+        c.person_key = PersonKey::new(b"the submissions test person key");
+        c.rate_limits.per_minute = 100;
+        c.rate_limits.key_per_minute = 1000;
+    })
+    .await
+    else {
+        return;
+    };
+    let admin = new_key(&app, "admin", None);
+    let partner = new_key(&app, "partner", None);
+    let secret = &admin[admin.rfind('_').expect("secret") + 1..];
+    let odd: Vec<reqwest::header::HeaderValue> = vec![
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {}", "x".repeat(8_000)))
+            .expect("value"),
+        reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").expect("value"),
+        reqwest::header::HeaderValue::from_str(&format!("Bearer mx_99999999999_{secret}"))
+            .expect("value"),
+        reqwest::header::HeaderValue::from_str(&format!("Bearer mx_1_{secret}{secret}"))
+            .expect("value"),
+        reqwest::header::HeaderValue::from_static("Basic dXNlcjpwYXNz"),
+    ];
+    for value in odd {
+        for (method, path) in [
+            ("POST", "/graphql"),
+            ("GET", "/graphql?query=%7B__typename%7D&format=csv"),
+            ("GET", "/graphql?query=%7B__typename%7D"),
+            ("POST", "/submissions/workforce"),
+        ] {
+            let request = match method {
+                "POST" => app
+                    .client
+                    .post(app.url(path))
+                    .json(&serde_json::json!({ "query": "{ __typename }" })),
+                _ => app.client.get(app.url(path)),
+            };
+            let response = request
+                .header("authorization", value.clone())
+                .send()
+                .await
+                .expect("sent");
+            assert_eq!(
+                response.status(),
+                StatusCode::UNAUTHORIZED,
+                "{method} {path}"
+            );
+            let body: Value = response.json().await.expect("json");
+            assert_eq!(error_code(&body), "UNAUTHENTICATED");
+        }
+    }
+
+    let long = "k".repeat(300);
+    for key in [long.as_str(), ""] {
+        let (status, _, _) = submit(&app, Some(&admin), &[("idempotency-key", key)], "x").await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "key of {} bytes",
+            key.len()
+        );
+    }
+    let multipart = |body: &'static str, content_type: &'static str| {
+        app.client
+            .post(app.url("/submissions/workforce"))
+            .bearer_auth(&admin)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let no_file = "--b\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n--b--\r\n";
+    for (body, content_type) in [
+        (no_file, "multipart/form-data; boundary=b"),
+        ("garbage", "multipart/form-data; boundary=b"),
+        ("garbage", "multipart/form-data"),
+    ] {
+        let response = multipart(body, content_type).await.expect("sent");
+        assert_eq!(
+            response.status(),
+            StatusCode::BAD_REQUEST,
+            "{content_type}: {body}"
+        );
+    }
+    let (status, _, body) = submit(&app, Some(&admin), &[], "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(error_code(&body), "INVALID_FILE");
+    assert_eq!(stored(&app).await, (0, 0), "nothing was written");
+
+    // A key is limited as a key, the public by its address.
+    let limit = |key: Option<&str>| {
+        let mut request = app.client.get(app.url("/graphql?query=%7B__typename%7D"));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        async move {
+            let response = request.send().await.expect("sent");
+            assert_eq!(response.status(), StatusCode::OK);
+            response.headers()["ratelimit-limit"]
+                .to_str()
+                .expect("text")
+                .to_owned()
+        }
+    };
+    assert_eq!(limit(None).await, "100");
+    assert_eq!(limit(Some(&partner)).await, "1000");
+    app.stop().await;
+}
+
 on_both_stores!(
     employers_submit_over_http_with_keys_and_every_refusal_is_recorded,
     command_line_imports_are_in_the_audit_log,
     admins_submit_programme_figures_over_http,
+    odd_keys_and_uploads_are_refused_cleanly,
 );
