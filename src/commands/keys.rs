@@ -2,13 +2,12 @@
 //! was done or refused with their keys.
 
 use std::process::ExitCode;
-use std::time::{Duration, UNIX_EPOCH};
 
 use crate::config::{KeysAction, StoreArgs};
 use crate::domain::access::Role;
 use crate::store::{self, access::Event};
 
-use super::output::{CommandError, data, note, report};
+use super::output::{CommandError, data, date, note, report};
 use super::server::prepared_store;
 use super::snapshots::named;
 
@@ -27,11 +26,6 @@ pub(super) async fn keys(action: KeysAction) -> Result<ExitCode, CommandError> {
         KeysAction::List { store } => list(&store).await,
         KeysAction::Revoke { id, store } => revoke(id, &store).await,
     }
-}
-
-/// A time as an HTTP date (UTC).
-fn when(seconds: i64) -> String {
-    httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).unwrap_or(0)))
 }
 
 async fn create(
@@ -123,8 +117,8 @@ async fn list(store_args: &StoreArgs) -> Result<ExitCode, CommandError> {
                 h.role,
                 h.employer.as_deref().unwrap_or("-"),
                 h.name.replace(['\t', '\n', '\r'], " "),
-                when(k.created_at),
-                k.revoked_at.map_or("-".to_owned(), when)
+                date(k.created_at),
+                k.revoked_at.map_or("-".to_owned(), date)
             )?;
         }
         Ok(())
@@ -174,7 +168,7 @@ pub(super) async fn audit(limit: u64, store_args: &StoreArgs) -> Result<ExitCode
                 out,
                 "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                 r.id,
-                when(r.at),
+                date(r.at),
                 clean(&e.actor),
                 e.action,
                 clean(e.subject.as_deref().unwrap_or("-")),

@@ -83,3 +83,10 @@ pub(super) fn data(
 pub fn note(line: &str) {
     let _ = writeln!(io::stderr().lock(), "{line}");
 }
+
+/// A time stored as seconds since 1970 (UTC), as an HTTP date.
+pub(super) fn date(seconds: i64) -> String {
+    let at =
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(seconds).unwrap_or(0));
+    httpdate::fmt_http_date(at)
+}

@@ -2,13 +2,12 @@
 //! one employer-year out of it.
 
 use std::process::ExitCode;
-use std::time::{Duration, UNIX_EPOCH};
 
 use crate::config::{SnapshotsAction, StoreArgs};
 use crate::domain::workforce::employer_named;
 use crate::store::{self, StoreError, workforce::Employer};
 
-use super::output::{CommandError, data, report};
+use super::output::{CommandError, data, date, report};
 use super::server::prepared_store;
 
 /// Runs `snapshots list` or `snapshots delete`.
@@ -23,12 +22,6 @@ pub(super) async fn snapshots(action: SnapshotsAction) -> Result<ExitCode, Comma
     }
 }
 
-/// When a snapshot was imported, as an HTTP date (UTC).
-fn imported(seconds: i64) -> String {
-    let at = UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).unwrap_or(0));
-    httpdate::fmt_http_date(at)
-}
-
 async fn list(store_args: &StoreArgs) -> Result<ExitCode, CommandError> {
     let db = prepared_store(&store_args.database_url()?).await?;
     let employers = store::workforce::employers(&db).await?;
@@ -39,7 +32,7 @@ async fn list(store_args: &StoreArgs) -> Result<ExitCode, CommandError> {
         for e in &employers {
             for s in snapshots.iter().filter(|s| s.employer_id == e.id) {
                 let source = s.source.replace(['\t', '\n', '\r'], " ");
-                let when = imported(s.imported_at);
+                let when = date(s.imported_at);
                 writeln!(
                     out,
                     "{}\t{}\t{}\t{source}\t{when}",
@@ -102,7 +95,7 @@ async fn delete(code: &str, year: i32, store_args: &StoreArgs) -> Result<ExitCod
             employer.code,
             gone.records,
             gone.source,
-            imported(gone.imported_at)
+            date(gone.imported_at)
         )
     });
     Ok(ExitCode::SUCCESS)

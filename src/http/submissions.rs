@@ -47,21 +47,15 @@ pub async fn workforce(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let caller = match auth::caller(&state, &headers).await {
-        Ok(caller) => caller,
-        Err(refused) => return refused,
+    let may = |k: &KeyHolder| {
+        (k.role == Role::Partner).then(|| {
+            "a partner key reads published figures; submissions need an employer or admin key"
+                .to_owned()
+        })
     };
-    let holder = match &caller {
-        Caller::Public => {
-            let why = "a submission needs an employer or admin key in `Authorization: Bearer`";
-            return auth::refuse(&state, None, ACTION, why).await;
-        }
-        Caller::Key(k) if k.role == Role::Partner => {
-            let why =
-                "a partner key reads published figures; submissions need an employer or admin key";
-            return forbid(&state, &caller, (ACTION, None), why).await;
-        }
-        Caller::Key(k) => k.clone(),
+    let (caller, holder) = match submitter(&state, &headers, ACTION, may).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
     };
     let Some(person_key) = state.person_key.clone() else {
         return error_response(
@@ -165,6 +159,28 @@ pub async fn workforce(
             unavailable(&e)
         }
     }
+}
+
+/// The caller of a submission `action` and its key: refused 401 without a valid key, 403
+/// when `refusal` gives a reason the key may not (both recorded).
+async fn submitter(
+    state: &AppState,
+    headers: &HeaderMap,
+    action: &str,
+    refusal: impl Fn(&KeyHolder) -> Option<String>,
+) -> Result<(Caller, KeyHolder), Response> {
+    let caller = auth::caller(state, headers).await?;
+    let holder = match &caller {
+        Caller::Public => {
+            let why = "a submission needs a key in `Authorization: Bearer`";
+            return Err(auth::refuse(state, None, action, why).await);
+        }
+        Caller::Key(k) => k.clone(),
+    };
+    if let Some(why) = refusal(&holder) {
+        return Err(forbid(state, &caller, (action, None), &why).await);
+    }
+    Ok((caller, holder))
 }
 
 /// What the query string may say.
@@ -481,23 +497,17 @@ pub async fn programmes(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let caller = match auth::caller(&state, &headers).await {
-        Ok(caller) => caller,
-        Err(refused) => return refused,
-    };
-    let holder = match &caller {
-        Caller::Public => {
-            let why = "programme figures need an admin key in `Authorization: Bearer`";
-            return auth::refuse(&state, None, PROGRAMMES, why).await;
-        }
-        Caller::Key(k) if k.role != Role::Admin => {
-            let why = format!(
+    let may = |k: &KeyHolder| {
+        (k.role != Role::Admin).then(|| {
+            format!(
                 "programme figures are submitted with an admin key; this is a {} key",
                 k.role
-            );
-            return forbid(&state, &caller, (PROGRAMMES, None), &why).await;
-        }
-        Caller::Key(k) => k.clone(),
+            )
+        })
+    };
+    let (caller, holder) = match submitter(&state, &headers, PROGRAMMES, may).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
     };
     let file =
         match serde_urlencoded::from_str::<Vec<(String, String)>>(query.as_deref().unwrap_or("")) {

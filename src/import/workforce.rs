@@ -785,10 +785,7 @@ async fn streamed(
         let may_repeat = std::mem::take(&mut checker.repeats).may_repeat();
         (checker, problems, may_repeat)
     });
-    let imported_at = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let imported_at = store::clock::now();
     let mut ids = Ids::default();
     let mut seen = Seen::default();
     let mut snapshots: Names<(usize, i32)> = Names::default();

@@ -6,16 +6,9 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
+use super::clock::now;
 use super::error::StoreError;
 use crate::domain::access::{KeyHolder, NewSecret, Role};
-
-/// Seconds since 1970 (UTC), now.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
 
 /// A stored key, without its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]

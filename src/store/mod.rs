@@ -6,6 +6,7 @@
 pub mod access;
 pub mod areas;
 pub mod bulk;
+pub mod clock;
 mod error;
 pub mod indicators;
 pub mod live;

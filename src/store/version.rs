@@ -29,11 +29,7 @@ pub async fn read(db: &impl ConnectionTrait) -> Result<i64, StoreError> {
 /// Bumps the data version; called inside an import's transaction, so the new version becomes
 /// visible exactly when the data does.
 pub async fn bump(db: &impl ConnectionTrait) -> Result<(), StoreError> {
-    // The clock of the process that imports, not of the store: SQLite has no portable
-    // "seconds since 1970" expression that PostgreSQL shares.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now = super::clock::now();
     let update = Query::update()
         .table(Alias::new("data_version"))
         .value(
