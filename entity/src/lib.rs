@@ -8,6 +8,7 @@ pub mod area_alt_code;
 pub mod area_within;
 pub mod audit_event;
 pub mod business_unit;
+pub mod data_release;
 pub mod employer;
 pub mod grade;
 pub mod indicator;

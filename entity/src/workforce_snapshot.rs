@@ -1,4 +1,6 @@
-//! One employer's workforce in one year, as last imported (an import replaces it whole).
+//! One version of one employer's workforce in one year: a draft until a release publishes it,
+//! then kept as that release's version (a later import makes a new version, or replaces the
+//! draft).
 
 use sea_orm::entity::prelude::*;
 
@@ -19,6 +21,8 @@ pub struct Model {
     pub records: i64,
     /// When it was imported, in seconds since the Unix epoch.
     pub imported_at: i64,
+    /// The release that published it; `None` while it is a draft.
+    pub release_id: Option<i32>,
 }
 
 /// Relations of a snapshot (none declared: queries join explicitly).

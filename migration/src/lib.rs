@@ -18,6 +18,7 @@ mod m20261130_000010_add_reference_fingerprint;
 mod m20261130_000011_add_release_time;
 mod m20261130_000012_add_record_line;
 mod m20261130_000013_create_access;
+mod m20261130_000014_create_releases;
 
 /// Runs the project's migrations in order (`mobility-explorer migrate up|down|status`).
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_add_release_time::Migration),
             Box::new(m20261130_000012_add_record_line::Migration),
             Box::new(m20261130_000013_create_access::Migration),
+            Box::new(m20261130_000014_create_releases::Migration),
         ]
     }
 }

@@ -9,7 +9,7 @@ use crate::store::{self, StoreError};
 
 use super::output::{CommandError, report};
 use super::server::prepared_store;
-use super::snapshots::named;
+use super::snapshots::{named, stored_years};
 
 /// Runs `employers rename` or `employers delete`.
 pub(super) async fn employers(action: EmployersAction) -> Result<ExitCode, CommandError> {
@@ -64,11 +64,7 @@ async fn delete(code: &str, store_args: &StoreArgs) -> Result<ExitCode, CommandE
     let txn = store::begin_write(&db).await.map_err(StoreError::from)?;
     let employers = store::workforce::employers(&txn).await?;
     let employer = named(&employers, code)?;
-    let years: Vec<String> = store::workforce::snapshots(&txn, &[employer.id])
-        .await?
-        .iter()
-        .map(|s| s.year.to_string())
-        .collect();
+    let years = stored_years(&txn, employer.id).await?;
     if !years.is_empty() {
         return Err(CommandError::Refused(format!(
             "{} still has snapshots ({}); take each out first with `snapshots delete --employer {} --year YEAR`",

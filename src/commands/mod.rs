@@ -10,6 +10,7 @@ mod employers;
 mod files;
 mod keys;
 mod output;
+mod releases;
 mod schema;
 mod server;
 mod snapshots;
@@ -22,7 +23,7 @@ use std::process::ExitCode;
 use crate::config::{Cli, Command, DemoKind, ImportKind};
 use crate::import::{
     pipeline::Ending,
-    workforce::{Mode, NewEmployers},
+    workforce::{Mode, NewEmployers, Publisher},
 };
 use files::{Pair, demo_data, demo_pair, import_pair, import_workforce, write_ptable};
 use schema::export_schema;
@@ -47,6 +48,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Some(Command::Snapshots { action }) => snapshots::snapshots(action).await,
         Some(Command::Keys { action }) => keys::keys(action).await,
         Some(Command::Audit { limit, store }) => keys::audit(limit, &store).await,
+        Some(Command::Release { action }) => releases::release(action).await,
         Some(Command::Employers { action }) => employers::employers(action).await,
         Some(Command::Import {
             kind:
@@ -55,6 +57,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
                     dry_run,
                     new_employer,
                     new_employers,
+                    draft,
                     store,
                     key,
                 },
@@ -68,6 +71,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CommandError> {
                 },
                 only_employer: None,
                 idempotency: None,
+                publish: (!draft).then_some(Publisher::CommandLine),
             };
             import_workforce(&file, &mode, &store, &key).await
         }

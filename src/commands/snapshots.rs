@@ -28,14 +28,15 @@ async fn list(store_args: &StoreArgs) -> Result<ExitCode, CommandError> {
     let ids: Vec<i32> = employers.iter().map(|e| e.id).collect();
     let snapshots = store::workforce::snapshots(&db, &ids).await?;
     data("the snapshot list", |out| {
-        writeln!(out, "employer\tyear\trecords\tsource\timported")?;
+        writeln!(out, "employer\tyear\trelease\trecords\tsource\timported")?;
         for e in &employers {
             for s in snapshots.iter().filter(|s| s.employer_id == e.id) {
                 let source = s.source.replace(['\t', '\n', '\r'], " ");
                 let when = date(s.imported_at);
+                let release = s.release.map_or("draft".to_owned(), |r| r.to_string());
                 writeln!(
                     out,
-                    "{}\t{}\t{}\t{source}\t{when}",
+                    "{}\t{}\t{release}\t{}\t{source}\t{when}",
                     e.code, s.year, s.records
                 )?;
             }
@@ -43,6 +44,21 @@ async fn list(store_args: &StoreArgs) -> Result<ExitCode, CommandError> {
         Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The years the employer has snapshots of, oldest first, each once (however many versions
+/// it has).
+pub(super) async fn stored_years(
+    db: &impl sea_orm::ConnectionTrait,
+    employer_id: i32,
+) -> Result<Vec<String>, StoreError> {
+    let mut years: Vec<String> = store::workforce::snapshots(db, &[employer_id])
+        .await?
+        .iter()
+        .map(|s| s.year.to_string())
+        .collect();
+    years.dedup();
+    Ok(years)
 }
 
 /// The stored employer `code` names (see [`employer_named`]).
@@ -69,12 +85,9 @@ async fn delete(code: &str, year: i32, store_args: &StoreArgs) -> Result<ExitCod
     let employers = store::workforce::employers(&db).await?;
     let employer = named(&employers, code)?;
     let txn = store::begin_write(&db).await.map_err(StoreError::from)?;
-    let Some(gone) = store::workforce::delete_snapshot(&txn, employer.id, year).await? else {
-        let years: Vec<String> = store::workforce::snapshots(&txn, &[employer.id])
-            .await?
-            .iter()
-            .map(|s| s.year.to_string())
-            .collect();
+    let gone = store::workforce::delete_snapshot(&txn, employer.id, year).await?;
+    if gone.is_empty() {
+        let years = stored_years(&txn, employer.id).await?;
         return Err(CommandError::Refused(format!(
             "{} has no snapshot of {year}; its snapshots: {}",
             employer.code,
@@ -84,19 +97,26 @@ async fn delete(code: &str, year: i32, store_args: &StoreArgs) -> Result<ExitCod
                 years.join(", ")
             }
         )));
-    };
+    }
     // Servers drop the deleted figures when the version moves.
     store::version::bump(&txn).await?;
     txn.commit().await.map_err(StoreError::from)?;
     report("the snapshot was deleted", |out| {
-        writeln!(
-            out,
-            "Deleted {} {year}: {} staff records, imported from {} on {}, with their figures.",
-            employer.code,
-            gone.records,
-            gone.source,
-            date(gone.imported_at)
-        )
+        // Every version goes: a release that published one no longer shows the year.
+        for version in &gone {
+            let release = version
+                .release
+                .map_or("draft".to_owned(), |r| format!("release {r}"));
+            writeln!(
+                out,
+                "Deleted {} {year}: {} staff records, imported from {} on {} ({release}), with their figures.",
+                employer.code,
+                version.records,
+                version.source,
+                date(version.imported_at)
+            )?;
+        }
+        Ok(())
     });
     Ok(ExitCode::SUCCESS)
 }

@@ -93,6 +93,12 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Publish the drafts as a numbered release, or list the releases.
+    Release {
+        /// What to do.
+        #[command(subcommand)]
+        action: ReleaseAction,
+    },
     /// Show the audit log: submissions, releases, keys created and revoked, and refusals,
     /// newest first.
     Audit {
@@ -208,6 +214,30 @@ pub enum KeysAction {
     },
 }
 
+/// What `release` does.
+#[derive(Debug, Subcommand)]
+pub enum ReleaseAction {
+    /// Publish every draft (the employers' submissions not yet released) as a new release:
+    /// public answers come from it from then on.
+    Publish {
+        /// What the release publishes, in words (shown with it).
+        #[arg(long)]
+        notes: String,
+        /// The earlier release this one corrects, by number.
+        #[arg(long)]
+        corrects: Option<i32>,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Every release: number, when, what it corrects, notes.
+    List {
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
 /// What `snapshots` does.
 #[derive(Debug, Subcommand)]
 pub enum SnapshotsAction {
@@ -282,6 +312,11 @@ pub enum ImportKind {
         /// Let the file create any employer it names (a first import of demo data, say).
         #[arg(long, conflicts_with = "new_employer")]
         new_employers: bool,
+        /// Leave what is imported as drafts, seen only by admin keys and the employer's own
+        /// keys, until `release publish` publishes them; without it, the import is published
+        /// at once, as a release of its own.
+        #[arg(long)]
+        draft: bool,
         /// The store.
         #[command(flatten)]
         store: StoreArgs,

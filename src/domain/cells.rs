@@ -8,14 +8,15 @@
 //! Engagement cells hold, per background (lower or other declared), the people with a score,
 //! their record-key sum and the sum of their scores.
 //!
-//! [`Cells`] holds them column by column, sorted into blocks of one measure, employer and
-//! year, so a question reads only the blocks its filter selects and groups by dense ordinals,
-//! never by hashing strings.
+//! [`Cells`] holds them column by column, sorted into blocks of one measure and snapshot
+//! (every stored version of every employer-year), so a question reads only the blocks its
+//! filter selects in its [`View`] and groups by dense ordinals, never by hashing strings.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use super::disclosure::Aggregate;
+use super::release::View;
 use super::seb::{self, Measure};
 use super::workforce::{Dimension, GroupKey, Scope};
 
@@ -28,6 +29,8 @@ pub const OTHER_DECLARED: &str = "OTHER";
 /// One cell as stored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cell {
+    /// The snapshot (one version of one employer-year) it was built from.
+    pub snapshot: i32,
     /// Employer id.
     pub employer: i32,
     /// Snapshot year.
@@ -139,8 +142,10 @@ pub struct Cells {
     levels: Dictionary<i32>,
     regions: Dictionary<String>,
     areas: Dictionary<String>,
-    /// The rows of each slot, employer and year (ordinals).
-    blocks: HashMap<(usize, u32, u32), Range<usize>>,
+    /// The rows of each slot and snapshot.
+    blocks: HashMap<(usize, i32), Range<usize>>,
+    /// The employer and year (ordinals) of each snapshot.
+    owners: HashMap<i32, (u32, u32)>,
     unit: Vec<u32>,
     level: Vec<u32>,
     region: Vec<u32>,
@@ -162,8 +167,7 @@ struct Block {
 /// A cell reduced to ordinals, before sorting into blocks.
 struct Coded {
     slot: usize,
-    employer: u32,
-    year: u32,
+    snapshot: i32,
     unit: u32,
     level: u32,
     region: u32,
@@ -215,10 +219,19 @@ impl CellsBuilder {
     pub fn push(&mut self, row: Cell) -> Result<(), CellError> {
         let cells = &mut self.cells;
         let (slot, category) = classify(&row.measure, row.category.as_deref())?;
+        let owner = (
+            cells.employers.ordinal(&row.employer),
+            cells.years.ordinal(&row.year),
+        );
+        if *cells.owners.entry(row.snapshot).or_insert(owner) != owner {
+            return Err(CellError(format!(
+                "snapshot {} has cells of two employer-years",
+                row.snapshot
+            )));
+        }
         self.coded.push(Coded {
             slot,
-            employer: cells.employers.ordinal(&row.employer),
-            year: cells.years.ordinal(&row.year),
+            snapshot: row.snapshot,
             unit: cells.units.ordinal(&row.business_unit),
             level: cells.levels.ordinal(&row.grade_level),
             region: cells.regions.ordinal(&row.work_region),
@@ -237,13 +250,9 @@ impl CellsBuilder {
             mut cells,
             mut coded,
         } = self;
-        coded.sort_by_key(|c| (c.slot, c.employer, c.year));
+        coded.sort_by_key(|c| (c.slot, c.snapshot));
         for (i, c) in coded.iter().enumerate() {
-            cells
-                .blocks
-                .entry((c.slot, c.employer, c.year))
-                .or_insert(i..i)
-                .end = i + 1;
+            cells.blocks.entry((c.slot, c.snapshot)).or_insert(i..i).end = i + 1;
         }
         cells.unit = coded.iter().map(|c| c.unit).collect();
         cells.level = coded.iter().map(|c| c.level).collect();
@@ -269,13 +278,11 @@ impl Cells {
         self.count.is_empty()
     }
 
-    /// How many snapshots (one employer's staff records of one year) the cells hold.
+    /// How many snapshots (versions of one employer's staff records of one year) the cells
+    /// hold.
     pub fn snapshots(&self) -> usize {
         let headline = slot_of(Measure::ALL[0]);
-        self.blocks
-            .keys()
-            .filter(|(s, _, _)| *s == headline)
-            .count()
+        self.blocks.keys().filter(|(s, _)| *s == headline).count()
     }
 
     /// How many staff records the cells were built from: every record is in exactly one
@@ -285,41 +292,44 @@ impl Cells {
         let headline = slot_of(Measure::ALL[0]);
         self.blocks
             .iter()
-            .filter(|((s, _, _), _)| *s == headline)
+            .filter(|((s, _), _)| *s == headline)
             .map(|(_, rows)| self.count[rows.clone()].iter().sum::<u64>())
             .sum()
     }
 
-    /// The latest year with records of any of `employers`.
-    pub fn latest_year(&self, employers: &[i32]) -> Option<i32> {
-        let wanted = self.employers.mask(employers);
-        self.blocks
-            .keys()
-            .filter(|(_, e, _)| wanted[*e as usize])
-            .map(|(_, _, y)| self.years.values[*y as usize])
-            .max()
+    /// The business units with records in the snapshots `view` reads of `employer`: a unit
+    /// only a draft (or an earlier release) has is not among them.
+    pub fn business_units(&self, view: &View, employer: i32) -> HashSet<i32> {
+        let headline = slot_of(Measure::ALL[0]);
+        view.snapshots_of(employer)
+            .filter_map(|s| self.blocks.get(&(headline, s)))
+            .flat_map(|rows| self.unit[rows.clone()].iter())
+            .map(|u| self.units.values[*u as usize])
+            .collect()
     }
 
-    /// The rows of `slot` that `scope` selects: its blocks, and a test for each row.
+    /// The rows of `slot` that `scope` selects in `view`: its blocks, and a test for each
+    /// row.
     fn select<'a>(
         &'a self,
+        view: &View,
         slot: usize,
         scope: &'a Scope,
     ) -> (Vec<Block>, impl Fn(usize) -> bool + 'a) {
         let mut blocks = Vec::new();
         for employer in &scope.employers {
-            let Some(e) = self.employers.find(employer) else {
-                continue;
-            };
             for year in &scope.years {
-                let Some(y) = self.years.find(year) else {
+                let Some(snapshot) = view.snapshot(*employer, *year) else {
                     continue;
                 };
-                if let Some(rows) = self.blocks.get(&(slot, e, y)) {
+                if let (Some(rows), Some(&(employer, year))) = (
+                    self.blocks.get(&(slot, snapshot)),
+                    self.owners.get(&snapshot),
+                ) {
                     blocks.push(Block {
                         rows: rows.clone(),
-                        employer: e,
-                        year: y,
+                        employer,
+                        year,
                     });
                 }
             }
@@ -338,15 +348,17 @@ impl Cells {
     }
 
     /// Record counts and record-key sums per group (formed by `dimensions`) and background
-    /// group of `measure`; groups sorted by key. The same answer as grouping the records.
+    /// group of `measure`, over the versions `view` reads; groups sorted by key. The same
+    /// answer as grouping the records.
     pub fn category_counts(
         &self,
+        view: &View,
         scope: &Scope,
         measure: Measure,
         dimensions: &[Dimension],
     ) -> Vec<GroupCounts> {
         let groups = measure.groups();
-        let (blocks, keep) = self.select(slot_of(measure), scope);
+        let (blocks, keep) = self.select(view, slot_of(measure), scope);
         let mut found: HashMap<[u32; 6], (Aggregate, Vec<Aggregate>)> = HashMap::new();
         for block in blocks {
             for i in block.rows.clone() {
@@ -382,9 +394,9 @@ impl Cells {
         counts
     }
 
-    /// Engagement sums by background over `scope`.
-    pub fn engagement_sums(&self, scope: &Scope) -> EngagementSums {
-        let (blocks, keep) = self.select(ENGAGEMENT_SLOT, scope);
+    /// Engagement sums by background over `scope`, in the versions `view` reads.
+    pub fn engagement_sums(&self, view: &View, scope: &Scope) -> EngagementSums {
+        let (blocks, keep) = self.select(view, ENGAGEMENT_SLOT, scope);
         let mut sums = EngagementSums::default();
         for i in blocks.into_iter().flat_map(|b| b.rows).filter(|i| keep(*i)) {
             let cell = Aggregate {
@@ -460,6 +472,7 @@ mod tests {
 
     fn cell(employer: i32, year: i32, level: i32, area: &str, category: Option<&str>) -> Cell {
         Cell {
+            snapshot: snapshot_of(employer, year),
             employer,
             year,
             business_unit: employer * 10,
@@ -475,6 +488,20 @@ mod tests {
             },
             score_sum: 0.0,
         }
+    }
+
+    /// The snapshot of the test cells of an employer-year.
+    fn snapshot_of(employer: i32, year: i32) -> i32 {
+        employer * 10_000 + year
+    }
+
+    /// The view reading the test cells' one version of every employer-year.
+    fn every() -> View {
+        View::of(
+            [1, 2]
+                .into_iter()
+                .flat_map(|e| [2023, 2024].map(|y| ((e, y), snapshot_of(e, y)))),
+        )
     }
 
     fn scope(employers: &[i32], years: &[i32]) -> Scope {
@@ -507,7 +534,12 @@ mod tests {
     #[test]
     fn a_filter_sums_the_cells_it_selects_and_unknown_answers_count_only_in_the_headcount() {
         let cells = sample();
-        let all = cells.category_counts(&scope(&[1], &[2024]), Measure::ParentalOccupation, &[]);
+        let all = cells.category_counts(
+            &every(),
+            &scope(&[1], &[2024]),
+            Measure::ParentalOccupation,
+            &[],
+        );
         assert_eq!(all.len(), 1);
         assert_eq!(
             all[0].headcount,
@@ -528,12 +560,12 @@ mod tests {
 
         let mut joiners = scope(&[1, 2], &[2024]);
         joiners.joiners_only = true;
-        let joined = cells.category_counts(&joiners, Measure::ParentalOccupation, &[]);
+        let joined = cells.category_counts(&every(), &joiners, Measure::ParentalOccupation, &[]);
         assert_eq!(joined[0].headcount.count, 20);
 
         let mut in_wales = scope(&[1, 2], &[2023, 2024]);
         in_wales.work_areas = Some(vec!["W1".into(), "nowhere".into()]);
-        let wales = cells.category_counts(&in_wales, Measure::ParentalOccupation, &[]);
+        let wales = cells.category_counts(&every(), &in_wales, Measure::ParentalOccupation, &[]);
         assert_eq!(wales[0].headcount.count, 30);
     }
 
@@ -567,8 +599,12 @@ mod tests {
     fn groups_come_sorted_by_key_with_every_category_present() {
         let cells = sample();
         let by = [Dimension::Employer, Dimension::Region];
-        let groups =
-            cells.category_counts(&scope(&[1, 2], &[2024]), Measure::ParentalOccupation, &by);
+        let groups = cells.category_counts(
+            &every(),
+            &scope(&[1, 2], &[2024]),
+            Measure::ParentalOccupation,
+            &by,
+        );
         let keys: Vec<(Option<i32>, Option<&str>)> = groups
             .iter()
             .map(|g| (g.key.employer, g.key.region.as_deref()))
@@ -587,10 +623,44 @@ mod tests {
     }
 
     #[test]
-    fn the_latest_year_is_that_of_the_employers_asked_about() {
-        let cells = sample();
-        assert_eq!(cells.latest_year(&[1]), Some(2024));
-        assert_eq!(cells.latest_year(&[3]), None);
+    fn a_view_reads_only_the_version_it_chooses_of_each_employer_year() {
+        // A second version of employer 1's 2024, twice the people of the first.
+        let mut rows: Vec<Cell> = vec![
+            cell(1, 2024, 1, "E1", Some(seb::LOWER)),
+            cell(1, 2024, 2, "E1", Some(seb::PROFESSIONAL)),
+        ];
+        for mut c in rows.clone() {
+            c.snapshot = 99;
+            c.records.count *= 2;
+            rows.push(c);
+        }
+        let cells = cells_of(rows).expect("known measures");
+        assert_eq!(cells.snapshots(), 2);
+        let first = View::of([((1, 2024), snapshot_of(1, 2024))]);
+        let second = View::of([((1, 2024), 99)]);
+        let everyone = scope(&[1], &[2024]);
+        let count = |view: &View| {
+            cells.category_counts(view, &everyone, Measure::ParentalOccupation, &[])[0]
+                .headcount
+                .count
+        };
+        assert_eq!((count(&first), count(&second)), (30, 60));
+        assert!(
+            cells
+                .category_counts(
+                    &View::default(),
+                    &everyone,
+                    Measure::ParentalOccupation,
+                    &[]
+                )
+                .is_empty(),
+            "a view without the employer-year reads nothing of it"
+        );
+        let mut builder = CellsBuilder::default();
+        builder.push(cell(1, 2024, 1, "E1", None)).expect("known");
+        let mut moved = cell(1, 2023, 1, "E1", None);
+        moved.snapshot = snapshot_of(1, 2024);
+        assert!(builder.push(moved).is_err(), "one snapshot, two years");
         assert!(Cells::default().is_empty());
     }
 
@@ -605,7 +675,7 @@ mod tests {
         }
         let sums = cells_of(rows)
             .expect("known measures")
-            .engagement_sums(&scope(&[1], &[2024]));
+            .engagement_sums(&every(), &scope(&[1], &[2024]));
         assert_eq!(sums.lower.count, 20);
         assert_eq!(sums.lower_sum, 600.0);
         assert_eq!(sums.other_sum, 1400.0);

@@ -8,6 +8,7 @@ pub mod geography;
 pub mod index;
 pub mod programme;
 pub mod ptable;
+pub mod release;
 pub mod seb;
 pub mod tally;
 pub mod workforce;

@@ -140,15 +140,15 @@ impl Tally {
         }
     }
 
-    /// The cells, each with its snapshot number: `snapshot(n)` gives snapshot `n`'s employer
-    /// id and year, `area(n)` place of work `n`'s code and region.
+    /// The cells: `snapshot(n)` gives the file's snapshot `n`'s stored id, employer id and
+    /// year, `area(n)` place of work `n`'s code and region.
     pub fn into_cells<'s>(
         self,
-        snapshot: impl Fn(usize) -> (i32, i32) + 's,
+        snapshot: impl Fn(usize) -> [i32; 3] + 's,
         area: impl Fn(usize) -> (&'s str, &'s str) + 's,
-    ) -> impl Iterator<Item = (usize, Cell)> + 's {
+    ) -> impl Iterator<Item = Cell> + 's {
         self.cells.into_iter().map(move |(key, sums)| {
-            let (employer, year) = snapshot(key.snapshot as usize);
+            let [id, employer, year] = snapshot(key.snapshot as usize);
             let (work_area, work_region) = area(key.area as usize);
             let (measure, category) = match Measure::ALL.get(usize::from(key.slot)) {
                 Some(m) => (
@@ -164,7 +164,8 @@ impl Tally {
                     }),
                 ),
             };
-            let cell = Cell {
+            Cell {
+                snapshot: id,
                 employer,
                 year,
                 business_unit: key.business_unit,
@@ -179,8 +180,7 @@ impl Tally {
                     key_sum: sums.key_sum,
                 },
                 score_sum: sums.score_sum,
-            };
-            (key.snapshot as usize, cell)
+            }
         })
     }
 }
@@ -204,8 +204,7 @@ mod tests {
     fn cells(tally: Tally) -> Vec<Cell> {
         let areas = [("E1", "R1"), ("E2", "R2")];
         let mut cells: Vec<Cell> = tally
-            .into_cells(|_| (1, 2024), move |a| areas[a])
-            .map(|(_, c)| c)
+            .into_cells(|_| [7, 1, 2024], move |a| areas[a])
             .collect();
         cells.sort_by(|a, b| (&a.measure, &a.category).cmp(&(&b.measure, &b.category)));
         cells

@@ -10,6 +10,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use super::cost;
 use super::error::{ApiError, ApiResult};
 use super::loaders::AreaLoader;
+use crate::domain::access::Caller;
 use crate::domain::disclosure::Policy;
 use crate::store::{Pool, StoreError};
 
@@ -58,6 +59,11 @@ where
         .map(node)
         .collect();
     cost::within(items, bound, field, "")
+}
+
+/// Who asks: the key the request carried, or the public.
+pub(crate) fn caller<'a>(ctx: &Context<'a>) -> &'a Caller {
+    ctx.data_opt::<Caller>().unwrap_or(&Caller::Public)
 }
 
 /// The disclosure policy every published workforce figure passes through.

@@ -47,6 +47,8 @@ pub const YEARS: usize = 30;
 pub const BUSINESS_UNITS: usize = 200;
 /// `EmployerNode.grades`.
 pub const GRADES: usize = 50;
+/// `releases`.
+pub const RELEASES: usize = 100;
 /// `referencePopulations`.
 pub const REFERENCE_SHARES: usize = 500;
 /// `programmes`.

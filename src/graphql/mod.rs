@@ -12,6 +12,7 @@ pub mod loaders;
 pub mod pagination;
 pub mod persisted;
 pub mod programmes;
+pub mod releases;
 pub mod tabular;
 pub mod types;
 pub mod workforce;
@@ -33,6 +34,7 @@ pub struct QueryRoot(
     geography::GeographyQuery,
     indicators::IndicatorQuery,
     programmes::ProgrammeQuery,
+    releases::ReleaseQuery,
     workforce::WorkforceQuery,
 );
 

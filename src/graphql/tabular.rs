@@ -269,6 +269,10 @@ const NUMERIC_DIMENSIONS: &[(&str, &str)] = &[
     ("GroupKey", "gradeLevel"),
     ("IndexEntry", "quintile"),
     ("Ratio", "seniorGradeLevel"),
+    ("ReleaseNode", "number"),
+    ("ReleaseNode", "publishedAt"),
+    ("ReleaseNode", "corrects"),
+    ("SnapshotNode", "release"),
     ("SnapshotNode", "year"),
     ("SnapshotNode", "importedAt"),
 ];

@@ -9,6 +9,7 @@ pub mod metrics;
 mod persisted;
 pub mod rate_limit;
 mod refusals;
+mod releases;
 pub mod response_cache;
 mod server;
 mod state;
@@ -92,6 +93,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/graphql", graphql_route)
         .route("/q", get(persisted::list))
         .route("/q/{name}", get(persisted::run).layer(limited()))
+        .route("/releases", post(releases::publish))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz));
     if graphiql {

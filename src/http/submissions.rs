@@ -103,9 +103,11 @@ pub async fn workforce(
         idempotency: idempotency_key.clone().map(|key| Idempotency {
             key_id: holder.id,
             key,
-            body_sha256,
+            body_sha256: body_sha256.clone(),
             answer: accepted_answer,
         }),
+        // A submission is a draft until an admin publishes a release.
+        publish: None,
     };
     let outcome = workforce::import_as(&state.db, &file, upload.reader(), &person_key, &mode).await;
     let event = |outcome: String, rows: Option<u64>, detail: Option<serde_json::Value>| Event {
@@ -148,12 +150,13 @@ pub async fn workforce(
             refused_and_recorded(&state, event, answer, &why, &problems).await
         }
         Err(ImportError::Store(e)) => {
-            // A retry racing its first attempt: the first kept its answer, the second's
-            // copy of it broke the unique index and rolled back.
+            // A retry racing its first attempt: the first kept its answer, and the second
+            // broke a unique index (its draft's, or the kept answer's) and rolled back.
             if let Some(key) = &idempotency_key
                 && let Ok(Some(kept)) = kept_answer(&state.db, holder.id, key).await
             {
-                return replay_answer(kept.status, kept.answer);
+                let read = body_sha256.get().cloned();
+                return answer_kept(&state, &caller, (key, &file), kept, read).await;
             }
             audit(&state, event(format!("failed: {e}"), None, None)).await;
             unavailable(&e)
@@ -358,6 +361,8 @@ pub fn accepted_answer(summary: &Summary) -> (u16, String) {
         "status": "accepted",
         "rows": summary.rows,
         "snapshots": snapshots,
+        "published": summary.release.is_some(),
+        "note": "a draft: seen only with this employer's keys and admin keys until an admin publishes a release (POST /releases)",
     });
     (StatusCode::CREATED.as_u16(), body.to_string())
 }
@@ -394,6 +399,28 @@ async fn replay(
     kept: crate::store::access::KeptAnswer,
     upload: Upload,
 ) -> Response {
+    match upload.sha256().await {
+        Ok(Some(sha256)) => answer_kept(state, caller, (key, file), kept, Some(sha256)).await,
+        Ok(None) => too_large(state, caller, file.to_owned()).await,
+        Err(e) => error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            &format!("the body could not be read: {e}"),
+        ),
+    }
+}
+
+/// The answer to a request whose idempotency key has an answer `kept`, for a body of hash
+/// `sha256`: the kept answer for the same body, 422 for another, and 409 when the body was
+/// not read to its end (a request racing the first, stopped before it read all of its body:
+/// sent again, it gets one of the other two), each recorded.
+async fn answer_kept(
+    state: &AppState,
+    caller: &Caller,
+    (key, file): (&str, &str),
+    kept: crate::store::access::KeptAnswer,
+    sha256: Option<String>,
+) -> Response {
     let event = |outcome: &str| Event {
         key_id: caller.key_id(),
         actor: caller.describe(),
@@ -402,34 +429,27 @@ async fn replay(
         outcome: outcome.to_owned(),
         ..Event::default()
     };
-    match upload.sha256().await {
-        Ok(Some(sha256)) if sha256 == kept.body_sha256 => {
-            audit(
-                state,
-                event(&format!(
-                    "replayed: the answer to Idempotency-Key {key}, nothing imported"
-                )),
-            )
-            .await;
-            replay_answer(kept.status, kept.answer)
+    let (status, code, why) = match sha256 {
+        Some(sha256) if sha256 == kept.body_sha256 => {
+            let outcome =
+                format!("replayed: the answer to Idempotency-Key {key}, nothing imported");
+            audit(state, event(&outcome)).await;
+            return replay_answer(kept.status, kept.answer);
         }
-        Ok(None) => too_large(state, caller, file.to_owned()).await,
-        Ok(Some(_)) => {
-            let why =
-                "this Idempotency-Key was used with another body; use a new key for a new file";
-            audit(state, event(&format!("refused (422): {why}"))).await;
-            error_response(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "IDEMPOTENCY_KEY_REUSED",
-                why,
-            )
-        }
-        Err(e) => error_response(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            &format!("the body could not be read: {e}"),
+        Some(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "IDEMPOTENCY_KEY_REUSED",
+            "this Idempotency-Key was used with another body; use a new key for a new file",
         ),
-    }
+        None => (
+            StatusCode::CONFLICT,
+            "IDEMPOTENCY_KEY_IN_USE",
+            "another request with this Idempotency-Key was imported meanwhile; send this one again to get its answer",
+        ),
+    };
+    let outcome = format!("refused ({}): {why}", status.as_u16());
+    audit(state, event(&outcome)).await;
+    error_response(status, code, why)
 }
 
 /// 413 for a workforce file, recorded.

@@ -34,10 +34,15 @@ const YEARS: std::ops::RangeInclusive<i32> = 1900..=2100;
 pub struct Summary {
     /// Staff records written.
     pub rows: u64,
-    /// Each snapshot written: employer code, year, records, whether it replaced one.
+    /// Each snapshot written: employer code, year, records, whether an earlier version of it
+    /// was stored (its draft is then replaced, a published version kept as its release's).
     pub snapshots: Vec<(String, i32, u64, bool)>,
     /// Per measure (in [`Measure::ALL`] order): records whose background group is known.
     pub declared: [u64; 5],
+    /// The release that published what was written; `None`: it was left as drafts.
+    pub release: Option<i32>,
+    /// The snapshot ids written (the drafts a release publishes), in `snapshots` order.
+    pub written: Vec<i32>,
 }
 
 impl Summary {
@@ -590,6 +595,7 @@ pub async fn import(
         new_employers: NewEmployers::Any,
         only_employer: None,
         idempotency: None,
+        publish: Some(Publisher::Import),
     };
     import_as(db, file, input, key, &mode).await
 }
@@ -618,6 +624,27 @@ pub struct Mode {
     pub only_employer: Option<String>,
     /// Keep an answer to the submission, in the import's own transaction.
     pub idempotency: Option<Idempotency>,
+    /// Publish what is written at once, as a release of its own; `None`: leave it as
+    /// drafts (what a submission does), for a later `release publish`.
+    pub publish: Option<Publisher>,
+}
+
+/// Who publishes an import's snapshots at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Publisher {
+    /// The library's default (tests, benchmarks, the demo data).
+    Import,
+    /// The command line's `import workforce`.
+    CommandLine,
+}
+
+impl Publisher {
+    fn name(&self) -> &'static str {
+        match self {
+            Publisher::Import => "import",
+            Publisher::CommandLine => "command line",
+        }
+    }
 }
 
 /// The answer to keep for a submission made with an idempotency key: kept in the import's
@@ -648,15 +675,39 @@ pub async fn import_as(
     if db.get_database_backend() != DbBackend::Postgres {
         return pipeline::transaction(db, ending, async |txn| {
             let summary = streamed(txn, None, file, input, checker).await?;
+            let summary = published(txn, file, mode.publish.as_ref(), summary).await?;
             kept(txn, mode.idempotency.as_ref(), summary).await
         })
         .await;
     }
     pipeline::bulk_transaction(db, ending, async |session| {
         let summary = streamed(session.db(), Some(session), file, input, checker).await?;
+        let summary = published(session.db(), file, mode.publish.as_ref(), summary).await?;
         kept(session.db(), mode.idempotency.as_ref(), summary).await
     })
     .await
+}
+
+/// Publishes the snapshots of `summary` as a release of their own when `publisher` is
+/// given, in the transaction `txn` that wrote them.
+async fn published(
+    txn: &impl ConnectionTrait,
+    file: &str,
+    publisher: Option<&Publisher>,
+    mut summary: Summary,
+) -> Result<Summary, ImportError> {
+    let Some(publisher) = publisher else {
+        return Ok(summary);
+    };
+    let notes = format!("Imported from {file}");
+    let release = store::releases::NewRelease {
+        notes: &notes,
+        corrects: None,
+        published_by: publisher.name(),
+    };
+    let made = store::releases::publish(txn, Some(&summary.written), &release).await?;
+    summary.release = made.map(|(r, _)| r.number);
+    Ok(summary)
 }
 
 /// Keeps the answer to the submission `idempotency` describes, if any, in the transaction
@@ -696,7 +747,8 @@ where
 {
     let checker = Checker::for_store(db, key, &NewEmployers::Any).await?;
     pipeline::transaction(db, Ending::Commit, async |txn| {
-        streamed(txn, None, file, input, checker).await
+        let summary = streamed(txn, None, file, input, checker).await?;
+        published(txn, file, Some(&Publisher::Import), summary).await
     })
     .await
 }
@@ -829,7 +881,7 @@ async fn streamed(
                 record_key,
             );
             let (rows, snapshot) = match targets[snapshot] {
-                Place::Replaces(_) => (&mut staged, snapshot as i32),
+                Place::Replaces(..) => (&mut staged, snapshot as i32),
                 Place::New(id) => (&mut direct, id),
             };
             rows.push(StagedRecord {
@@ -897,7 +949,7 @@ async fn streamed(
     // A person already in a stored snapshot keeps their record key: re-importing a
     // snapshot must not draw fresh noise for every count, which averaging would remove.
     for (snapshot, (_, year)) in snapshots.items.iter().enumerate() {
-        if let Place::Replaces(old) = targets[snapshot] {
+        if let Place::Replaces(old, _) = targets[snapshot] {
             for c in stage::key_conflicts(txn, snapshot as i32, old).await? {
                 problems.push(Problem::at(
                     file,
@@ -932,8 +984,9 @@ async fn streamed(
 /// Where the rows of one of the file's snapshots go.
 #[derive(Debug, Clone, Copy)]
 enum Place {
-    /// The staging table: the snapshot replaces the stored snapshot of this id.
-    Replaces(i32),
+    /// The staging table: the snapshot follows the stored version of this id (its latest),
+    /// which is a draft (and is replaced) when the flag says so.
+    Replaces(i32, bool),
     /// `staff_record`, in the new snapshot of this id (created empty when first met; its
     /// count is set once the file is read).
     New(i32),
@@ -941,15 +994,15 @@ enum Place {
 
 impl Place {
     /// Where the rows of the employer's snapshot of the year go: a new snapshot when the
-    /// store holds none, created now from the file `source`.
+    /// store holds no version of it, created now from the file `source`.
     async fn of(
         txn: &impl ConnectionTrait,
         [employer_id, year]: [i32; 2],
         (source, imported_at): (&str, i64),
     ) -> Result<Place, ImportError> {
         Ok(
-            match store::workforce::snapshot_id(txn, employer_id, year).await? {
-                Some(old) => Place::Replaces(old),
+            match store::workforce::latest_version(txn, employer_id, year).await? {
+                Some((old, draft)) => Place::Replaces(old, draft),
                 None => Place::New(
                     store::workforce::create_snapshot(
                         txn,
@@ -974,7 +1027,7 @@ impl Place {
         let mut new = Vec::new();
         for (snapshot, place) in places.iter().enumerate() {
             match place {
-                Place::Replaces(_) => staged.push(snapshot as i32),
+                Place::Replaces(..) => staged.push(snapshot as i32),
                 Place::New(id) => new.push(*id),
             }
         }
@@ -1022,22 +1075,22 @@ async fn write(
                 store::workforce::set_records(txn, id, tally.records as i64).await?;
                 (id, false)
             }
-            Place::Replaces(old) => {
+            Place::Replaces(old, draft) => {
                 replace_staged(txn, (snapshot, old), (checker, &mut cells), year).await?;
-                let (id, replaced) = store::workforce::replace_snapshot(
+                let id = store::workforce::supersede(
                     txn,
-                    employer_id,
-                    year,
+                    (old, draft),
+                    [employer_id, year],
                     file,
-                    tally.records as i64,
-                    imported_at,
+                    (tally.records as i64, imported_at),
                 )
                 .await?;
                 stage::map(txn, snapshot as i32, id).await?;
-                (id, replaced)
+                (id, true)
             }
         };
         snapshot_ids[snapshot] = snapshot_id;
+        summary.written.push(snapshot_id);
         summary.rows += tally.records;
         for (total, declared) in summary.declared.iter_mut().zip(tally.declared) {
             *total += declared;
@@ -1052,7 +1105,7 @@ async fn write(
     let published = started.elapsed();
     let snapshot_of = |s: usize| {
         let (employer, year) = snapshots.items[s];
-        (ids.employers[employer], year)
+        [snapshot_ids[s], ids.employers[employer], year]
     };
     let area_of = |a: usize| {
         let (code, region) = &checker.authorities[a];
@@ -1060,7 +1113,7 @@ async fn write(
     };
     let cells = cells
         .into_cells(snapshot_of, area_of)
-        .map(|(s, cell)| (snapshot_ids[s], cell));
+        .map(|cell| (cell.snapshot, cell));
     store::workforce::cells::write(txn, bulk, cells).await?;
     tracing::debug!(?published, cells = ?(started.elapsed() - published), "wrote the snapshots");
     // Names and sectors may first appear on later rows than an employer's first.

@@ -7,6 +7,7 @@ pub mod geography;
 pub mod index;
 pub mod indicators;
 pub mod programmes;
+pub mod releases;
 pub mod workforce;
 
 use crate::store::StoreError;

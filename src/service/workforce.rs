@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use std::sync::OnceLock;
 
+use super::releases::Reading;
 use super::{ServiceError, ServiceResult, quote};
 use crate::domain::cells::GroupCounts;
 use crate::domain::disclosure::{
@@ -73,9 +74,14 @@ fn unknown(asked: &[String], known: impl Fn(&str) -> bool) -> Vec<&str> {
         .collect()
 }
 
-/// The employers a filter names, or the default set; real and synthetic never mixed.
-async fn employers_of(db: &Pool, codes: Option<&[String]>) -> ServiceResult<Vec<Employer>> {
-    let all = workforce_store::employers(db).await?;
+/// The employers a filter names, or the default set, among those `reading` has figures of;
+/// real and synthetic never mixed.
+async fn employers_of(
+    db: &Pool,
+    codes: Option<&[String]>,
+    reading: &Reading,
+) -> ServiceResult<Vec<Employer>> {
+    let all = employers(db, reading).await?;
     let employers: Vec<Employer> = match codes {
         Some(codes) => {
             // Codes ignore case, as imports match them.
@@ -121,13 +127,19 @@ async fn employers_of(db: &Pool, codes: Option<&[String]>) -> ServiceResult<Vec<
     Ok(employers)
 }
 
-/// The ids of the named business units of `employers`.
+/// The business units of `employer` that `reading` has records of.
+pub fn visible_units(reading: &Reading, employer: i32) -> HashSet<i32> {
+    reading.data.cells.business_units(&reading.view, employer)
+}
+
+/// The ids of the named business units of `employers`, among those `reading` has records of.
 async fn business_unit_ids(
     db: &Pool,
-    employers: &[i32],
+    (employers, reading): (&[i32], &Reading),
     names: &[String],
 ) -> ServiceResult<Vec<i32>> {
-    let units = workforce_store::business_units(db, employers).await?;
+    let mut units = workforce_store::business_units(db, employers).await?;
+    units.retain(|u| visible_units(reading, u.employer_id).contains(&u.id));
     let unknown = unknown(names, |n| units.iter().any(|u| u.name == n));
     if !unknown.is_empty() {
         return Err(invalid(format!(
@@ -164,17 +176,21 @@ async fn authorities_of(db: &Pool, codes: &[String]) -> ServiceResult<Vec<String
 
 /// Resolves a filter's names into ids and codes, refusing unknown ones, and opens the
 /// question about the records it selects.
-pub async fn ask(db: &Pool, filter: Filter, policy: Policy) -> ServiceResult<Question> {
-    let data = db.data();
-    let employers = employers_of(db, filter.employers.as_deref()).await?;
+pub async fn ask(
+    db: &Pool,
+    filter: Filter,
+    policy: Policy,
+    reading: Reading,
+) -> ServiceResult<Question> {
+    let employers = employers_of(db, filter.employers.as_deref(), &reading).await?;
     let ids: Vec<i32> = employers.iter().map(|e| e.id).collect();
     let years = match filter.years {
         Some(years) if years.is_empty() => return Err(invalid("`years` is empty")),
         Some(years) => years,
-        None => data.cells.latest_year(&ids).into_iter().collect(),
+        None => reading.view.latest_year(&ids).into_iter().collect(),
     };
     let business_units = match &filter.business_units {
-        Some(names) => Some(business_unit_ids(db, &ids, names).await?),
+        Some(names) => Some(business_unit_ids(db, (&ids, &reading), names).await?),
         None => None,
     };
     let work_areas = match &filter.areas {
@@ -192,7 +208,8 @@ pub async fn ask(db: &Pool, filter: Filter, policy: Policy) -> ServiceResult<Que
         },
         employers,
         policy,
-        data,
+        data: reading.data.clone(),
+        reading,
         overall: OnceLock::new(),
     })
 }
@@ -254,6 +271,8 @@ pub struct Question {
     /// The data version every figure of the question is summed from, even when a newer one
     /// arrives while it is answered.
     data: Arc<Data>,
+    /// The release (and drafts) it reads.
+    reading: Reading,
     overall: OnceLock<Option<GroupCounts>>,
 }
 
@@ -305,13 +324,20 @@ impl Question {
         &self.policy
     }
 
+    /// The release (and drafts) the figures come from.
+    pub fn reading(&self) -> &Reading {
+        &self.reading
+    }
+
     fn overall(&self) -> Option<&GroupCounts> {
         self.overall
             .get_or_init(|| {
-                let groups =
-                    self.data
-                        .cells
-                        .category_counts(&self.scope, Measure::ParentalOccupation, &[]);
+                let groups = self.data.cells.category_counts(
+                    &self.reading.view,
+                    &self.scope,
+                    Measure::ParentalOccupation,
+                    &[],
+                );
                 groups.into_iter().next()
             })
             .as_ref()
@@ -340,7 +366,7 @@ impl Question {
         Ok(self
             .data
             .cells
-            .category_counts(&self.scope, measure, dimensions))
+            .category_counts(&self.reading.view, &self.scope, measure, dimensions))
     }
 
     /// `groups`, each with its protected table.
@@ -444,7 +470,10 @@ impl Question {
     /// How it feels: the engagement means of lower-SEB and other declared staff. Each mean
     /// is the sum of scores over the perturbed number of people with a score.
     pub fn engagement(&self) -> Engagement {
-        let sums = self.data.cells.engagement_sums(&self.scope);
+        let sums = self
+            .data
+            .cells
+            .engagement_sums(&self.reading.view, &self.scope);
         let lower = self.policy.mean(sums.lower, sums.lower_sum, SCORE_RANGE);
         let other = self.policy.mean(sums.other, sums.other_sum, SCORE_RANGE);
         Engagement {
@@ -527,7 +556,7 @@ pub async fn benchmark(
     }
     let asked: Vec<i32> = question.employers.iter().map(|e| e.id).collect();
     let synthetic = question.synthetic();
-    let others: Vec<String> = workforce_store::employers(db)
+    let others: Vec<String> = employers(db, &question.reading)
         .await?
         .into_iter()
         .filter(|e| e.synthetic == synthetic && !asked.contains(&e.id))
@@ -560,7 +589,13 @@ pub async fn benchmark(
         areas: Some(vec![code.clone()]),
         joiners_only: false,
     };
-    let comparison = ask(db, filter, question.policy().clone()).await?;
+    let comparison = ask(
+        db,
+        filter,
+        question.policy().clone(),
+        question.reading.clone(),
+    )
+    .await?;
     let table = comparison
         .protect(comparison.groups(measure, &[])?)
         .into_iter()
@@ -575,7 +610,10 @@ pub async fn benchmark(
     }))
 }
 
-/// Every employer whose workforce is loaded, by code.
-pub async fn employers(db: &Pool) -> ServiceResult<Vec<Employer>> {
-    Ok(workforce_store::employers(db).await?)
+/// Every employer whose workforce is loaded and has figures in `reading`, by code.
+pub async fn employers(db: &Pool, reading: &Reading) -> ServiceResult<Vec<Employer>> {
+    let mut all = workforce_store::employers(db).await?;
+    // An employer with only drafts (or nothing) is not shown before its release.
+    all.retain(|e| reading.view.has_employer(e.id));
+    Ok(all)
 }

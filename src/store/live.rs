@@ -1,5 +1,6 @@
 //! The data the server answers from memory: the workforce cells of the current data version,
-//! and what is computed once per version (the index), shared by every request.
+//! the releases and the versions of each employer-year they publish, and what is computed
+//! once per version (the index, the views of releases), shared by every request.
 //!
 //! [`Live::refresh`] compares the stored data version with the one held and reloads when
 //! they differ; the server calls it on a timer, so every replica on a store picks up an
@@ -13,9 +14,11 @@ use std::sync::{Arc, Mutex, RwLock};
 use sea_orm::{ConnectionTrait, StreamTrait};
 
 use super::error::StoreError;
+use super::releases::{self, Release, Version};
 use super::version;
 use super::workforce::cells;
 use crate::domain::cells::Cells;
+use crate::domain::release::{Drafts, VersionKey, View};
 
 /// Values kept per data version at most; past it, new ones are computed and not kept, so
 /// questions that differ only in their arguments cannot fill the memory.
@@ -26,8 +29,12 @@ const MAX_MEMOS: usize = 256;
 pub struct Data {
     /// The data version (0 before the first load).
     pub version: i64,
-    /// Every workforce cell.
+    /// Every workforce cell, of every stored version.
     pub cells: Cells,
+    /// Every release, oldest first.
+    pub releases: Vec<Release>,
+    /// Every stored version of every employer-year, by snapshot id.
+    pub versions: Vec<Version>,
     /// When the version was released (seconds since 1970, UTC), when known.
     pub released_at: Option<i64>,
     memos: Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>,
@@ -46,6 +53,24 @@ impl Data {
         if memos.len() < MAX_MEMOS {
             memos.insert(key, value);
         }
+    }
+
+    /// The latest release, if any has been published.
+    pub fn latest_release(&self) -> Option<&Release> {
+        self.releases.last()
+    }
+
+    /// The view of release `release` (`None`: before any), with `drafts`' drafts: chosen
+    /// once per data version and kept (there are at most a few per release).
+    pub fn view(&self, release: Option<i32>, drafts: Drafts) -> Arc<View> {
+        let key = format!("view {release:?} {drafts:?}");
+        if let Some(view) = self.memo(&key) {
+            return view;
+        }
+        let keys: Vec<VersionKey> = self.versions.iter().map(Version::key).collect();
+        let view = Arc::new(View::choose(&keys, release, drafts));
+        self.remember(key, view.clone());
+        view
     }
 }
 
@@ -89,12 +114,16 @@ impl Live {
         // shows as a version change, and the load is repeated.
         loop {
             let cells = cells::load(db).await?;
+            let releases = releases::list(db).await?;
+            let versions = releases::versions(db).await?;
             let after = version::read(db).await?;
             if after == stored {
                 let released_at = version::released_at(db).await?;
                 break self.publish(Data {
                     version: stored,
                     cells,
+                    releases,
+                    versions,
                     released_at,
                     memos: Mutex::default(),
                 });

@@ -13,6 +13,7 @@ pub mod live;
 mod pool;
 pub mod programmes;
 pub mod reference;
+pub mod releases;
 pub mod version;
 pub mod workforce;
 

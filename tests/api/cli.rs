@@ -594,14 +594,16 @@ async fn employer_codes_ignore_case_from_the_command_line(store: Store) {
     assert!(listed.status.success(), "{}", text(&listed));
     let lines: Vec<Vec<String>> = String::from_utf8_lossy(&listed.stdout)
         .lines()
-        .map(|l| l.split('\t').take(4).map(str::to_owned).collect())
+        .map(|l| l.split('\t').take(5).map(str::to_owned).collect())
         .collect();
+    // Each import published its version as a release of its own.
     assert_eq!(
         lines,
         [
-            ["employer", "year", "records", "source"],
-            ["ACME", "2024", "3", "lower.csv"],
-            ["Acme", "2024", "1", "exact.csv"],
+            ["employer", "year", "release", "records", "source"],
+            ["ACME", "2024", "1", "3", "upper.csv"],
+            ["ACME", "2024", "2", "3", "lower.csv"],
+            ["Acme", "2024", "3", "1", "exact.csv"],
         ]
     );
     let version = async || {
@@ -632,13 +634,14 @@ async fn employer_codes_ignore_case_from_the_command_line(store: Store) {
     let out = snapshots(&["delete", "--employer", "ACME", "--year", "2024"]);
     succeeded(
         &out,
-        "Deleted ACME 2024: 3 staff records, imported from lower.csv on",
+        "Deleted ACME 2024: 3 staff records, imported from upper.csv on",
     );
+    succeeded(&out, "(release 2), with their figures.");
     assert!(version().await > before, "servers see the deletion");
     let listed = snapshots(&["list"]);
     let rest = String::from_utf8_lossy(&listed.stdout).into_owned();
     assert!(!rest.contains("ACME\t"), "{rest}");
-    assert!(rest.contains("Acme\t2024\t1\t"), "{rest}");
+    assert!(rest.contains("Acme\t2024\t3\t1\t"), "{rest}");
     for table in ["staff_record", "workforce_cell"] {
         let left = db
             .query_one_raw(sea_orm::Statement::from_string(
@@ -692,9 +695,9 @@ async fn employer_codes_ignore_case_from_the_command_line(store: Store) {
         String::from_utf8_lossy(&listed.stdout)
             .lines()
             .skip(1)
-            .map(|l| l.split('\t').take(3).collect::<Vec<_>>().join(" "))
+            .map(|l| l.split('\t').take(4).collect::<Vec<_>>().join(" "))
             .collect::<Vec<_>>(),
-        ["ACME-LTD 2024 1"]
+        ["ACME-LTD 2024 3 1"]
     );
     let codes: Vec<String> = mobility_explorer::store::workforce::employers(&db)
         .await

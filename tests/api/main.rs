@@ -18,6 +18,7 @@ mod metrics;
 mod outage;
 mod partners;
 mod programmes;
+mod releases;
 mod schema;
 mod staff;
 mod startup;

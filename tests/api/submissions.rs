@@ -13,7 +13,7 @@ use crate::on_both_stores;
 use crate::staff::HEADER_WITHOUT_KEYS as HEADER;
 
 /// Runs the binary on the app's store; its standard output, when it succeeds.
-fn cli(app: &TestApp, args: &[&str]) -> Result<String, String> {
+pub(crate) fn cli(app: &TestApp, args: &[&str]) -> Result<String, String> {
     let output = Command::new(env!("CARGO_BIN_EXE_mobility-explorer"))
         .args(args)
         .env("DATABASE_URL", app.store_url())
@@ -31,7 +31,7 @@ fn cli(app: &TestApp, args: &[&str]) -> Result<String, String> {
 }
 
 /// A new key of `role`, as printed (once) by `keys create`.
-fn new_key(app: &TestApp, role: &str, employer: Option<&str>) -> String {
+pub(crate) fn new_key(app: &TestApp, role: &str, employer: Option<&str>) -> String {
     let mut args = vec!["keys", "create", "--role", role, "--name", "test holder"];
     if let Some(code) = employer {
         args.extend(["--employer", code]);
@@ -43,7 +43,7 @@ fn new_key(app: &TestApp, role: &str, employer: Option<&str>) -> String {
 }
 
 /// Staff rows of `employer` in 2024, one per person.
-fn csv(employer: &str, people: &[&str]) -> String {
+pub(crate) fn csv(employer: &str, people: &[&str]) -> String {
     let mut text = format!("{HEADER}\n");
     for p in people {
         text.push_str(&format!(
@@ -54,7 +54,7 @@ fn csv(employer: &str, people: &[&str]) -> String {
 }
 
 /// POSTs `body` to the workforce submissions with `key` and extra headers.
-async fn submit(
+pub(crate) async fn submit(
     app: &TestApp,
     key: Option<&str>,
     headers: &[(&str, &str)],
@@ -79,7 +79,7 @@ async fn submit(
 }
 
 /// How many staff records and snapshots the store holds.
-async fn stored(app: &TestApp) -> (i64, i64) {
+pub(crate) async fn stored(app: &TestApp) -> (i64, i64) {
     let count = |table: &str| {
         let sql = format!("SELECT COUNT(*) AS n FROM {table}");
         async move {
@@ -205,7 +205,7 @@ async fn employers_submit_over_http_with_keys_and_every_refusal_is_recorded(stor
     );
     let snapshots = cli(&app, &["snapshots", "list"]).expect("listed");
     assert!(
-        snapshots.contains("EMP-S\t2024\t2\temp-s-2024.csv"),
+        snapshots.contains("EMP-S\t2024\tdraft\t2\temp-s-2024.csv"),
         "{snapshots}"
     );
 
@@ -580,7 +580,54 @@ async fn odd_keys_and_uploads_are_refused_cleanly(store: Store) {
     app.stop().await;
 }
 
+async fn the_same_upload_twice_at_once_imports_once(store: Store) {
+    let Some(app) = TestApp::spawn_with(store, |c| {
+        c.person_key = PersonKey::new(b"the submissions test person key");
+    })
+    .await
+    else {
+        return;
+    };
+    let employer = new_key(&app, "employer", Some("EMP-D"));
+    let people: Vec<String> = (0..5_000).map(|i| format!("P{i}")).collect();
+    let people: Vec<&str> = people.iter().map(String::as_str).collect();
+    let body = csv("EMP-D", &people);
+    // A client that retried before the first answer came: both in flight together, however
+    // the server interleaves them.
+    let headers = [("idempotency-key", "emp-d-2024")];
+    let (one, two) = tokio::join!(
+        submit(&app, Some(&employer), &headers, body.clone()),
+        submit(&app, Some(&employer), &headers, body.clone()),
+    );
+    let (first, second) = if one.1.get("idempotent-replayed").is_none() {
+        (one, two)
+    } else {
+        (two, one)
+    };
+    assert_eq!(first.0, StatusCode::CREATED, "{}", first.2);
+    assert_eq!(first.2["rows"], 5_000);
+    // The second either found the first's answer, or was stopped before it had read its
+    // body (so cannot know it is the same file) and is asked to send it again.
+    let second = if second.0 == StatusCode::CONFLICT {
+        assert_eq!(
+            error_code(&second.2),
+            "IDEMPOTENCY_KEY_IN_USE",
+            "{}",
+            second.2
+        );
+        submit(&app, Some(&employer), &headers, body.clone()).await
+    } else {
+        second
+    };
+    assert_eq!(second.0, StatusCode::CREATED, "{}", second.2);
+    assert_eq!(second.1["idempotent-replayed"], "true");
+    assert_eq!(second.2, first.2, "the same answer to both");
+    assert_eq!(stored(&app).await, (5_000, 1), "imported once");
+    app.stop().await;
+}
+
 on_both_stores!(
+    the_same_upload_twice_at_once_imports_once,
     employers_submit_over_http_with_keys_and_every_refusal_is_recorded,
     command_line_imports_are_in_the_audit_log,
     admins_submit_programme_figures_over_http,

@@ -1122,7 +1122,21 @@ async fn a_reimport_replaces_its_snapshot_only(store: Store) {
         .all(&app.db)
         .await
         .expect("records");
-    assert_eq!(records.len(), 15 + 85);
+    // The earlier 2023 (12 people) is kept as the version of the release that published it.
+    assert_eq!(records.len(), 12 + 15 + 85);
+    let versions = entity::workforce_snapshot::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("snapshots");
+    let mut versions: Vec<(i32, i64, Option<i32>)> = versions
+        .iter()
+        .map(|s| (s.year, s.records, s.release_id))
+        .collect();
+    versions.sort();
+    assert_eq!(versions.len(), 3, "{versions:?}");
+    assert_eq!((versions[0].0, versions[0].1), (2023, 12));
+    assert_eq!((versions[1].0, versions[1].1), (2023, 15));
+    assert!(versions[0].2 < versions[1].2, "{versions:?}");
     for r in &records {
         assert_eq!(r.person_hash.len(), 32, "{}", r.person_hash);
         assert!(r.person_hash.chars().all(|c| c.is_ascii_hexdigit()));
@@ -1283,14 +1297,31 @@ async fn a_person_twice_is_found_by_line_in_new_and_replacing_snapshots(store: S
         .all(&app.db)
         .await
         .expect("snapshots");
-    let mut counts: Vec<(i32, i64)> = snapshots.iter().map(|s| (s.year, s.records)).collect();
+    let mut counts: Vec<(i32, i64, &str)> = snapshots
+        .iter()
+        .map(|s| (s.year, s.records, s.source.as_str()))
+        .collect();
     counts.sort();
-    assert_eq!(counts, [(2023, 3), (2024, 2)]);
+    // first.csv's 2024 stays, as the version its release published.
+    assert_eq!(
+        counts,
+        [
+            (2023, 3, "both.csv"),
+            (2024, 2, "both.csv"),
+            (2024, 2, "first.csv")
+        ]
+    );
+    let new: Vec<i32> = snapshots
+        .iter()
+        .filter(|s| s.source == "both.csv")
+        .map(|s| s.id)
+        .collect();
     let mut lines: Vec<(i32, String, Option<i64>)> = entity::staff_record::Entity::find()
         .all(&app.db)
         .await
         .expect("records")
         .into_iter()
+        .filter(|r| new.contains(&r.snapshot_id))
         .map(|r| (r.year, r.person_hash, r.line))
         .collect();
     lines.sort_by_key(|(_, _, line)| *line);

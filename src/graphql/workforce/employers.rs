@@ -6,6 +6,8 @@ use crate::graphql::context::load_list;
 use crate::graphql::cost;
 use crate::graphql::error::ApiResult;
 use crate::graphql::loaders::{BusinessUnitsKey, GradesKey, SnapshotsKey};
+use crate::service::releases::Reading;
+use crate::service::workforce::visible_units;
 use crate::store::workforce::{BusinessUnit, Employer, Grade, Snapshot};
 
 /// An employer whose workforce is loaded.
@@ -22,21 +24,26 @@ pub struct EmployerNode {
     pub synthetic: bool,
     #[graphql(skip)]
     id: i32,
+    /// The release (and drafts) its snapshots and units are listed from.
+    #[graphql(skip)]
+    reading: Reading,
 }
 
-impl From<Employer> for EmployerNode {
-    fn from(e: Employer) -> Self {
+impl EmployerNode {
+    /// The employer, with its snapshots and units as `reading` reads them.
+    pub fn new(e: Employer, reading: Reading) -> Self {
         EmployerNode {
             code: e.code,
             name: e.name,
             sector: e.sector,
             synthetic: e.synthetic,
             id: e.id,
+            reading,
         }
     }
 }
 
-/// One employer-year of staff records, as last imported.
+/// One employer-year of staff records, in the version read.
 #[derive(SimpleObject)]
 pub struct SnapshotNode {
     /// The year.
@@ -45,6 +52,9 @@ pub struct SnapshotNode {
     pub source: String,
     /// When it was imported, in seconds since 1970-01-01 UTC.
     pub imported_at: i64,
+    /// The release that published this version; null: an unpublished draft (seen only with
+    /// its employer's key or an admin key).
+    pub release: Option<i32>,
 }
 
 /// A grade of an employer.
@@ -58,28 +68,35 @@ pub struct GradeNode {
 
 #[ComplexObject]
 impl EmployerNode {
-    /// The years loaded (at most 30), each with its source. (Record counts are not published: a
-    /// snapshot's size is itself a headcount.)
+    /// The years loaded (at most 30), each with its source, in the version the release read
+    /// has. (Record counts are not published: a snapshot's size is itself a headcount.)
     #[graphql(complexity = "cost::list(cost::YEARS, child_complexity)")]
     async fn snapshots(&self, ctx: &Context<'_>) -> ApiResult<Vec<SnapshotNode>> {
-        let node = |s: Snapshot| SnapshotNode {
-            year: s.year,
-            source: s.source,
-            imported_at: s.imported_at,
+        let node = |s: Snapshot| {
+            self.reading.view.reads(s.id).then_some(SnapshotNode {
+                year: s.year,
+                source: s.source,
+                imported_at: s.imported_at,
+                release: s.release,
+            })
         };
         let key = SnapshotsKey(self.id);
-        load_list(ctx, key, cost::YEARS, "EmployerNode.snapshots", node).await
+        let all: Vec<Option<SnapshotNode>> =
+            load_list(ctx, key, usize::MAX, "EmployerNode.snapshots", node).await?;
+        let read: Vec<SnapshotNode> = all.into_iter().flatten().collect();
+        cost::within(read, cost::YEARS, "EmployerNode.snapshots", "")
     }
 
-    /// Its business units, by name (at most 200).
+    /// Its business units with staff in the release read, by name (at most 200).
     #[graphql(complexity = "cost::list(cost::BUSINESS_UNITS, child_complexity)")]
     async fn business_units(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
         let key = BusinessUnitsKey(self.id);
         let field = "EmployerNode.businessUnits";
-        load_list(ctx, key, cost::BUSINESS_UNITS, field, |u: BusinessUnit| {
-            u.name
-        })
-        .await
+        let visible = visible_units(&self.reading, self.id);
+        let named = |u: BusinessUnit| visible.contains(&u.id).then_some(u.name);
+        let all: Vec<Option<String>> = load_list(ctx, key, usize::MAX, field, named).await?;
+        let read: Vec<String> = all.into_iter().flatten().collect();
+        cost::within(read, cost::BUSINESS_UNITS, field, "")
     }
 
     /// Its grades, most junior first (at most 50).

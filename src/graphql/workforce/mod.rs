@@ -11,12 +11,14 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Object};
 
-use super::context::{database, policy};
+use super::context::{caller, database, policy};
 use super::cost;
 use super::error::{ApiError, ApiResult};
 use crate::domain::disclosure::{Count, round_fraction};
 use crate::domain::seb::Measure;
 use crate::domain::workforce::Dimension;
+use crate::graphql::releases::ReleaseNode;
+use crate::service::releases::reading;
 use crate::service::workforce::{self as service, Question};
 
 /// Staff records selected by a filter, and the figures about them.
@@ -53,7 +55,26 @@ impl Workforce {
     /// The employers the figures cover.
     #[graphql(complexity = "cost::list(cost::EMPLOYERS, child_complexity)")]
     async fn employers(&self) -> Vec<EmployerNode> {
-        self.0.employers().iter().cloned().map(Into::into).collect()
+        let reading = self.0.reading();
+        self.0
+            .employers()
+            .iter()
+            .cloned()
+            .map(|e| EmployerNode::new(e, reading.clone()))
+            .collect()
+    }
+
+    /// The release the figures come from (null before the first release, when only drafts
+    /// can be read).
+    async fn release(&self) -> Option<ReleaseNode> {
+        self.0.reading().release.clone().map(Into::into)
+    }
+
+    /// True when the figures include unpublished drafts, in place of the release's versions
+    /// of their employer-years: only an employer's key (its own drafts) or an admin key sees
+    /// them, under the same disclosure control as published figures.
+    async fn includes_drafts(&self) -> bool {
+        self.0.reading().shows_drafts()
     }
 
     /// True when the figures are synthetic demo data (never mixed with real data).
@@ -249,18 +270,33 @@ impl WorkforceQuery {
             desc = "Which staff records to count; every field is optional."
         )]
         filter: WorkforceFilter,
+        #[graphql(
+            desc = "Which release to read: a number (`\"3\"`), `\"latest\"` or `\"draft\"` (the latest release with the drafts the request's key may see: an employer key its own, an admin key all). Default: `\"draft\"` for employer and admin keys, `\"latest\"` for everyone else."
+        )]
+        release: Option<String>,
     ) -> ApiResult<Workforce> {
-        let question = service::ask(database(ctx)?, filter.into(), policy(ctx)?).await?;
+        let db = database(ctx)?;
+        let reading = reading(db, caller(ctx), release.as_deref()).await?;
+        let question = service::ask(db, filter.into(), policy(ctx)?, reading).await?;
         Ok(Workforce(question))
     }
 
-    /// Every employer whose workforce is loaded, by code.
+    /// Every employer with figures in the release read, by code.
     #[graphql(complexity = "cost::list(cost::EMPLOYERS, child_complexity)")]
-    async fn employers(&self, ctx: &Context<'_>) -> ApiResult<Vec<EmployerNode>> {
-        let employers = service::employers(database(ctx)?)
+    async fn employers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Which release to read: a number (`\"3\"`), `\"latest\"` or `\"draft\"` (the latest release with the drafts the request's key may see: an employer key its own, an admin key all). Default: `\"draft\"` for employer and admin keys, `\"latest\"` for everyone else."
+        )]
+        release: Option<String>,
+    ) -> ApiResult<Vec<EmployerNode>> {
+        let db = database(ctx)?;
+        let reading = reading(db, caller(ctx), release.as_deref()).await?;
+        let employers = service::employers(db, &reading)
             .await?
             .into_iter()
-            .map(Into::into)
+            .map(|e| EmployerNode::new(e, reading.clone()))
             .collect();
         cost::within(employers, cost::EMPLOYERS, "employers", "")
     }

@@ -306,6 +306,7 @@ pub async fn load(db: &(impl ConnectionTrait + StreamTrait)) -> Result<Cells, St
     use WorkforceCell as C;
     let select = Query::select()
         .columns([
+            C::SnapshotId,
             C::EmployerId,
             C::Year,
             C::BusinessUnitId,
@@ -330,22 +331,23 @@ pub async fn load(db: &(impl ConnectionTrait + StreamTrait)) -> Result<Cells, St
     let mut rows = std::pin::pin!(rows);
     while let Some(row) = rows.next().await {
         let row = row?;
-        let joiner: i32 = row.try_get_by_index(6)?;
+        let joiner: i32 = row.try_get_by_index(7)?;
         let cell = Cell {
-            employer: row.try_get_by_index(0)?,
-            year: row.try_get_by_index(1)?,
-            business_unit: row.try_get_by_index(2)?,
-            grade_level: row.try_get_by_index(3)?,
-            work_area: row.try_get_by_index(4)?,
-            work_region: row.try_get_by_index(5)?,
+            snapshot: row.try_get_by_index(0)?,
+            employer: row.try_get_by_index(1)?,
+            year: row.try_get_by_index(2)?,
+            business_unit: row.try_get_by_index(3)?,
+            grade_level: row.try_get_by_index(4)?,
+            work_area: row.try_get_by_index(5)?,
+            work_region: row.try_get_by_index(6)?,
             joiner: joiner != 0,
-            measure: row.try_get_by_index(7)?,
-            category: row.try_get_by_index(8)?,
+            measure: row.try_get_by_index(8)?,
+            category: row.try_get_by_index(9)?,
             records: Aggregate {
-                count: count(row.try_get_by_index(9)?, "records")?,
-                key_sum: count(row.try_get_by_index(10)?, "record-key sum")?,
+                count: count(row.try_get_by_index(10)?, "records")?,
+                key_sum: count(row.try_get_by_index(11)?, "record-key sum")?,
             },
-            score_sum: row.try_get_by_index(11)?,
+            score_sum: row.try_get_by_index(12)?,
         };
         builder.push(cell).map_err(corrupt)?;
     }

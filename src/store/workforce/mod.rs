@@ -15,5 +15,5 @@ pub use read::*;
 pub use stage::NewRecord;
 pub use write::{
     create_snapshot, delete_employer, delete_snapshot, ensure_business_units, ensure_employer,
-    ensure_grades, refresh_statistics, rename_employer, replace_snapshot, set_records, snapshot_id,
+    ensure_grades, latest_version, refresh_statistics, rename_employer, set_records, supersede,
 };

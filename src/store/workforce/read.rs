@@ -45,6 +45,8 @@ impl From<employer::Model> for Employer {
 /// A snapshot as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
+    /// Its id (one version of the employer-year).
+    pub id: i32,
     /// The employer's id.
     pub employer_id: i32,
     /// The year.
@@ -55,6 +57,22 @@ pub struct Snapshot {
     pub records: i64,
     /// When it was imported (seconds since the Unix epoch).
     pub imported_at: i64,
+    /// The release that published it; `None`: a draft.
+    pub release: Option<i32>,
+}
+
+impl From<workforce_snapshot::Model> for Snapshot {
+    fn from(s: workforce_snapshot::Model) -> Self {
+        Snapshot {
+            id: s.id,
+            employer_id: s.employer_id,
+            year: s.year,
+            source: s.source,
+            records: s.records,
+            imported_at: s.imported_at,
+            release: s.release_id,
+        }
+    }
 }
 
 /// A business unit as stored.
@@ -131,21 +149,14 @@ async fn of_employers<E: EntityTrait, T>(
     Ok(query.all(db).await?.into_iter().map(into).collect())
 }
 
-/// The snapshots of some employers, by employer and year.
+/// Every version of the snapshots of some employers, by employer, year and version.
 pub async fn snapshots(
     db: &impl ConnectionTrait,
     employer_ids: &[i32],
 ) -> Result<Vec<Snapshot>, StoreError> {
     use workforce_snapshot::{Column as C, Entity};
-    let order = [C::EmployerId, C::Year];
-    of_employers::<Entity, _>(db, (C::EmployerId, employer_ids), &order, |s| Snapshot {
-        employer_id: s.employer_id,
-        year: s.year,
-        source: s.source,
-        records: s.records,
-        imported_at: s.imported_at,
-    })
-    .await
+    let order = [C::EmployerId, C::Year, C::Id];
+    of_employers::<Entity, _>(db, (C::EmployerId, employer_ids), &order, Snapshot::from).await
 }
 
 /// The business units of some employers.
@@ -179,12 +190,18 @@ pub async fn grades(
     .await
 }
 
-/// The filter of a scope, on staff records.
+/// The filter of a scope, on staff records, in the latest release (what the public reads):
+/// each employer-year's version of the highest release, never a draft.
 fn scope_condition(scope: &Scope) -> Condition {
     use staff_record::Column as C;
     let mut condition = Condition::all()
         .add(C::EmployerId.is_in(scope.employers.iter().copied()))
-        .add(C::Year.is_in(scope.years.iter().copied()));
+        .add(C::Year.is_in(scope.years.iter().copied()))
+        .add(Expr::cust(
+            "snapshot_id IN (SELECT s.id FROM workforce_snapshot s WHERE s.release_id = \
+             (SELECT MAX(t.release_id) FROM workforce_snapshot t \
+             WHERE t.employer_id = s.employer_id AND t.year = s.year))",
+        ));
     if let Some(units) = &scope.business_units {
         condition = condition.add(C::BusinessUnitId.is_in(units.iter().copied()));
     }

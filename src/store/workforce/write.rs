@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use entity::{business_unit, employer, grade, staff_record, workforce_snapshot};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 
 use super::read::Employer;
@@ -132,44 +133,43 @@ pub async fn ensure_grades(
         .collect())
 }
 
-/// The id of the employer's snapshot of `year`, if there is one.
-pub async fn snapshot_id(
+/// The latest version of the employer's snapshot of `year`, if there is one: its draft,
+/// or else the version of the latest release. Its id, and whether it is a draft.
+pub async fn latest_version(
     db: &impl ConnectionTrait,
     employer_id: i32,
     year: i32,
-) -> Result<Option<i32>, StoreError> {
-    Ok(workforce_snapshot::Entity::find()
+) -> Result<Option<(i32, bool)>, StoreError> {
+    let versions = workforce_snapshot::Entity::find()
         .filter(workforce_snapshot::Column::EmployerId.eq(employer_id))
         .filter(workforce_snapshot::Column::Year.eq(year))
-        .one(db)
-        .await?
-        .map(|s| s.id))
-}
-
-/// Deletes the employer's snapshot of `year` (with its records and cells) if there is one, and creates
-/// an empty one in its place; returns the new snapshot's id and whether one was replaced.
-pub async fn replace_snapshot(
-    db: &impl ConnectionTrait,
-    employer_id: i32,
-    year: i32,
-    source: &str,
-    records: i64,
-    imported_at: i64,
-) -> Result<(i32, bool), StoreError> {
-    let existing = workforce_snapshot::Entity::find()
-        .filter(workforce_snapshot::Column::EmployerId.eq(employer_id))
-        .filter(workforce_snapshot::Column::Year.eq(year))
-        .one(db)
+        .all(db)
         .await?;
-    let replaced = existing.is_some();
-    if let Some(old) = existing {
-        delete_snapshot_by_id(db, old.id).await?;
-    }
-    let id = create_snapshot(db, [employer_id, year], source, records, imported_at).await?;
-    Ok((id, replaced))
+    // A draft (no release) comes after every release.
+    Ok(versions
+        .into_iter()
+        .max_by_key(|s| s.release_id.map_or(i64::MAX, i64::from))
+        .map(|s| (s.id, s.release_id.is_none())))
 }
 
-/// Creates the employer's snapshot of `year`, which must not exist; returns its id.
+/// Makes a new draft of the employer's snapshot of `year`, empty, after version `old` (the
+/// latest one): `old` is deleted, with its records and cells, when it is itself a draft;
+/// a published version stays, as its release's. Returns the new draft's id.
+pub async fn supersede(
+    db: &impl ConnectionTrait,
+    (old, old_is_draft): (i32, bool),
+    [employer_id, year]: [i32; 2],
+    source: &str,
+    (records, imported_at): (i64, i64),
+) -> Result<i32, StoreError> {
+    if old_is_draft {
+        delete_snapshot_by_id(db, old).await?;
+    }
+    create_snapshot(db, [employer_id, year], source, records, imported_at).await
+}
+
+/// Creates a draft of the employer's snapshot of `year` (the employer-year must have no
+/// draft); returns its id.
 pub async fn create_snapshot(
     db: &impl ConnectionTrait,
     [employer_id, year]: [i32; 2],
@@ -217,29 +217,26 @@ async fn delete_snapshot_by_id(db: &impl ConnectionTrait, id: i32) -> Result<(),
     Ok(())
 }
 
-/// Deletes the employer's snapshot of `year` with its records and cells; returns it, or
-/// `None` when there was none. The employer, its units and grades stay.
+/// Deletes every version of the employer's snapshot of `year` (published or draft) with
+/// their records and cells; returns them, oldest first (none when there was none). The
+/// employer, its units and grades stay.
 pub async fn delete_snapshot(
     db: &impl ConnectionTrait,
     employer_id: i32,
     year: i32,
-) -> Result<Option<super::read::Snapshot>, StoreError> {
-    let Some(found) = workforce_snapshot::Entity::find()
+) -> Result<Vec<super::read::Snapshot>, StoreError> {
+    let found = workforce_snapshot::Entity::find()
         .filter(workforce_snapshot::Column::EmployerId.eq(employer_id))
         .filter(workforce_snapshot::Column::Year.eq(year))
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    delete_snapshot_by_id(db, found.id).await?;
-    Ok(Some(super::read::Snapshot {
-        employer_id: found.employer_id,
-        year: found.year,
-        source: found.source,
-        records: found.records,
-        imported_at: found.imported_at,
-    }))
+        .order_by_asc(workforce_snapshot::Column::Id)
+        .all(db)
+        .await?;
+    let mut gone = Vec::with_capacity(found.len());
+    for version in found {
+        delete_snapshot_by_id(db, version.id).await?;
+        gone.push(super::read::Snapshot::from(version));
+    }
+    Ok(gone)
 }
 
 /// Gives an employer another code; its name, units, grades and snapshots stay with it.
