@@ -180,6 +180,8 @@ pub struct TestApp {
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     store: Option<TestStore>,
+    /// The URL the server was started on.
+    url: String,
 }
 
 impl TestApp {
@@ -222,12 +224,13 @@ impl TestApp {
             shutdown: Some(tx),
             server: Some(server),
             store: None,
+            url: url.to_owned(),
         }
     }
 
-    /// The URL of the store this app owns.
+    /// The URL of the store the app was started on.
     pub fn store_url(&self) -> &str {
-        &self.store.as_ref().expect("the app owns its store").url
+        &self.url
     }
 
     /// The PostgreSQL database's name, when the server runs on one this app owns.

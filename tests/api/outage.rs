@@ -412,3 +412,93 @@ async fn an_import_cancelled_in_mid_file_writes_nothing_and_leaves_no_transactio
     app.stop().await;
     store.drop_store().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_cut_off_from_its_store_in_mid_upload_gets_503_and_writes_nothing() {
+    let Some(store) = TestStore::new(Store::Postgres).await else {
+        return;
+    };
+    let name = store.postgres_name().expect("a database").to_owned();
+    let relay = Relay::start(postgres_target(&store.url)).await;
+    let app = TestApp::spawn_on(&via(&relay, &store.url), |c| {
+        c.person_key =
+            mobility_explorer::domain::workforce::PersonKey::new(b"the outage test person key");
+    })
+    .await;
+    let employer = crate::submissions::new_key(&app, "employer", Some("EMP-O"));
+    let people: Vec<String> = (0..60_000).map(|i| format!("P{i}")).collect();
+    let people: Vec<&str> = people.iter().map(String::as_str).collect();
+    let csv = crate::submissions::csv("EMP-O", &people).into_bytes();
+    let (first, rest) = csv.split_at(csv.len() / 2);
+    let (rest, direct) = (
+        rest.to_vec(),
+        mobility_explorer::store::connect(&store.url)
+            .await
+            .expect("connected"),
+    );
+    let before = written(&direct).await;
+
+    // The upload's first half goes, and the rest waits until the store is gone.
+    let (send, receive) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
+    let body = reqwest::Body::wrap_stream(tokio_stream_of(receive));
+    let request = app
+        .client
+        .post(app.url("/submissions/workforce?file=cut.csv"))
+        .bearer_auth(&employer)
+        .header("content-type", "text/csv")
+        .header("idempotency-key", "cut-upload")
+        .body(body)
+        .send();
+    let response = tokio::spawn(request);
+    send.send(Ok(first.to_vec()))
+        .await
+        .expect("first half sent");
+    let mut open = 0;
+    for _ in 0..600 {
+        open = open_transactions(&direct, &name).await;
+        if open > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(open, 1, "the submission's import is under way");
+    relay.down();
+    // The server may answer as soon as its store fails, before it has read the rest.
+    let _ = send.send(Ok(rest)).await;
+    drop(send);
+    let response = tokio::time::timeout(std::time::Duration::from_secs(120), response)
+        .await
+        .expect("the submission ends once its store is gone")
+        .expect("joined")
+        .expect("answered");
+    assert_eq!(response.status().as_u16(), 503);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(error_code(&body), "UNAVAILABLE", "{body}");
+
+    relay.up();
+    assert_eq!(written(&direct).await, before, "nothing written");
+    let kept: i64 = {
+        use sea_orm::ConnectionTrait;
+        direct
+            .query_one_raw(sea_orm::Statement::from_string(
+                direct.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM submission",
+            ))
+            .await
+            .expect("counted")
+            .expect("a row")
+            .try_get("", "n")
+            .expect("n")
+    };
+    assert_eq!(kept, 0, "no answer is kept for a retry to replay");
+    direct.close().await.expect("closed");
+    app.stop().await;
+    store.drop_store().await;
+}
+
+/// The chunks `receive` gets, as a stream (for a request body sent piece by piece).
+fn tokio_stream_of<T>(
+    mut receive: tokio::sync::mpsc::Receiver<T>,
+) -> impl futures_util::Stream<Item = T> {
+    futures_util::stream::poll_fn(move |cx| receive.poll_recv(cx))
+}
