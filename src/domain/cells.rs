@@ -278,22 +278,23 @@ impl Cells {
         self.count.is_empty()
     }
 
-    /// How many snapshots (versions of one employer's staff records of one year) the cells
-    /// hold.
-    pub fn snapshots(&self) -> usize {
+    /// How many of the snapshots `view` reads (one employer's staff records of one year)
+    /// have cells.
+    pub fn snapshots(&self, view: &View) -> usize {
         let headline = slot_of(Measure::ALL[0]);
-        self.blocks.keys().filter(|(s, _)| *s == headline).count()
+        view.snapshots()
+            .filter(|s| self.blocks.contains_key(&(headline, *s)))
+            .count()
     }
 
-    /// How many staff records the cells were built from: every record is in exactly one
+    /// How many staff records of the snapshots `view` reads the cells were built from: every record is in exactly one
     /// cell of each measure (its group, or the measure's unknown answers), so one measure's
     /// cells count each record once.
-    pub fn records(&self) -> u64 {
+    pub fn records(&self, view: &View) -> u64 {
         let headline = slot_of(Measure::ALL[0]);
-        self.blocks
-            .iter()
-            .filter(|((s, _), _)| *s == headline)
-            .map(|(_, rows)| self.count[rows.clone()].iter().sum::<u64>())
+        view.snapshots()
+            .filter_map(|s| self.blocks.get(&(headline, s)))
+            .map(|rows| self.count[rows.clone()].iter().sum::<u64>())
             .sum()
     }
 
@@ -589,10 +590,15 @@ mod tests {
             rows.extend([row, school, engagement]);
         }
         let cells = cells_of(rows).expect("known measures");
-        assert_eq!(cells.snapshots(), 3);
-        assert_eq!(cells.records(), 10 + 20 + 20 + 30 + 10);
-        assert_eq!(Cells::default().snapshots(), 0);
-        assert_eq!(Cells::default().records(), 0);
+        assert_eq!(cells.snapshots(&every()), 3);
+        assert_eq!(cells.records(&every()), 10 + 20 + 20 + 30 + 10);
+        let one = View::of([((1, 2024), snapshot_of(1, 2024))]);
+        assert_eq!(
+            (cells.snapshots(&one), cells.records(&one)),
+            (1, 10 + 20 + 20)
+        );
+        assert_eq!(Cells::default().snapshots(&every()), 0);
+        assert_eq!(Cells::default().records(&every()), 0);
     }
 
     #[test]
@@ -635,7 +641,7 @@ mod tests {
             rows.push(c);
         }
         let cells = cells_of(rows).expect("known measures");
-        assert_eq!(cells.snapshots(), 2);
+        assert_eq!(cells.snapshots(&every()), 1, "every() reads one version");
         let first = View::of([((1, 2024), snapshot_of(1, 2024))]);
         let second = View::of([((1, 2024), 99)]);
         let everyone = scope(&[1], &[2024]);

@@ -79,6 +79,11 @@ impl View {
         self.chosen.get(&(employer, year)).copied()
     }
 
+    /// Every snapshot the view reads.
+    pub fn snapshots(&self) -> impl Iterator<Item = i32> + '_ {
+        self.chosen.values().copied()
+    }
+
     /// The snapshots the view reads of `employer`'s years.
     pub fn snapshots_of(&self, employer: i32) -> impl Iterator<Item = i32> + '_ {
         self.chosen

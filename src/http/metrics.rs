@@ -121,12 +121,12 @@ impl Default for Metrics {
             snapshots: gauge(
                 &mut registry,
                 "workforce_snapshots",
-                "Workforce snapshots (employer and year) in the data being served",
+                "Workforce snapshots (employer and year) in the latest release",
             ),
             records: gauge(
                 &mut registry,
                 "workforce_records",
-                "Staff records in the data being served",
+                "Staff records in the latest release",
             ),
             cells: gauge(
                 &mut registry,
@@ -201,12 +201,14 @@ pub async fn scrape(State(state): State<AppState>, metrics: Arc<Metrics>) -> Res
         .set(i64::try_from(pool.idle).unwrap_or(i64::MAX));
     let data = state.live.current();
     metrics.data_version.set(data.version);
+    // What the public reads: a draft's size is not shown before its release.
+    let published = data.published();
     metrics
         .snapshots
-        .set(i64::try_from(data.cells.snapshots()).unwrap_or(i64::MAX));
+        .set(i64::try_from(data.cells.snapshots(&published)).unwrap_or(i64::MAX));
     metrics
         .records
-        .set(i64::try_from(data.cells.records()).unwrap_or(i64::MAX));
+        .set(i64::try_from(data.cells.records(&published)).unwrap_or(i64::MAX));
     metrics
         .cells
         .set(i64::try_from(data.cells.len()).unwrap_or(i64::MAX));

@@ -60,6 +60,11 @@ impl Data {
         self.releases.last()
     }
 
+    /// What the public reads: the latest release, without drafts.
+    pub fn published(&self) -> Arc<View> {
+        self.view(self.latest_release().map(|r| r.number), Drafts::None)
+    }
+
     /// The view of release `release` (`None`: before any), with `drafts`' drafts: chosen
     /// once per data version and kept (there are at most a few per release).
     pub fn view(&self, release: Option<i32>, drafts: Drafts) -> Arc<View> {

@@ -319,12 +319,33 @@ async fn data_gauges_are_those_of_the_data_served(store: Store) {
         live.version as f64
     );
     let snapshots = gauge(&text, "mobility_explorer_workforce_snapshots");
-    assert_eq!(snapshots, live.cells.snapshots() as f64);
+    assert_eq!(snapshots, summary.snapshots.len() as f64);
     assert!(snapshots >= 1.0, "{summary:?}");
     assert_eq!(gauge(&text, "mobility_explorer_workforce_records"), 600.0);
     assert_eq!(
         gauge(&text, "mobility_explorer_workforce_cells"),
         live.cells.len() as f64
+    );
+
+    // A draft's size is not shown before it is published.
+    let mut csv = Vec::new();
+    demo::write_csv(&mut csv, 300, 6).expect("the demo file is written");
+    let draft = import::workforce::Mode {
+        ending: import::pipeline::Ending::Commit,
+        new_employers: import::workforce::NewEmployers::Any,
+        only_employer: None,
+        idempotency: None,
+        publish: None,
+    };
+    import::workforce::import_as(&app.db, "draft.csv", Cursor::new(csv), &key, &draft)
+        .await
+        .expect("the draft imports");
+    app.sync().await;
+    let text = scrape(&app).await;
+    assert_eq!(gauge(&text, "mobility_explorer_workforce_records"), 600.0);
+    assert_eq!(
+        gauge(&text, "mobility_explorer_workforce_snapshots"),
+        snapshots
     );
     app.stop().await;
 }
