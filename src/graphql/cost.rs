@@ -49,6 +49,9 @@ pub const BUSINESS_UNITS: usize = 200;
 pub const GRADES: usize = 50;
 /// `releases`.
 pub const RELEASES: usize = 100;
+/// `ReleaseNode.snapshots`: one per employer and year it published (ten years of every
+/// employer `employers` can list).
+pub const RELEASE_SNAPSHOTS: usize = 1_000;
 /// `referencePopulations`.
 pub const REFERENCE_SHARES: usize = 500;
 /// `programmes`.

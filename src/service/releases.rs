@@ -267,7 +267,67 @@ pub async fn publish(
     Ok(Some(Publication { release, snapshots }))
 }
 
-/// Every release of the data version served, newest first.
-pub async fn list(db: &Pool) -> ServiceResult<Vec<Release>> {
-    Ok(db.data().releases.iter().rev().cloned().collect())
+/// A release with what it published.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// The release.
+    pub release: Release,
+    /// Each employer-year it published, with the release it corrects (if any).
+    pub snapshots: Vec<Published>,
+}
+
+/// The latest `first` releases of the data version served, newest first, each with the
+/// employer-years it published.
+pub async fn list(db: &Pool, first: usize) -> ServiceResult<Vec<Listed>> {
+    let data = db.data();
+    let codes = employer_codes(db).await?;
+    Ok(data
+        .releases
+        .iter()
+        .rev()
+        .take(first)
+        .map(|r| listed(&data, &codes, r))
+        .collect())
+}
+
+/// Release `release` of what `reading` reads, with the employer-years it published.
+pub async fn described(db: &Pool, reading: &Reading) -> ServiceResult<Option<Listed>> {
+    let Some(release) = &reading.release else {
+        return Ok(None);
+    };
+    let codes = employer_codes(db).await?;
+    Ok(Some(listed(&reading.data, &codes, release)))
+}
+
+async fn employer_codes(db: &Pool) -> ServiceResult<HashMap<i32, String>> {
+    Ok(store::workforce::employers(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e.code))
+        .collect())
+}
+
+/// `release` with the employer-years it published, each with the release it corrects.
+fn listed(data: &Data, codes: &HashMap<i32, String>, release: &Release) -> Listed {
+    let mut snapshots: Vec<Published> = data
+        .versions
+        .iter()
+        .filter(|v| v.release == Some(release.number))
+        .map(|v| Published {
+            employer: codes.get(&v.employer_id).cloned().unwrap_or_default(),
+            year: v.year,
+            records: 0,
+            replaces_release: data
+                .versions
+                .iter()
+                .filter(|o| (o.employer_id, o.year) == (v.employer_id, v.year))
+                .filter_map(|o| o.release.filter(|r| *r < release.number))
+                .max(),
+        })
+        .collect();
+    snapshots.sort_by(|a, b| (&a.employer, a.year).cmp(&(&b.employer, b.year)));
+    Listed {
+        release: release.clone(),
+        snapshots,
+    }
 }

@@ -248,17 +248,50 @@ async fn drafts_are_seen_only_with_their_key_until_an_admin_publishes_them(store
     let releases = ask(
         &app,
         None,
-        "{ releases { number corrects notes } }",
+        "{ releases { number corrects notes snapshots { employer year replacesRelease } } }",
         json!({}),
     )
     .await;
     assert_eq!(
         releases["data"]["releases"],
         json!([
-            { "number": 2, "corrects": 1, "notes": "2024 corrected" },
-            { "number": 1, "corrects": null, "notes": "2024 returns" },
+            {
+                "number": 2, "corrects": 1, "notes": "2024 corrected",
+                "snapshots": [{ "employer": "EMP-R", "year": 2024, "replacesRelease": 1 }],
+            },
+            {
+                "number": 1, "corrects": null, "notes": "2024 returns",
+                "snapshots": [{ "employer": "EMP-R", "year": 2024, "replacesRelease": null }],
+            },
         ])
     );
+    let said = ask(
+        &app,
+        None,
+        "{ workforce(release: \"1\") { release { number snapshots { employer replacesRelease } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        said["data"]["workforce"]["release"],
+        json!({ "number": 1, "snapshots": [{ "employer": "EMP-R", "replacesRelease": null }] })
+    );
+    // Odd release names are refused, quoted back cut short.
+    let long = "7".repeat(5_000);
+    for odd in [
+        "-1",
+        "0",
+        "2.0",
+        " ",
+        "9999999999999",
+        "\u{0}",
+        long.as_str(),
+    ] {
+        let answer = figures(&app, None, "EMP-R", Some(odd)).await;
+        assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{odd:?}: {answer}");
+        let message = answer["errors"][0]["message"].as_str().expect("a message");
+        assert!(message.len() < 400, "{message}");
+    }
     assert_eq!(stored(&app).await, (120, 2), "both versions are kept");
     let snapshots = cli(&app, &["snapshots", "list"]).expect("listed");
     assert!(snapshots.contains("EMP-R\t2024\t1\t40\t"), "{snapshots}");

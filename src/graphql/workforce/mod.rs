@@ -18,7 +18,7 @@ use crate::domain::disclosure::{Count, round_fraction};
 use crate::domain::seb::Measure;
 use crate::domain::workforce::Dimension;
 use crate::graphql::releases::ReleaseNode;
-use crate::service::releases::reading;
+use crate::service::releases::{described, reading};
 use crate::service::workforce::{self as service, Question};
 
 /// Staff records selected by a filter, and the figures about them.
@@ -66,8 +66,9 @@ impl Workforce {
 
     /// The release the figures come from (null before the first release, when only drafts
     /// can be read).
-    async fn release(&self) -> Option<ReleaseNode> {
-        self.0.reading().release.clone().map(Into::into)
+    async fn release(&self, ctx: &Context<'_>) -> ApiResult<Option<ReleaseNode>> {
+        let described = described(database(ctx)?, self.0.reading()).await?;
+        Ok(described.map(Into::into))
     }
 
     /// True when the figures include unpublished drafts, in place of the release's versions
