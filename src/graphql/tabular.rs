@@ -272,6 +272,8 @@ const NUMERIC_DIMENSIONS: &[(&str, &str)] = &[
     ("ReleaseNode", "number"),
     ("ReleaseNode", "publishedAt"),
     ("ReleaseNode", "corrects"),
+    ("ReleasedSnapshot", "year"),
+    ("ReleasedSnapshot", "replacesRelease"),
     ("SnapshotNode", "release"),
     ("SnapshotNode", "year"),
     ("SnapshotNode", "importedAt"),

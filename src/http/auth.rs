@@ -99,6 +99,15 @@ pub async fn audit(state: &AppState, event: Event) {
     }
 }
 
+/// Has this server serve what the store holds now, after a write it made (a submission, a
+/// release): the key that wrote reads it in its next request, not a poll later. Other
+/// replicas see it at their next poll. A failure is logged: the poll tries again.
+pub async fn serve_what_was_written(state: &AppState) {
+    if let Err(e) = state.live.refresh(&state.db).await {
+        tracing::warn!(error = %e, "the data just written could not be loaded yet");
+    }
+}
+
 /// 503 for a store that cannot answer.
 pub fn unavailable(e: &crate::store::StoreError) -> Response {
     tracing::error!(error = %e, "the store failed");

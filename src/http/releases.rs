@@ -63,6 +63,7 @@ pub async fn publish(State(state): State<AppState>, headers: HeaderMap, body: By
     let publisher = Publisher::Caller(&caller);
     match releases::publish(&state.db, publisher, &asked.notes, asked.corrects).await {
         Ok(Some(made)) => {
+            auth::serve_what_was_written(&state).await;
             let r = &made.release;
             let body = serde_json::json!({
                 "status": "published",

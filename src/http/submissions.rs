@@ -123,6 +123,7 @@ pub async fn workforce(
         Ok(summary) => {
             let (status, answer) = accepted_answer(&summary);
             let detail = serde_json::from_str(&answer).ok();
+            auth::serve_what_was_written(&state).await;
             audit(
                 &state,
                 event("accepted".to_owned(), Some(summary.rows), detail),
@@ -584,6 +585,7 @@ pub async fn programmes(
     };
     match outcome {
         Ok(summary) => {
+            auth::serve_what_was_written(&state).await;
             let written: usize = summary.figures.values().sum();
             let body = serde_json::json!({
                 "status": "accepted",
