@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use super::auth::{self, audit, forbid, unavailable};
 use super::refusals::error_response;
 use super::state::AppState;
-use crate::domain::access::{Caller, Role};
 use crate::service::ServiceError;
+use crate::service::access::admin_only;
 use crate::service::releases::{self, Publisher};
 use crate::store::access::Event;
 
@@ -33,16 +33,13 @@ pub async fn publish(State(state): State<AppState>, headers: HeaderMap, body: By
         Ok(caller) => caller,
         Err(refused) => return refused,
     };
-    match &caller {
-        Caller::Public => {
-            let why = "publishing a release needs an admin key in `Authorization: Bearer`";
-            return auth::refuse(&state, None, ACTION, why).await;
+    // Refused here too (the use case checks again), so each refusal is recorded.
+    match admin_only(&caller, "publishing a release") {
+        Ok(()) => {}
+        Err(ServiceError::Unauthenticated(why)) => {
+            return auth::refuse(&state, None, ACTION, &why).await;
         }
-        Caller::Key(k) if k.role != Role::Admin => {
-            let why = format!("only admin keys publish releases; this is a {} key", k.role);
-            return forbid(&state, &caller, (ACTION, None), &why).await;
-        }
-        Caller::Key(_) => {}
+        Err(why) => return forbid(&state, &caller, (ACTION, None), &why.to_string()).await,
     }
     let asked: Asked = match serde_json::from_slice(&body) {
         Ok(asked) => asked,

@@ -197,20 +197,7 @@ pub async fn publish(
     corrects: Option<i32>,
 ) -> ServiceResult<Option<Publication>> {
     if let Publisher::Caller(caller) = publisher {
-        match caller {
-            Caller::Public => {
-                return Err(ServiceError::Unauthenticated(
-                    "publishing needs an admin key in `Authorization: Bearer`".to_owned(),
-                ));
-            }
-            Caller::Key(k) if k.role != Role::Admin => {
-                return Err(ServiceError::Forbidden(format!(
-                    "only admin keys publish releases; this is a {} key",
-                    k.role
-                )));
-            }
-            Caller::Key(_) => {}
-        }
+        super::access::admin_only(caller, "publishing a release")?;
     }
     let notes = checked(db, notes, corrects).await?;
     let (key_id, actor) = publisher.actor();

@@ -372,6 +372,24 @@ async fn open_transactions(db: &sea_orm::DatabaseConnection, name: &str) -> i64 
     .expect("n")
 }
 
+/// Asks how many transactions are open on database `name` until `wanted` holds of the count
+/// (for 30 seconds at most, so a loaded machine only makes it slower); the last count.
+async fn open_transactions_until(
+    db: &sea_orm::DatabaseConnection,
+    name: &str,
+    wanted: impl Fn(i64) -> bool,
+) -> i64 {
+    let mut open = open_transactions(db, name).await;
+    for _ in 0..600 {
+        if wanted(open) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        open = open_transactions(db, name).await;
+    }
+    open
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_import_cancelled_in_mid_file_writes_nothing_and_leaves_no_transaction_open() {
     let Some(store) = TestStore::new(Store::Postgres).await else {
@@ -385,27 +403,14 @@ async fn an_import_cancelled_in_mid_file_writes_nothing_and_leaves_no_transactio
     let direct = mobility_explorer::store::connect(&store.url)
         .await
         .expect("connected");
-    let mut open = 0;
-    for _ in 0..600 {
-        open = open_transactions(&direct, &name).await;
-        if open > 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let open = open_transactions_until(&direct, &name, |n| n > 0).await;
     assert_eq!(open, 1, "the import's transaction is open while it reads");
 
     // A client that goes away drops the import's task, as a server does with its request.
     import.abort();
     assert!(import.await.expect_err("aborted").is_cancelled());
     drop(resume);
-    for _ in 0..600 {
-        open = open_transactions(&direct, &name).await;
-        if open == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let open = open_transactions_until(&direct, &name, |n| n == 0).await;
     assert_eq!(open, 0, "the cancelled import's transaction ended");
     assert_eq!(written(&direct).await, before, "nothing written");
     direct.close().await.expect("closed");
@@ -453,14 +458,7 @@ async fn a_submission_cut_off_from_its_store_in_mid_upload_gets_503_and_writes_n
     send.send(Ok(first.to_vec()))
         .await
         .expect("first half sent");
-    let mut open = 0;
-    for _ in 0..600 {
-        open = open_transactions(&direct, &name).await;
-        if open > 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let open = open_transactions_until(&direct, &name, |n| n > 0).await;
     assert_eq!(open, 1, "the submission's import is under way");
     relay.down();
     // The server may answer as soon as its store fails, before it has read the rest.
