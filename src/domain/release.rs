@@ -116,8 +116,8 @@ impl View {
         self.drafts_shown
     }
 
-    /// A view reading exactly these snapshots, by (employer, year): for tests and for
-    /// stores with one version of each employer-year.
+    /// A view reading exactly these snapshots, by (employer, year): for tests.
+    #[cfg(test)]
     pub fn of(chosen: impl IntoIterator<Item = ((i32, i32), i32)>) -> View {
         View {
             chosen: chosen.into_iter().collect(),

@@ -50,6 +50,18 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Res
     }
 }
 
+/// The audit event of `caller` doing `action` on `subject`, ending as `outcome`.
+pub fn event_of(caller: &Caller, action: &str, subject: Option<String>, outcome: String) -> Event {
+    Event {
+        key_id: caller.key_id(),
+        actor: caller.describe(),
+        action: action.to_owned(),
+        subject,
+        outcome,
+        ..Event::default()
+    }
+}
+
 /// 401 for `why`, recorded in the audit log as a refusal of `action`.
 pub async fn refuse(state: &AppState, key_id: Option<i32>, action: &str, why: &str) -> Response {
     audit(
@@ -79,14 +91,7 @@ pub async fn forbid(
 ) -> Response {
     audit(
         state,
-        Event {
-            key_id: caller.key_id(),
-            actor: caller.describe(),
-            action: action.to_owned(),
-            subject,
-            outcome: format!("refused (403): {why}"),
-            ..Event::default()
-        },
+        event_of(caller, action, subject, format!("refused (403): {why}")),
     )
     .await;
     error_response(StatusCode::FORBIDDEN, "FORBIDDEN", why)

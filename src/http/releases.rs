@@ -13,7 +13,6 @@ use super::state::AppState;
 use crate::service::ServiceError;
 use crate::service::access::admin_only;
 use crate::service::releases::{self, Publisher};
-use crate::store::access::Event;
 
 /// The action the audit log records.
 const ACTION: &str = "release.publish";
@@ -50,12 +49,13 @@ pub async fn publish(State(state): State<AppState>, headers: HeaderMap, body: By
             return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &why);
         }
     };
-    let refused = |status: StatusCode, why: &str| Event {
-        key_id: caller.key_id(),
-        actor: caller.describe(),
-        action: ACTION.to_owned(),
-        outcome: format!("refused ({}): {why}", status.as_u16()),
-        ..Event::default()
+    let refused = |status: StatusCode, why: &str| {
+        auth::event_of(
+            &caller,
+            ACTION,
+            None,
+            format!("refused ({}): {why}", status.as_u16()),
+        )
     };
     let publisher = Publisher::Caller(&caller);
     match releases::publish(&state.db, publisher, &asked.notes, asked.corrects).await {

@@ -111,13 +111,9 @@ pub async fn workforce(
     };
     let outcome = workforce::import_as(&state.db, &file, upload.reader(), &person_key, &mode).await;
     let event = |outcome: String, rows: Option<u64>, detail: Option<serde_json::Value>| Event {
-        key_id: Some(holder.id),
-        actor: holder.describe(),
-        action: ACTION.to_owned(),
-        subject: Some(file.clone()),
-        outcome,
         rows: rows.map(|r| r as i64),
         detail,
+        ..auth::event_of(&caller, ACTION, Some(file.clone()), outcome)
     };
     match outcome {
         Ok(summary) => {
@@ -422,14 +418,8 @@ async fn answer_kept(
     kept: crate::store::access::KeptAnswer,
     sha256: Option<String>,
 ) -> Response {
-    let event = |outcome: &str| Event {
-        key_id: caller.key_id(),
-        actor: caller.describe(),
-        action: ACTION.to_owned(),
-        subject: Some(file.to_owned()),
-        outcome: outcome.to_owned(),
-        ..Event::default()
-    };
+    let event =
+        |outcome: &str| auth::event_of(caller, ACTION, Some(file.to_owned()), outcome.to_owned());
     let (status, code, why) = match sha256 {
         Some(sha256) if sha256 == kept.body_sha256 => {
             let outcome =
@@ -470,14 +460,7 @@ async fn too_large_for(
     );
     audit(
         state,
-        Event {
-            key_id: caller.key_id(),
-            actor: caller.describe(),
-            action: action.to_owned(),
-            subject: Some(file),
-            outcome: format!("refused (413): {why}"),
-            ..Event::default()
-        },
+        auth::event_of(caller, action, Some(file), format!("refused (413): {why}")),
     )
     .await;
     error_response(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", &why)
@@ -526,7 +509,7 @@ pub async fn programmes(
             )
         })
     };
-    let (caller, holder) = match submitter(&state, &headers, PROGRAMMES, may).await {
+    let (caller, _) = match submitter(&state, &headers, PROGRAMMES, may).await {
         Ok(found) => found,
         Err(refused) => return refused,
     };
@@ -575,13 +558,9 @@ pub async fn programmes(
     )
     .await;
     let event = |outcome: String, rows: Option<usize>, detail: Option<serde_json::Value>| Event {
-        key_id: Some(holder.id),
-        actor: holder.describe(),
-        action: PROGRAMMES.to_owned(),
-        subject: Some(figures_name.clone()),
-        outcome,
         rows: rows.map(|r| r as i64),
         detail,
+        ..auth::event_of(&caller, PROGRAMMES, Some(figures_name.clone()), outcome)
     };
     match outcome {
         Ok(summary) => {

@@ -12,7 +12,7 @@ use crate::domain::access::{Caller, Role};
 use crate::domain::release::{Drafts, View};
 use crate::store::access::{self, Event};
 use crate::store::live::Data;
-use crate::store::releases::{self, NewRelease, Release};
+use crate::store::releases::{self, NewRelease, Release, Version};
 use crate::store::{self, Pool, StoreError};
 
 /// What a question reads: the data version, the release, and whose drafts (if any) in
@@ -25,8 +25,6 @@ pub struct Reading {
     pub view: Arc<View>,
     /// The release read; `None` before the first.
     pub release: Option<Release>,
-    /// Whether the caller's drafts are read where they have any.
-    pub with_drafts: bool,
 }
 
 impl Reading {
@@ -63,25 +61,29 @@ async fn visible_drafts(db: &Pool, caller: &Caller) -> ServiceResult<Option<Draf
 pub async fn reading(db: &Pool, caller: &Caller, release: Option<&str>) -> ServiceResult<Reading> {
     let data = db.data();
     let latest = data.latest_release().cloned();
-    let drafts = visible_drafts(db, caller).await?;
     let (release, drafts) = match release.map(str::trim) {
-        None => (latest, drafts.unwrap_or(Drafts::None)),
+        None => (
+            latest,
+            visible_drafts(db, caller).await?.unwrap_or(Drafts::None),
+        ),
         Some(word) if word.eq_ignore_ascii_case("latest") => (latest, Drafts::None),
-        Some(word) if word.eq_ignore_ascii_case("draft") => match (caller, drafts) {
-            (_, Some(drafts)) => (latest, drafts),
-            (Caller::Public, None) => {
-                return Err(ServiceError::Unauthenticated(
+        Some(word) if word.eq_ignore_ascii_case("draft") => {
+            match (caller, visible_drafts(db, caller).await?) {
+                (_, Some(drafts)) => (latest, drafts),
+                (Caller::Public, None) => {
+                    return Err(ServiceError::Unauthenticated(
                     "`release: \"draft\"` needs an employer or admin key in `Authorization: Bearer`"
                         .to_owned(),
                 ));
+                }
+                (Caller::Key(k), None) => {
+                    return Err(ServiceError::Forbidden(format!(
+                        "drafts are seen only with their employer's key or an admin key; this is a {} key",
+                        k.role
+                    )));
+                }
             }
-            (Caller::Key(k), None) => {
-                return Err(ServiceError::Forbidden(format!(
-                    "drafts are seen only with their employer's key or an admin key; this is a {} key",
-                    k.role
-                )));
-            }
-        },
+        }
         Some(word) => {
             let found = word
                 .parse::<i32>()
@@ -106,7 +108,6 @@ pub async fn reading(db: &Pool, caller: &Caller, release: Option<&str>) -> Servi
     };
     let view = data.view(release.as_ref().map(|r| r.number), drafts);
     Ok(Reading {
-        with_drafts: drafts != Drafts::None,
         data,
         view,
         release,
@@ -207,13 +208,7 @@ pub async fn publish(
         .into_iter()
         .map(|e| (e.id, e.code))
         .collect();
-    let mut last_release: HashMap<(i32, i32), i32> = HashMap::new();
-    for v in releases::versions(&txn).await? {
-        if let Some(r) = v.release {
-            let last = last_release.entry((v.employer_id, v.year)).or_insert(r);
-            *last = (*last).max(r);
-        }
-    }
+    let history = History::of(&releases::versions(&txn).await?);
     let new = NewRelease {
         notes: &notes,
         corrects,
@@ -228,7 +223,7 @@ pub async fn publish(
             employer: codes.get(&d.employer_id).cloned().unwrap_or_default(),
             year: d.year,
             records: d.records,
-            replaces_release: last_release.get(&(d.employer_id, d.year)).copied(),
+            replaces_release: history.before((d.employer_id, d.year), i32::MAX),
         })
         .collect();
     let rows: i64 = snapshots.iter().map(|s| s.records).sum();
@@ -268,12 +263,13 @@ pub struct Listed {
 pub async fn list(db: &Pool, first: usize) -> ServiceResult<Vec<Listed>> {
     let data = db.data();
     let codes = employer_codes(db).await?;
+    let history = History::of(&data.versions);
     Ok(data
         .releases
         .iter()
         .rev()
         .take(first)
-        .map(|r| listed(&data, &codes, r))
+        .map(|r| listed(&data, (&codes, &history), r))
         .collect())
 }
 
@@ -283,7 +279,8 @@ pub async fn described(db: &Pool, reading: &Reading) -> ServiceResult<Option<Lis
         return Ok(None);
     };
     let codes = employer_codes(db).await?;
-    Ok(Some(listed(&reading.data, &codes, release)))
+    let history = History::of(&reading.data.versions);
+    Ok(Some(listed(&reading.data, (&codes, &history), release)))
 }
 
 async fn employer_codes(db: &Pool) -> ServiceResult<HashMap<i32, String>> {
@@ -294,8 +291,38 @@ async fn employer_codes(db: &Pool) -> ServiceResult<HashMap<i32, String>> {
         .collect())
 }
 
+/// The releases that published each employer-year.
+struct History(HashMap<(i32, i32), Vec<i32>>);
+
+impl History {
+    fn of(versions: &[Version]) -> History {
+        let mut history: HashMap<(i32, i32), Vec<i32>> = HashMap::new();
+        for v in versions {
+            if let Some(r) = v.release {
+                history.entry((v.employer_id, v.year)).or_default().push(r);
+            }
+        }
+        History(history)
+    }
+
+    /// The latest release before `release` that published the employer-year: the one a
+    /// version published by `release` corrects.
+    fn before(&self, employer_year: (i32, i32), release: i32) -> Option<i32> {
+        self.0
+            .get(&employer_year)?
+            .iter()
+            .copied()
+            .filter(|r| *r < release)
+            .max()
+    }
+}
+
 /// `release` with the employer-years it published, each with the release it corrects.
-fn listed(data: &Data, codes: &HashMap<i32, String>, release: &Release) -> Listed {
+fn listed(
+    data: &Data,
+    (codes, history): (&HashMap<i32, String>, &History),
+    release: &Release,
+) -> Listed {
     let mut snapshots: Vec<Published> = data
         .versions
         .iter()
@@ -304,12 +331,7 @@ fn listed(data: &Data, codes: &HashMap<i32, String>, release: &Release) -> Liste
             employer: codes.get(&v.employer_id).cloned().unwrap_or_default(),
             year: v.year,
             records: 0,
-            replaces_release: data
-                .versions
-                .iter()
-                .filter(|o| (o.employer_id, o.year) == (v.employer_id, v.year))
-                .filter_map(|o| o.release.filter(|r| *r < release.number))
-                .max(),
+            replaces_release: history.before((v.employer_id, v.year), release.number),
         })
         .collect();
     snapshots.sort_by(|a, b| (&a.employer, a.year).cmp(&(&b.employer, b.year)));

@@ -139,7 +139,12 @@ async fn business_unit_ids(
     names: &[String],
 ) -> ServiceResult<Vec<i32>> {
     let mut units = workforce_store::business_units(db, employers).await?;
-    units.retain(|u| visible_units(reading, u.employer_id).contains(&u.id));
+    // Each employer's visible units once, not once per unit.
+    let visible: HashSet<i32> = employers
+        .iter()
+        .flat_map(|e| visible_units(reading, *e))
+        .collect();
+    units.retain(|u| visible.contains(&u.id));
     let unknown = unknown(names, |n| units.iter().any(|u| u.name == n));
     if !unknown.is_empty() {
         return Err(invalid(format!(
