@@ -21,10 +21,14 @@ pub(super) async fn serve(args: &ServeArgs) -> Result<ExitCode, CommandError> {
     }
     let store = redact_url(&config.database_url);
     let graphiql = config.graphiql;
+    let explorer = config.explorer;
     let app = App::build(config).await?;
     let addr = app.local_addr()?;
     report("the server is running", |out| {
         writeln!(out, "Store: {store}")?;
+        if explorer {
+            writeln!(out, "Explorer: http://{addr}/")?;
+        }
         if graphiql {
             writeln!(out, "GraphiQL: http://{addr}/graphql")
         } else {

@@ -566,6 +566,11 @@ pub struct ServeArgs {
     #[arg(long, env = "GRAPHIQL", default_value_t = true, action = ArgAction::Set)]
     pub graphiql: bool,
 
+    /// Serve the reference explorer (map, area, workforce and programme pages) at `/` (its
+    /// files under `/explorer/`).
+    #[arg(long, env = "EXPLORER", default_value_t = true, action = ArgAction::Set)]
+    pub explorer: bool,
+
     /// A directory of `.graphql` files, each a persisted query named by its file name (and
     /// described by its leading `#` lines), served beside the shipped ones at `/q/{name}`.
     #[arg(long, env = "PERSISTED_QUERIES_DIR")]

@@ -169,11 +169,12 @@ mod tests {
     }
 
     #[test]
-    fn demo_data_graphiql_and_metrics_are_on_by_default_and_can_be_turned_off() {
+    fn demo_data_graphiql_explorer_and_metrics_are_on_by_default_and_can_be_turned_off() {
         type Switch = fn(&Config) -> bool;
-        let switches: [(&str, Switch); 3] = [
+        let switches: [(&str, Switch); 4] = [
             ("--demo-data", |c| c.demo_data),
             ("--graphiql", |c| c.graphiql),
+            ("--explorer", |c| c.explorer),
             ("--metrics", |c| c.metrics),
         ];
         for (flag, value) in switches {

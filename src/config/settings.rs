@@ -49,6 +49,8 @@ pub struct Config {
     pub demo_data: bool,
     /// Serve GraphiQL to browsers.
     pub graphiql: bool,
+    /// Serve the reference explorer at `/`.
+    pub explorer: bool,
     /// Serve the Prometheus metrics at `/metrics`.
     pub metrics: bool,
     /// The pseudonymisation key, when configured.
@@ -152,6 +154,7 @@ impl TryFrom<&ServeArgs> for Config {
             },
             demo_data: args.demo_data,
             graphiql: args.graphiql,
+            explorer: args.explorer,
             metrics: args.metrics,
             person_key: match args.key.person_key {
                 Some(_) => Some(args.key.key()?),
@@ -198,6 +201,7 @@ impl Config {
             disclosure: Policy::default(),
             demo_data: false,
             graphiql: true,
+            explorer: true,
             metrics: true,
             person_key: None,
             persisted_queries_dir: None,

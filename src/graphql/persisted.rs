@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use super::tabular::{Plan, SchemaTypes};
 
 /// The queries shipped with the server, as `(name, text)`.
-const SHIPPED: [(&str, &str); 8] = [
+const SHIPPED: [(&str, &str); 13] = [
     (
         "cold-spot-map",
         include_str!("queries/cold-spot-map.graphql"),
@@ -50,6 +50,11 @@ const SHIPPED: [(&str, &str); 8] = [
         "reference-populations",
         include_str!("queries/reference-populations.graphql"),
     ),
+    ("indicators", include_str!("queries/indicators.graphql")),
+    ("map-areas", include_str!("queries/map-areas.graphql")),
+    ("area-profile", include_str!("queries/area-profile.graphql")),
+    ("programmes", include_str!("queries/programmes.graphql")),
+    ("employers", include_str!("queries/employers.graphql")),
 ];
 
 /// Longest name a persisted query may have.

@@ -35,7 +35,7 @@ fn wants_graphql_response(headers: &HeaderMap) -> bool {
 
 /// Whether the client accepts a gzipped body: `gzip` (or `*`) in `Accept-Encoding`, not with
 /// a zero weight.
-fn accepts_gzip(headers: &HeaderMap) -> bool {
+pub(super) fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()

@@ -1,7 +1,9 @@
 //! HTTP: the only module that knows axum. Routes, and the layers every request passes.
 
 mod answer;
+mod assets;
 mod auth;
+mod explorer;
 mod graphiql;
 mod graphql;
 mod health;
@@ -98,6 +100,9 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/readyz", get(health::readyz));
     if graphiql {
         routes = routes.merge(graphiql::routes());
+    }
+    if config.explorer {
+        routes = routes.merge(explorer::routes());
     }
     // Outside the concurrency cap, like the health probes: an overloaded server must still
     // say so.

@@ -50,7 +50,8 @@ impl Cached {
     }
 }
 
-fn gzip(body: &[u8]) -> Option<Bytes> {
+/// `body` gzipped at the default level.
+pub(super) fn gzip(body: &[u8]) -> Option<Bytes> {
     use std::io::Write;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(body).ok()?;

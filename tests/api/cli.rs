@@ -908,6 +908,7 @@ fn each_setting_falls_back_to_its_variable() {
         ("INTROSPECTION", "maybe", "--introspection"),
         ("DEMO_DATA", "maybe", "--demo-data"),
         ("GRAPHIQL", "maybe", "--graphiql"),
+        ("EXPLORER", "maybe", "--explorer"),
     ] {
         let envs = [("DATABASE_URL", url.as_str()), (name, value)];
         let out = run_in_clean_env(&["serve"], &envs, dir.path());

@@ -198,7 +198,7 @@ fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 
 /// Every file the page loads (`<script src>` and `<link href>`, data URLs aside), with the
 /// `integrity` value the page gives it; fails when one has none.
-fn page_assets(html: &str) -> Vec<(String, String)> {
+pub(crate) fn page_assets(html: &str) -> Vec<(String, String)> {
     let mut assets = Vec::new();
     for (opening, url_attribute) in [("<script", "src"), ("<link", "href")] {
         for (at, _) in html.match_indices(opening) {

@@ -9,6 +9,7 @@ mod cleanup;
 mod cli;
 mod disclosure;
 mod employers;
+mod explorer;
 mod geography;
 mod hostile;
 mod http;

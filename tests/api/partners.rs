@@ -20,13 +20,20 @@ use crate::staff::{self, BIRMINGHAM, WESTMINSTER, batch, people};
 fn shipped_variables() -> Vec<(&'static str, Value)> {
     vec![
         (
+            "area-profile",
+            json!({ "code": "TLI3", "indexPeriod": "2023", "coldSpotPeriod": "2023" }),
+        ),
+        (
             "cold-spot-map",
             json!({ "level": "ITL2", "period": "2023" }),
         ),
+        ("employers", json!({})),
         (
             "indicator-values",
             json!({ "indicator": "smc23_childhood_poverty" }),
         ),
+        ("indicators", json!({ "domain": "smc_2023_composites" })),
+        ("map-areas", json!({ "level": "ITL2" })),
         (
             "programme-reach",
             json!({ "metric": "students_engaged", "programme": "schools_programme" }),
@@ -35,6 +42,7 @@ fn shipped_variables() -> Vec<(&'static str, Value)> {
             "programme-series",
             json!({ "programme": "schools_programme", "metric": "students_engaged" }),
         ),
+        ("programmes", json!({ "owner": "MOJ" })),
         (
             "reference-populations",
             json!({ "measure": "PARENTAL_OCCUPATION" }),
