@@ -15,7 +15,7 @@ use reqwest::header::{
 use sha2::{Digest, Sha384};
 
 use crate::helpers::{Store, TestApp};
-use crate::http::page_assets;
+use crate::http::{assert_policy, page_assets};
 use crate::on_both_stores;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -25,22 +25,16 @@ async fn the_explorer_comes_whole_from_this_server_under_a_strict_policy() {
     };
     let response = browser_page_at(&app, "/").await;
     assert_eq!(response.status(), StatusCode::OK);
-    let policy = response.headers()["content-security-policy"]
-        .to_str()
-        .expect("ASCII")
-        .to_owned();
-    for directive in [
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "connect-src 'self'",
-        "frame-ancestors 'none'",
-    ] {
-        assert!(
-            policy.split(';').any(|d| d.trim() == directive),
-            "{directive} missing from {policy}"
-        );
-    }
+    let policy = assert_policy(
+        &response,
+        &[
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+        ],
+    );
     assert!(!policy.contains("unsafe"), "{policy}");
     let html = response.text().await.expect("text");
     assert!(

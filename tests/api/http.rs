@@ -198,6 +198,21 @@ fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 
 /// Every file the page loads (`<script src>` and `<link href>`, data URLs aside), with the
 /// `integrity` value the page gives it; fails when one has none.
+/// A page's Content-Security-Policy, checked to hold every one of `directives`.
+pub(crate) fn assert_policy(response: &reqwest::Response, directives: &[&str]) -> String {
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .expect("ASCII")
+        .to_owned();
+    for directive in directives {
+        assert!(
+            policy.split(';').any(|d| d.trim() == *directive),
+            "{directive} missing from {policy}"
+        );
+    }
+    policy
+}
+
 pub(crate) fn page_assets(html: &str) -> Vec<(String, String)> {
     let mut assets = Vec::new();
     for (opening, url_attribute) in [("<script", "src"), ("<link", "href")] {
@@ -228,23 +243,17 @@ async fn graphiql_comes_whole_from_this_server_under_a_strict_policy() {
     };
     let response = graphiql_page(&app).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let policy = response.headers()["content-security-policy"]
-        .to_str()
-        .expect("ASCII")
-        .to_owned();
-    for directive in [
-        "default-src 'none'",
-        "script-src 'self'",
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-    ] {
-        assert!(
-            policy.split(';').any(|d| d.trim() == directive),
-            "{directive} missing from {policy}"
-        );
-    }
+    let policy = assert_policy(
+        &response,
+        &[
+            "default-src 'none'",
+            "script-src 'self'",
+            "connect-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ],
+    );
     assert!(!policy.contains("unsafe-eval"), "{policy}");
     let html = response.text().await.expect("text");
     // No CDN: every URL the page names is on this server.
