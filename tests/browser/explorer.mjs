@@ -46,23 +46,49 @@ const browser = await chromium.launch({
   args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
 });
 
+const opened = [];
+
+/** What each page shows and logged, and a screenshot of it: printed when a check fails. */
+async function diagnose() {
+  for (const [i, page] of opened.entries()) {
+    if (page.isClosed()) continue;
+    try {
+      const main = await page.locator("main").innerText({ timeout: 2_000 });
+      console.error(`page ${i}: ${page.url()}\n  shows: ${main.slice(0, 600).replaceAll("\n", " | ")}`);
+      console.error(`  logged: ${page.problems.join("; ") || "nothing"}`);
+      await shot(page, `failed-${i}`);
+    } catch (error) {
+      console.error(`page ${i}: ${page.url()}: ${error.message}`);
+    }
+  }
+}
+
 /** A fresh page that records console errors, failed loads and every URL it asked for. */
 async function open() {
   const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
   const page = await context.newPage();
+  // Generous: a machine busy with a parallel build is slow, not broken. Nothing here is timed.
+  page.setDefaultTimeout(90_000);
   page.problems = [];
   page.requested = [];
   page.on("console", (message) => {
-    if (message.type() === "error" || message.type() === "warning") {
+    // A busy server's 503 or 429 is tried again by the page, which the checks then see work.
+    const busy = /status of (503|429)/.test(message.text());
+    if ((message.type() === "error" || message.type() === "warning") && !busy) {
       page.problems.push(`console ${message.type()}: ${message.text()}`);
     }
   });
   page.on("pageerror", (error) => page.problems.push(`uncaught: ${error.message}`));
   page.on("requestfailed", (request) => page.problems.push(`failed: ${request.url()} ${request.failure()?.errorText}`));
   page.on("response", (response) => {
-    if (response.status() >= 400) page.problems.push(`${response.status()}: ${response.url()}`);
+    const busy = response.status() === 503 || response.status() === 429;
+    if (response.status() >= 400 && !busy) page.problems.push(`${response.status()}: ${response.url()}`);
   });
   page.on("request", (request) => page.requested.push(new URL(request.url())));
+  page.on("response", (response) => {
+    if (response.status() >= 500) console.error(`${response.status()} from ${response.url()}`);
+  });
+  opened.push(page);
   return page;
 }
 
@@ -88,7 +114,7 @@ async function shot(page, name) {
 
 /** Waits until the map of `level` is drawn, and returns how many areas it has. */
 async function mapOf(page, level) {
-  await page.waitForSelector(`svg.map[data-level="${level}"] a`, { timeout: 30_000 });
+  await page.waitForSelector(`svg.map[data-level="${level}"] a`);
   return page.locator("svg.map a").count();
 }
 
@@ -322,6 +348,7 @@ try {
   console.log(JSON.stringify(results, null, 2));
 } catch (error) {
   console.error(error.message);
+  await diagnose();
   console.log(JSON.stringify(results, null, 2));
   await browser.close();
   process.exit(1);

@@ -31,6 +31,24 @@ export class ApiError extends Error {
 
 const answers = new Map();
 
+/** How often a request the server turned away for the moment (503, 429) is tried again. */
+const RETRIES = 3;
+
+/**
+ * `fetch`, tried again when the server says it is busy or briefly unavailable (503, 429),
+ * after its `Retry-After` (at most 5 s) or a growing pause: what any client of this API
+ * should do.
+ */
+async function patient(url, options) {
+  for (let attempt = 0; ; attempt++) {
+    const response = await fetch(url, options);
+    if ((response.status !== 503 && response.status !== 429) || attempt === RETRIES) return response;
+    const after = Number(response.headers.get("Retry-After"));
+    const wait = Number.isFinite(after) && after > 0 ? Math.min(after, 5) * 1000 : 500 * (attempt + 1);
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
 /**
  * The `data` of a persisted query's answer. Answers are kept for the page's life (the API's
  * own caching still applies on reload); a failed request is not kept, so it can be retried.
@@ -39,7 +57,7 @@ export function query(name, params) {
   const query = search(params);
   const url = `/q/${name}${query ? `?${query}` : ""}`;
   if (!answers.has(url)) {
-    const answer = fetch(url, { headers: { Accept: "application/json" } })
+    const answer = patient(url, { headers: { Accept: "application/json" } })
       .then(async (response) => {
         let body;
         try {
@@ -86,7 +104,7 @@ export function file(path) {
   if (!files.has(path)) {
     files.set(
       path,
-      fetch(path).then((response) => {
+      patient(path).then((response) => {
         if (!response.ok) throw new ApiError(`${path}: ${response.status}`, "HTTP");
         return response.json();
       }),
